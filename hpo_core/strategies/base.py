@@ -1,0 +1,136 @@
+"""The one interface every search strategy implements.
+
+A strategy proposes encoded points (rows on the unit cube ``[0, 1]^d``) from the encoded
+history. It never sees trials, parameter dicts or user objects: the ``Optimizer`` keeps the
+books (ids, states, validation, failures) and translates.
+
+Notation: ``d`` dimensions; ``n`` complete trials; ``m`` pending trials. Values ``y`` are always
+to be *minimised* (the optimizer negates them for ``direction="maximize"``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
+
+__all__ = ["History", "Strategy", "SearchSpaceExhausted", "StrategyFallbackWarning"]
+
+PENDING, COMPLETE, FAILED, PRUNED = 0, 1, 2, 3
+
+
+class SearchSpaceExhausted(Exception):
+    """A finite strategy (the grid) has handed out every point it has."""
+
+
+class StrategyFallbackWarning(UserWarning):
+    """A strategy could not propose from its model and fell back to random points."""
+
+
+class History:
+    """The encoded trial history, as strategies see it during one ``propose`` call.
+
+    Views, computed on first access, of the optimizer's arrays; valid for the call it is passed
+    to (the optimizer updates its arrays afterwards).
+
+    Attributes
+    ----------
+    X_all : ndarray of shape (t, d)
+        Every trial's encoded point, in trial-id order (row i is trial i).
+    y_all : ndarray of shape (t,)
+        Values to minimise; NaN where a trial has no value.
+    states : ndarray of shape (t,)
+        0 pending, 1 complete, 2 failed, 3 pruned.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, states: np.ndarray, t: int) -> None:
+        self.X_all = X[:t]
+        self.y_all = y[:t]
+        self.states = states[:t]
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    @cached_property
+    def complete(self) -> np.ndarray:
+        """Ids (row indices) of complete trials, shape (n,)."""
+        return np.flatnonzero(self.states == COMPLETE)
+
+    @cached_property
+    def pending(self) -> np.ndarray:
+        """Ids of pending trials, shape (m,)."""
+        return np.flatnonzero(self.states == PENDING)
+
+    @property
+    def X(self) -> np.ndarray:
+        """Complete trials' points, shape (n, d)."""
+        return self.X_all[self.complete]
+
+    @property
+    def y(self) -> np.ndarray:
+        """Complete trials' values to minimise, shape (n,)."""
+        return self.y_all[self.complete]
+
+    @property
+    def X_pending(self) -> np.ndarray:
+        """Pending trials' points, shape (m, d): asked and not yet told (this or other workers)."""
+        return self.X_all[self.pending]
+
+    @property
+    def X_failed(self) -> np.ndarray:
+        """Failed trials' points, shape (k, d)."""
+        return self.X_all[self.states == FAILED]
+
+
+class Strategy(ABC):
+    """Base class of search strategies.
+
+    Subclasses implement ``propose``; they may override ``setup`` (calling ``super().setup``)
+    to prepare state that depends on the space. Options are constructor arguments, validated
+    there. An instance serves one optimizer.
+    """
+
+    #: the name ``Optimizer(strategy=...)`` knows it by
+    name: str = ""
+
+    space: Space
+    rng: np.random.Generator
+
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
+        """Bind the strategy to a space and the optimizer's random generator (once)."""
+        if getattr(self, "_bound", False):
+            raise ValueError(
+                f"this {type(self).__name__} instance already serves an optimizer; "
+                "pass a new instance to each Optimizer"
+            )
+        self._bound = True
+        self.space = space
+        self.rng = rng
+
+    @abstractmethod
+    def propose(self, history: History, n: int) -> np.ndarray:
+        """Return up to ``n`` new points, shape (k, d) with 1 <= k <= n, on the unit cube.
+
+        Pending points (``history.X_pending``) are trials in flight: a batch must not repeat
+        them. Raise ``SearchSpaceExhausted`` when there is nothing left to propose.
+        """
+
+    def fallback(self, n: int, reason: str) -> np.ndarray:
+        """n random points, with the one warning every strategy gives when its model fails."""
+        warnings.warn(
+            f"{type(self).__name__} fell back to random points: {reason}",
+            StrategyFallbackWarning,
+            stacklevel=3,
+        )
+        return self.space.sample(n, self.rng)
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_")
+                         and k not in ("space", "rng"))
+        return f"{type(self).__name__}({opts})"

@@ -1,0 +1,38 @@
+"""Random search: independent uniform draws on each dimension's own scale (log where log)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hpo_core.strategies.base import History, Strategy
+
+__all__ = ["RandomSearch"]
+
+
+class RandomSearch(Strategy):
+    """Uniform random points on the unit cube (which is uniform on each dimension's scale).
+
+    Draws are made in blocks of ``block`` points (one call of the generator each), so the
+    sequence of points for a seed does not depend on how the asks are batched.
+    """
+
+    name = "random"
+
+    def __init__(self, block: int = 256) -> None:
+        if not isinstance(block, int) or block < 1:
+            raise ValueError(f"block must be an integer >= 1, got {block!r}")
+        self.block = block
+        self._buffer = np.empty((0, 0))
+        self._next = 0
+
+    def propose(self, history: History, n: int) -> np.ndarray:
+        out = []
+        while n > 0:
+            if self._next >= len(self._buffer):
+                self._buffer = self.rng.random((self.block, self.space.d))
+                self._next = 0
+            take = min(n, len(self._buffer) - self._next)
+            out.append(self._buffer[self._next : self._next + take])
+            self._next += take
+            n -= take
+        return out[0] if len(out) == 1 else np.concatenate(out)

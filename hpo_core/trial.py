@@ -1,0 +1,96 @@
+"""Trials: one evaluation of the objective and everything known about it."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Trial", "TrialState"]
+
+
+class TrialState(StrEnum):
+    """Where a trial stands. Compares equal to its string: ``trial.state == "complete"``."""
+
+    PENDING = "pending"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    PRUNED = "pruned"
+
+
+class Trial:
+    """One configuration asked of the optimizer, and its outcome.
+
+    Attributes
+    ----------
+    id : int
+        Unique within its optimizer, in the order trials were created.
+    params : dict
+        Plain Python values (float, int, str, bool, None, or the objects a Categorical lists).
+    state : TrialState
+        ``"pending"`` until told, then ``"complete"``, ``"failed"`` or ``"pruned"``.
+    value : float or None
+        The objective's value (complete trials; the last reported value of a pruned trial).
+    intermediate : dict[int, float]
+        Values reported during training with ``report(step, value)``.
+    started_at, finished_at : float or None
+        Seconds since the epoch (``time.time()``) when asked and when told.
+    user_attrs : dict
+        Free-form annotations of the user's.
+    fail_reason : str or None
+        Why a failed trial failed (the exception, or the non-finite value).
+    """
+
+    __slots__ = (
+        "id",
+        "params",
+        "state",
+        "value",
+        "intermediate",
+        "started_at",
+        "finished_at",
+        "user_attrs",
+        "fail_reason",
+    )
+
+    def __init__(self, id: int, params: dict[str, Any], started_at: float | None = None) -> None:
+        self.id = id
+        self.params = params
+        self.state = TrialState.PENDING
+        self.value: float | None = None
+        self.intermediate: dict[int, float] = {}
+        self.started_at = time.time() if started_at is None else started_at
+        self.finished_at: float | None = None
+        self.user_attrs: dict[str, Any] = {}
+        self.fail_reason: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from ask to tell, or None while pending."""
+        if self.finished_at is None or self.started_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def last_step(self) -> int | None:
+        """The latest step reported, or None."""
+        return max(self.intermediate) if self.intermediate else None
+
+    def report(self, step: int, value: float) -> None:
+        """Record an intermediate value (e.g. a validation score after epoch ``step``)."""
+        if self.state is not TrialState.PENDING:
+            raise ValueError(f"trial {self.id} is {self.state}; report only to a pending trial")
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ValueError(f"step must be an integer >= 0, got {step!r}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"value must be a real number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"value must be finite, got {value!r} at step {step}")
+        self.intermediate[int(step)] = value
+
+    def __repr__(self) -> str:
+        value = "" if self.value is None else f", value={self.value!r}"
+        return f"Trial(id={self.id}, state={self.state.value!r}{value}, params={self.params!r})"
