@@ -120,18 +120,22 @@ class Optimizer:
         left; ``SearchSpaceExhausted`` is raised when it has none.
         """
         k = 1 if n is None else n
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        if type(k) is not int and (isinstance(k, bool) or not isinstance(k, numbers.Integral)):
+            raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
+        if k < 1:
             raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
         X = self.strategy.propose(self.history(), int(k))
-        X = np.asarray(X, dtype=float)
+        if type(X) is not np.ndarray or X.dtype != np.float64:
+            X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.space.d or not 1 <= len(X) <= k:
             raise RuntimeError(
                 f"{type(self.strategy).__name__}.propose returned shape {X.shape}, "
                 f"expected (1..{k}, {self.space.d})"
             )
         decode = self.space.decode
-        trials = [self._new_trial(x, decode(x)) for x in X]
-        return trials[0] if n is None else trials
+        if n is None:
+            return self._new_trial(X[0], decode(X[0]))
+        return [self._new_trial(x, decode(x)) for x in X]
 
     # ------------------------------------------------------------------ tell
     def tell(
@@ -168,8 +172,13 @@ class Optimizer:
             state = TrialState.FAILED if exception is not None else TrialState.COMPLETE
         elif state not in ("complete", "failed", "pruned"):
             raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
-        state = TrialState(state)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        else:
+            state = TrialState(state)
+        if (
+            value is not None
+            and type(value) is not float
+            and (isinstance(value, bool) or not isinstance(value, numbers.Real))
+        ):
             raise TypeError(f"value must be a real number, got {value!r} ({type(value).__name__})")
         if state is TrialState.COMPLETE and value is None:
             raise ValueError("value is required to tell a complete trial")
@@ -198,17 +207,17 @@ class Optimizer:
         return t
 
     def _resolve(self, trial: Trial | int | Mapping[str, Any]) -> Trial:
-        if isinstance(trial, Mapping):
+        if isinstance(trial, Trial):
+            tid = trial.id
+            if not (0 <= tid < len(self._trials) and self._trials[tid] is trial):
+                raise ValueError(f"trial {tid} does not belong to this optimizer")
+        elif isinstance(trial, Mapping):
             x = self.space.encode(trial)  # validates names and ranges
             params = {
                 name: dim.decode(u) if dim.kind else float(trial[name])
                 for (name, dim), u in zip(self.space.dimensions.items(), x, strict=True)
             }
             return self._new_trial(x, params)
-        if isinstance(trial, Trial):
-            tid = trial.id
-            if not (0 <= tid < len(self._trials) and self._trials[tid] is trial):
-                raise ValueError(f"trial {tid} does not belong to this optimizer")
         elif isinstance(trial, numbers.Integral) and not isinstance(trial, bool):
             tid = int(trial)
             if not 0 <= tid < len(self._trials):

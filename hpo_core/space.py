@@ -54,6 +54,9 @@ class Real:
             raise ValueError(f"Real needs low < high, got low={self.low!r}, high={self.high!r}")
         if self.log and self.low <= 0:
             raise ValueError(f"Real with log=True needs low > 0, got low={self.low!r}")
+        a, b = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
+        object.__setattr__(self, "_a", a)
+        object.__setattr__(self, "_w", b - a)
 
     kind = REAL
 
@@ -61,28 +64,23 @@ class Real:
     def levels(self) -> int:
         return 0
 
-    def _scale(self) -> tuple[float, float]:
-        if self.log:
-            return math.log(self.low), math.log(self.high)
-        return self.low, self.high
-
     def encode(self, value: Any) -> float:
         if not _is_real_number(value) or not math.isfinite(value):
             raise ValueError(f"expected a finite real number, got {value!r}")
         value = float(value)
         if not self.low <= value <= self.high:
             raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}]")
-        a, b = self._scale()
-        return ((math.log(value) if self.log else value) - a) / (b - a)
+        return ((math.log(value) if self.log else value) - self._a) / self._w
 
     def decode(self, u: float) -> float:
         if u <= 0.0:
             return self.low
         if u >= 1.0:
             return self.high
-        a, b = self._scale()
-        t = a + u * (b - a)
-        return min(max(math.exp(t) if self.log else t, self.low), self.high)
+        t = self._a + u * self._w
+        if self.log:
+            t = math.exp(t)
+        return self.low if t < self.low else self.high if t > self.high else t
 
     def grid(self, points: int) -> list[float]:
         return [self.decode(u) for u in np.linspace(0.0, 1.0, points)]
@@ -110,15 +108,17 @@ class Integer:
             raise ValueError(f"Integer needs low < high, got low={self.low!r}, high={self.high!r}")
         if self.log and self.low < 1:
             raise ValueError(f"Integer with log=True needs low >= 1, got low={self.low!r}")
+        object.__setattr__(self, "_n", self.high - self.low + 1)
+        if self.log:
+            a, b = math.log(self.low - 0.5), math.log(self.high + 0.5)
+            object.__setattr__(self, "_a", a)
+            object.__setattr__(self, "_w", b - a)
 
     kind = INTEGER
 
     @property
     def levels(self) -> int:
-        return self.high - self.low + 1
-
-    def _scale(self) -> tuple[float, float]:
-        return math.log(self.low - 0.5), math.log(self.high + 0.5)
+        return self._n
 
     def encode(self, value: Any) -> float:
         value = _plain(value)
@@ -129,17 +129,16 @@ class Integer:
         if not self.low <= value <= self.high:
             raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}]")
         if self.log:
-            a, b = self._scale()
-            return (math.log(value) - a) / (b - a)
-        return (value - self.low + 0.5) / self.levels
+            return (math.log(value) - self._a) / self._w
+        return (value - self.low + 0.5) / self._n
 
     def decode(self, u: float) -> int:
-        u = min(max(u, 0.0), 1.0)
+        u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u
         if self.log:
-            a, b = self._scale()
-            v = round(math.exp(a + u * (b - a)))
-            return min(max(v, self.low), self.high)
-        return self.low + min(int(u * self.levels), self.levels - 1)
+            v = round(math.exp(self._a + u * self._w))
+            return self.low if v < self.low else self.high if v > self.high else v
+        i = int(u * self._n)
+        return self.low + (i if i < self._n else self._n - 1)
 
     def grid(self, points: int) -> list[int]:
         if self.levels <= points:
@@ -199,7 +198,8 @@ class Categorical:
 
     def decode(self, u: float) -> Any:
         k = len(self.choices)
-        return self.choices[min(int(min(max(u, 0.0), 1.0) * k), k - 1)]
+        i = int(u * k) if u > 0.0 else 0
+        return self.choices[i if i < k else k - 1]
 
     def grid(self, points: int) -> list:
         return list(self.choices)
@@ -308,6 +308,9 @@ class Space:
         self.dimensions: dict[str, Dimension] = dims
         self.names: tuple[str, ...] = tuple(dims)
         self._dims: tuple[Dimension, ...] = tuple(dims.values())
+        self._decoders = tuple(d.decode for d in self._dims)
+        #: number of dimensions (columns of the encoding)
+        self.d: int = len(self._dims)
         self.kinds = np.array([d.kind for d in self._dims], dtype=np.int8)
         self.levels = np.array([d.levels for d in self._dims], dtype=np.int64)
         self.kinds.flags.writeable = False
@@ -336,10 +339,6 @@ class Space:
         inner = ", ".join(f"{n!r}: {d!r}" for n, d in self.dimensions.items())
         return f"Space({{{inner}}})"
 
-    @property
-    def d(self) -> int:
-        """Number of dimensions (columns of the encoding)."""
-        return len(self._dims)
 
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """Encode a parameter dict to a point of shape (d,) on the unit cube.
@@ -364,11 +363,10 @@ class Space:
 
     def decode(self, x: np.ndarray | Sequence[float]) -> dict[str, Any]:
         """Decode a point of shape (d,) to a dict of plain Python values (NaN columns left out)."""
-        return {
-            name: dim.decode(u)
-            for name, dim, u in zip(self.names, self._dims, map(float, x), strict=True)
-            if u == u
-        }
+        row = x.tolist() if isinstance(x, np.ndarray) else [float(u) for u in x]
+        if len(row) != self.d:
+            raise ValueError(f"expected a point of {self.d} values, got {len(row)}")
+        return {name: dec(u) for name, dec, u in zip(self.names, self._decoders, row) if u == u}
 
     def snap(self, X: np.ndarray) -> np.ndarray:
         """Move integer and categorical columns of X (n, d) to the centre of their value.
@@ -381,9 +379,8 @@ class Space:
             if dim.kind == REAL:
                 continue
             if dim.kind == INTEGER and dim.log:
-                a, b = dim._scale()
-                v = np.clip(np.round(np.exp(a + X[:, j] * (b - a))), dim.low, dim.high)
-                X[:, j] = (np.log(v) - a) / (b - a)
+                v = np.clip(np.round(np.exp(dim._a + X[:, j] * dim._w)), dim.low, dim.high)
+                X[:, j] = (np.log(v) - dim._a) / dim._w
             else:
                 k = dim.levels
                 X[:, j] = (np.minimum(np.floor(X[:, j] * k), k - 1) + 0.5) / k

@@ -50,12 +50,23 @@ class History:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, states: np.ndarray, t: int) -> None:
-        self.X_all = X[:t]
-        self.y_all = y[:t]
-        self.states = states[:t]
+        self._arrays = (X, y, states)
+        self._t = t
 
     def __len__(self) -> int:
-        return len(self.states)
+        return self._t
+
+    @cached_property
+    def X_all(self) -> np.ndarray:
+        return self._arrays[0][: self._t]
+
+    @cached_property
+    def y_all(self) -> np.ndarray:
+        return self._arrays[1][: self._t]
+
+    @cached_property
+    def states(self) -> np.ndarray:
+        return self._arrays[2][: self._t]
 
     @cached_property
     def complete(self) -> np.ndarray:

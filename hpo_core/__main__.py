@@ -1,0 +1,5 @@
+import sys
+
+from hpo_core.cli import main
+
+sys.exit(main())

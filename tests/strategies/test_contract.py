@@ -1,0 +1,123 @@
+"""The contract every registered strategy keeps (valid points, seeds, pending, failures)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from hpo_core import Categorical, Integer, Optimizer, Real, SearchSpaceExhausted
+from hpo_core.strategies import STRATEGIES, StrategyFallbackWarning
+
+SPACE = {
+    "x": Real(-5.0, 5.0),
+    "lr": Real(1e-4, 1.0, log=True),
+    "n": Integer(1, 64, log=True),
+    "k": Categorical(["a", "b", "c"]),
+}
+
+
+def objective(p):
+    return (p["x"] - 1.0) ** 2 + abs(np.log10(p["lr"]) + 2) + p["n"] / 64 + (p["k"] != "b")
+
+
+def valid(params):
+    return (
+        set(params) == set(SPACE)
+        and type(params["x"]) is float
+        and -5.0 <= params["x"] <= 5.0
+        and type(params["lr"]) is float
+        and 1e-4 <= params["lr"] <= 1.0
+        and type(params["n"]) is int
+        and 1 <= params["n"] <= 64
+        and params["k"] in ("a", "b", "c")
+    )
+
+
+def run(strategy, seed, n=25, batch=1):
+    opt = Optimizer(SPACE, strategy=strategy, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StrategyFallbackWarning)
+        while len(opt.trials) < n:
+            try:
+                trials = opt.ask(batch)
+            except SearchSpaceExhausted:
+                break
+            for t in trials:
+                opt.tell(t, objective(t.params))
+    return opt
+
+
+@pytest.fixture(params=sorted(STRATEGIES))
+def strategy(request):
+    return request.param
+
+
+def test_valid_points(strategy):
+    opt = run(strategy, seed=0)
+    assert len(opt.trials) > 0
+    assert all(valid(t.params) for t in opt.trials)
+
+
+def test_same_seed_same_sequence(strategy):
+    a = [t.params for t in run(strategy, seed=7).trials]
+    b = [t.params for t in run(strategy, seed=7).trials]
+    assert a == b
+
+
+def test_different_seed_different_sequence(strategy):
+    if strategy == "grid":
+        pytest.skip("an unshuffled grid is the same for every seed")
+    a = [t.params for t in run(strategy, seed=1).trials]
+    b = [t.params for t in run(strategy, seed=2).trials]
+    assert a != b
+
+
+def test_batch_is_diverse(strategy):
+    opt = run(strategy, seed=0, n=12)
+    batch = opt.ask(6)
+    keys = {tuple(sorted(t.params.items())) for t in batch}
+    assert len(keys) == len(batch) == 6
+    # nor do they repeat anything still pending
+    more = opt.ask(3)
+    keys2 = {tuple(sorted(t.params.items())) for t in more}
+    assert not keys & keys2
+
+
+def test_failures_and_nans_tolerated(strategy):
+    opt = Optimizer(SPACE, strategy=strategy, seed=0)
+    for i in range(20):
+        t = opt.ask()
+        if i % 3 == 0:
+            opt.tell(t, exception=RuntimeError("crash"))
+        elif i % 3 == 1:
+            opt.tell(t, float("nan"))
+        else:
+            opt.tell(t, objective(t.params))
+    assert valid(opt.ask().params)
+
+
+def test_never_told_trials_do_not_block(strategy):
+    opt = Optimizer(SPACE, strategy=strategy, seed=0)
+    for i in range(20):
+        t = opt.ask()
+        if i % 2:
+            opt.tell(t, objective(t.params))
+    assert valid(opt.ask().params)
+
+
+def test_warm_start(strategy):
+    opt = Optimizer(SPACE, strategy=strategy, seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        p = {"x": float(rng.uniform(-5, 5)), "lr": 0.01, "n": 8, "k": "b"}
+        opt.tell(p, objective(p))
+    trials = opt.ask(3)
+    assert all(valid(t.params) for t in trials)
+
+
+def test_maximize_runs(strategy):
+    opt = Optimizer(SPACE, strategy=strategy, direction="maximize", seed=0)
+    best = opt.minimize(lambda p: -objective(p), n_trials=15)
+    assert best.value == max(t.value for t in opt.trials if t.state == "complete")
