@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -12,8 +13,8 @@ def test_demo_runs_a_real_search(capsys):
     assert main(["demo", "--n-trials", "4", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert "best of 4 trials (0 failed)" in out
-    cv = float(out.split("CV accuracy")[1].split()[0])
-    test = float(out.split("test accuracy")[1].split()[0])
+    cv = float(re.search(r"^\s+CV accuracy\s+([0-9.]+)", out, re.M).group(1))
+    test = float(re.search(r"^\s+test accuracy\s+([0-9.]+)", out, re.M).group(1))
     assert 0.1 < cv <= 1.0 and 0.1 < test <= 1.0
 
 
