@@ -13,7 +13,11 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-CACHE: bool = os.environ.get("HPO_CORE_NUMBA_CACHE", "1").strip().lower() not in {"0", "false", "no"}
+CACHE: bool = os.environ.get("HPO_CORE_NUMBA_CACHE", "1").strip().lower() not in {
+    "0",
+    "false",
+    "no",
+}
 
 JIT: dict[str, bool] = {"cache": CACHE, "nogil": True}
 JIT_PARALLEL: dict[str, bool] = {"cache": CACHE, "nogil": True, "parallel": True}
@@ -26,7 +30,8 @@ def numba_threads(n: int) -> Iterator[None]:
 
     if not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
         raise ValueError(
-            f"n must be between 1 and {numba.config.NUMBA_NUM_THREADS} (the numba thread pool), got {n}"
+            f"n must be between 1 and {numba.config.NUMBA_NUM_THREADS} "
+            f"(the size of numba's thread pool), got {n}"
         )
     previous = numba.get_num_threads()
     numba.set_num_threads(n)

@@ -46,7 +46,7 @@ class Optimizer:
     >>> opt = Optimizer({"x": (-5.0, 5.0)}, seed=0)
     >>> for _ in range(20):
     ...     trial = opt.ask()
-    ...     opt.tell(trial, (trial.params["x"] - 1.0) ** 2)
+    ...     _ = opt.tell(trial, (trial.params["x"] - 1.0) ** 2)
     >>> opt.best.value < 1.0
     True
     """

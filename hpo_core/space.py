@@ -159,7 +159,9 @@ class Categorical:
     def __post_init__(self) -> None:
         choices = self.choices
         if isinstance(choices, (str, bytes)) or not isinstance(choices, (Sequence, np.ndarray)):
-            raise ValueError(f"Categorical choices must be a list or tuple of values, got {choices!r}")
+            raise ValueError(
+                f"Categorical choices must be a list or tuple of values, got {choices!r}"
+            )
         choices = tuple(_plain(c) for c in choices)
         if not choices:
             raise ValueError("Categorical needs at least one choice, got an empty list")
@@ -296,7 +298,8 @@ class Space:
             mapping = mapping.dimensions
         if not isinstance(mapping, Mapping):
             raise ValueError(
-                f"a search space must be a dict of parameter name -> dimension, got {type(mapping).__name__}"
+                "a search space must be a dict of parameter name -> dimension, "
+                f"got {type(mapping).__name__}"
             )
         if not mapping:
             raise ValueError("a search space needs at least one parameter, got an empty dict")
@@ -339,7 +342,6 @@ class Space:
         inner = ", ".join(f"{n!r}: {d!r}" for n, d in self.dimensions.items())
         return f"Space({{{inner}}})"
 
-
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """Encode a parameter dict to a point of shape (d,) on the unit cube.
 
@@ -350,7 +352,9 @@ class Space:
             raise ValueError(f"params must be a dict of parameter name -> value, got {params!r}")
         unknown = [k for k in params if k not in self.dimensions]
         if unknown:
-            raise ValueError(f"unknown parameter(s) {unknown!r}; the space has {list(self.names)!r}")
+            raise ValueError(
+                f"unknown parameter(s) {unknown!r}; the space has {list(self.names)!r}"
+            )
         out = np.empty(len(self._dims))
         for j, (name, dim) in enumerate(self.dimensions.items()):
             if name not in params:
@@ -366,7 +370,11 @@ class Space:
         row = x.tolist() if isinstance(x, np.ndarray) else [float(u) for u in x]
         if len(row) != self.d:
             raise ValueError(f"expected a point of {self.d} values, got {len(row)}")
-        return {name: dec(u) for name, dec, u in zip(self.names, self._decoders, row) if u == u}
+        return {
+            name: dec(u)
+            for name, dec, u in zip(self.names, self._decoders, row, strict=True)
+            if u == u
+        }
 
     def snap(self, X: np.ndarray) -> np.ndarray:
         """Move integer and categorical columns of X (n, d) to the centre of their value.

@@ -64,7 +64,7 @@ def test_failures_are_recorded():
     assert "nan" in b.fail_reason and "inf" in d.fail_reason
     assert c.fail_reason
     with pytest.raises(ValueError, match="no complete trial.*4 failed.*diverged"):
-        opt.best
+        _ = opt.best
 
 
 def test_tell_errors():
