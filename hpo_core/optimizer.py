@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hpo_core._records import check_record, study_from_json, study_to_json, trial_to_record
 from hpo_core.space import Space
 from hpo_core.strategies import SearchSpaceExhausted, Strategy, make_strategy
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History
@@ -212,12 +215,7 @@ class Optimizer:
             if not (0 <= tid < len(self._trials) and self._trials[tid] is trial):
                 raise ValueError(f"trial {tid} does not belong to this optimizer")
         elif isinstance(trial, Mapping):
-            x = self.space.encode(trial)  # validates names and ranges
-            params = {
-                name: dim.decode(u) if dim.kind else float(trial[name])
-                for (name, dim), u in zip(self.space.dimensions.items(), x, strict=True)
-            }
-            return self._new_trial(x, params)
+            return self._trial_from_params(trial)
         elif isinstance(trial, numbers.Integral) and not isinstance(trial, bool):
             tid = int(trial)
             if not 0 <= tid < len(self._trials):
@@ -230,6 +228,94 @@ class Optimizer:
         if t.state is not TrialState.PENDING:
             raise ValueError(f"trial {tid} is already {t.state.value}; a trial is told once")
         return t
+
+    def _trial_from_params(self, params: Mapping[str, Any]) -> Trial:
+        x = self.space.encode(params)  # validates names and ranges
+        plain = {
+            name: dim.decode(u) if dim.kind else float(params[name])
+            for (name, dim), u in zip(self.space.dimensions.items(), x, strict=True)
+        }
+        return self._new_trial(x, plain)
+
+    # ------------------------------------------------------------------ export / import
+    def to_records(self) -> list[dict[str, Any]]:
+        """Every trial as a plain dict (keys: id, params, state, value, intermediate,
+        started_at, finished_at, duration, user_attrs, fail_reason)."""
+        return [trial_to_record(t) for t in self._trials]
+
+    @classmethod
+    def from_trials(
+        cls,
+        space: Space | Mapping[str, Any],
+        records: Iterable[Mapping[str, Any]],
+        strategy: str | Strategy = "random",
+        direction: str = "minimize",
+        seed: int | None = None,
+    ) -> Optimizer:
+        """A new optimizer whose history holds ``records`` (e.g. from ``to_records`` or from
+        earlier experiments): each needs ``params``, and ``value`` (or a ``state``).
+
+        Records are validated first: a bad one raises ValueError naming its position and
+        nothing is recorded. Pending records stay pending (tell them later, or as failed).
+        """
+        opt = cls(space, strategy=strategy, direction=direction, seed=seed)
+        checked = [check_record(i, r) for i, r in enumerate(records)]
+        for i, r in enumerate(checked):
+            try:
+                opt.space.encode(r["params"])
+            except ValueError as err:
+                raise ValueError(f"record {i}: {err}") from None
+        for r in checked:
+            t = opt._trial_from_params(r["params"])
+            t.intermediate.update(r.get("intermediate") or {})
+            t.user_attrs.update(r.get("user_attrs") or {})
+            if r.get("started_at") is not None:
+                t.started_at = r["started_at"]
+            if r["state"] != "pending":
+                value = r.get("value")
+                opt.tell(t, value, state=r["state"])
+                if r["state"] == "failed" and r.get("fail_reason"):
+                    t.fail_reason = r["fail_reason"]
+                if r.get("finished_at") is not None:
+                    t.finished_at = r["finished_at"]
+        return opt
+
+    def to_json(self, path: str | os.PathLike[str] | None = None, indent: int | None = None) -> str:
+        """The space, direction and every trial as JSON; written to ``path`` when given."""
+        text = study_to_json(self.space, self.direction, self.to_records(), indent)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_json(
+        cls,
+        text_or_path: str | os.PathLike[str],
+        strategy: str | Strategy = "random",
+        seed: int | None = None,
+    ) -> Optimizer:
+        """An optimizer restored from ``to_json`` output (a JSON string or a file path)."""
+        text = str(text_or_path)
+        if not text.lstrip().startswith("{"):
+            text = Path(text_or_path).read_text()
+        space, direction, records = study_from_json(text)
+        return cls.from_trials(space, records, strategy=strategy, direction=direction, seed=seed)
+
+    def to_dataframe(self) -> Any:
+        """The trials as a pandas DataFrame, one row a trial, one ``params_<name>`` column a
+        parameter (pandas must be installed)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe needs pandas: pip install pandas") from None
+        rows = []
+        for r in self.to_records():
+            params = r.pop("params")
+            inter = r.pop("intermediate")
+            rows.append(
+                {**r, **{f"params_{k}": v for k, v in params.items()}, "n_reports": len(inter)}
+            )
+        return pd.DataFrame(rows).set_index("id")
 
     # ------------------------------------------------------------------ loop
     def minimize(
