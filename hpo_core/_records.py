@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hpo_core.space import Categorical, Dimension, Integer, Real, Space
 from hpo_core.trial import Trial
+
+if TYPE_CHECKING:
+    from hpo_core.optimizer import Optimizer
 
 RECORD_KEYS = (
     "id",
@@ -87,8 +92,47 @@ def _finite_or_none(x: float | None) -> float | None:
     return x if x is None or math.isfinite(x) else None
 
 
+def load_records(opt: Optimizer, records: Iterable[Mapping[str, Any]]) -> None:
+    """Record ``records`` in ``opt`` (all validated before any is recorded)."""
+    checked = [check_record(i, r) for i, r in enumerate(records)]
+    for i, r in enumerate(checked):
+        try:
+            opt.space.encode(r["params"])
+        except ValueError as err:
+            raise ValueError(f"record {i}: {err}") from None
+    for r in checked:
+        t = opt._trial_from_params(r["params"])
+        t.intermediate.update(r.get("intermediate") or {})
+        t.user_attrs.update(r.get("user_attrs") or {})
+        if r.get("started_at") is not None:
+            t.started_at = r["started_at"]
+        if r["state"] != "pending":
+            opt.tell(t, r.get("value"), state=r["state"])
+            if r["state"] == "failed" and r.get("fail_reason"):
+                t.fail_reason = r["fail_reason"]
+            if r.get("finished_at") is not None:
+                t.finished_at = r["finished_at"]
+
+
+def to_dataframe(records: list[dict[str, Any]]) -> Any:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_dataframe needs pandas: pip install pandas") from None
+    rows = []
+    for r in records:
+        params = r.pop("params")
+        inter = r.pop("intermediate")
+        rows.append({**r, **{f"params_{k}": v for k, v in params.items()}, "n_reports": len(inter)})
+    return pd.DataFrame(rows).set_index("id")
+
+
 def study_to_json(
-    space: Space, direction: str, records: Iterable[dict[str, Any]], indent: int | None
+    space: Space,
+    direction: str,
+    records: Iterable[dict[str, Any]],
+    indent: int | None,
+    path: str | os.PathLike[str] | None = None,
 ) -> str:
     doc = {
         "format": "hpo_core.study",
@@ -105,15 +149,23 @@ def study_to_json(
         ],
     }
     try:
-        return json.dumps(doc, indent=indent, allow_nan=False)
+        text = json.dumps(doc, indent=indent, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise TypeError(
             f"the study cannot be written as JSON ({err}); categorical choices and user_attrs "
             "must be JSON values (str, int, float, bool, None, lists and dicts of them)"
         ) from None
+    if path is not None:
+        Path(path).write_text(text)
+    return text
 
 
-def study_from_json(text: str) -> tuple[Space, str, list[dict[str, Any]]]:
+def study_from_json(
+    text_or_path: str | os.PathLike[str],
+) -> tuple[Space, str, list[dict[str, Any]]]:
+    text = os.fspath(text_or_path)
+    if not text.lstrip().startswith("{"):
+        text = Path(text).read_text()
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:

@@ -7,17 +7,22 @@ import numbers
 import os
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core._records import check_record, study_from_json, study_to_json, trial_to_record
+from hpo_core import _records
 from hpo_core.space import Space
-from hpo_core.strategies import SearchSpaceExhausted, Strategy, make_strategy
+from hpo_core.strategies import Strategy, make_strategy
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History
 from hpo_core.trial import Trial, TrialState
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from hpo_core.storage import SQLiteStorage, StudyLink
 
 __all__ = ["Optimizer"]
 
@@ -43,6 +48,16 @@ class Optimizer:
     direction : {"minimize", "maximize"}, default "minimize"
     seed : int or None
         The same seed gives the same sequence of asks, bit for bit, on one machine.
+    storage : None, "memory", "sqlite:///file.db", a path, or a SQLiteStorage
+        Where the trials live. In memory by default; with SQLite every ask and tell is a
+        transaction, a new optimizer on the same study resumes it, and several processes can
+        share one study (see ``hpo_core.storage``).
+    study : str, default "default"
+        The study's name within the storage.
+    heartbeat_timeout : float or None
+        With a storage: a pending trial whose optimizer has not signalled for this many seconds
+        (its process died) is marked failed by the next ask, and its parameters are asked again
+        once (``retry_stale``). Give every worker of a study the same value.
 
     Examples
     --------
@@ -60,6 +75,11 @@ class Optimizer:
         strategy: str | Strategy = "random",
         direction: str = "minimize",
         seed: int | None = None,
+        *,
+        storage: str | os.PathLike[str] | SQLiteStorage | None = None,
+        study: str = "default",
+        heartbeat_timeout: float | None = None,
+        retry_stale: bool = True,
     ) -> None:
         self.space = space if isinstance(space, Space) else Space(space)
         if direction not in _DIRECTIONS:
@@ -72,7 +92,6 @@ class Optimizer:
             raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
         self.seed = seed
         self.strategy = make_strategy(strategy)
-        self.strategy.setup(self.space, np.random.default_rng(seed))
         self._trials: list[Trial] = []
         d = self.space.d
         self._X = np.empty((64, d))
@@ -80,16 +99,33 @@ class Optimizer:
         self._states = np.zeros(64, dtype=np.int8)
         self._best: Trial | None = None
         self._best_key = math.inf
+        self._queue: deque[tuple[dict[str, Any], dict[str, Any]]] = deque()
+        self._link: StudyLink | None = None
+        worker = 0
+        if storage is not None and storage != "memory":
+            from hpo_core.storage import StudyLink
+
+            self._link = StudyLink(self, storage, study, heartbeat_timeout, retry_stale)
+            worker = self._link.worker
+        elif heartbeat_timeout is not None:
+            raise ValueError("heartbeat_timeout needs a storage shared by workers (storage=...)")
+        # a resumed study or a second worker draws from its own stream
+        rng_seed = seed if worker == 0 or seed is None else [seed, worker]
+        self.strategy.setup(self.space, np.random.default_rng(rng_seed))
 
     # ------------------------------------------------------------------ history
     @property
     def trials(self) -> list[Trial]:
         """Every trial so far, in id order (a new list; the trials themselves are live)."""
+        if self._link is not None:
+            self._link.sync()
         return list(self._trials)
 
     @property
     def best(self) -> Trial:
         """The best complete trial (the first of equals). ValueError when there is none."""
+        if self._link is not None:
+            self._link.sync()
         if self._best is None:
             failed = sum(t.state == TrialState.FAILED for t in self._trials)
             msg = f"no complete trial yet ({len(self._trials)} trials, {failed} failed)"
@@ -101,33 +137,62 @@ class Optimizer:
 
     def history(self) -> History:
         """The encoded history that the strategy sees (see ``History``)."""
+        if self._link is not None:
+            self._link.sync()
+        return self._history()
+
+    def _history(self) -> History:
         return History(self._X, self._y, self._states, len(self._trials))
 
-    def _new_trial(self, x: np.ndarray, params: dict[str, Any]) -> Trial:
+    def _new_trial(
+        self, x: np.ndarray, params: dict[str, Any], started_at: float | None = None
+    ) -> Trial:
         t = len(self._trials)
         if t == len(self._states):
             self._X = np.concatenate([self._X, np.empty_like(self._X)])
             self._y = np.concatenate([self._y, np.full(t, np.nan)])
             self._states = np.concatenate([self._states, np.zeros(t, dtype=np.int8)])
         self._X[t] = x
-        trial = Trial(t, params)
+        trial = Trial(t, params, started_at)
         self._trials.append(trial)
         return trial
+
+    def _params_and_x(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
+        x = self.space.encode(params)  # validates names and ranges
+        plain = {
+            name: dim.decode(u) if dim.kind else float(params[name])
+            for (name, dim), u in zip(self.space.dimensions.items(), x, strict=True)
+        }
+        return plain, x
 
     # ------------------------------------------------------------------ ask
     def ask(self, n: int | None = None) -> Any:
         """Ask for a configuration to evaluate.
 
         ``ask()`` returns one pending ``Trial``; ``ask(n)`` a list of n trials, all pending at
-        once, which the strategy spreads out. A grid near its end returns the points it has
-        left; ``SearchSpaceExhausted`` is raised when it has none.
+        once, which the strategy spreads out. Parameters given to ``enqueue`` come first. A grid
+        near its end returns the points it has left; ``SearchSpaceExhausted`` is raised when it
+        has none.
         """
         k = 1 if n is None else n
         if type(k) is not int and (isinstance(k, bool) or not isinstance(k, numbers.Integral)):
             raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
         if k < 1:
             raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
-        X = self.strategy.propose(self.history(), int(k))
+        if self._link is not None:
+            trials = self._link.ask(int(k))
+        elif self._queue:
+            trials = self._ask_queued(int(k))
+        else:
+            X = self._propose(int(k))
+            decode = self.space.decode
+            if n is None:
+                return self._new_trial(X[0], decode(X[0]))
+            trials = [self._new_trial(x, decode(x)) for x in X]
+        return trials[0] if n is None else trials
+
+    def _propose(self, k: int) -> np.ndarray:
+        X = self.strategy.propose(self._history(), k)
         if type(X) is not np.ndarray or X.dtype != np.float64:
             X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.space.d or not 1 <= len(X) <= k:
@@ -135,10 +200,31 @@ class Optimizer:
                 f"{type(self.strategy).__name__}.propose returned shape {X.shape}, "
                 f"expected (1..{k}, {self.space.d})"
             )
-        decode = self.space.decode
-        if n is None:
-            return self._new_trial(X[0], decode(X[0]))
-        return [self._new_trial(x, decode(x)) for x in X]
+        return X
+
+    def _ask_queued(self, k: int) -> list[Trial]:
+        trials = []
+        while self._queue and len(trials) < k:
+            params, attrs = self._queue.popleft()
+            plain, x = self._params_and_x(params)
+            t = self._new_trial(x, plain)
+            t.user_attrs.update(attrs)
+            trials.append(t)
+        if len(trials) < k:
+            trials += [
+                self._new_trial(x, self.space.decode(x)) for x in self._propose(k - len(trials))
+            ]
+        return trials
+
+    def enqueue(
+        self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None
+    ) -> None:
+        """Have the next ask return these parameters (validated now) before the strategy's."""
+        self._params_and_x(params)
+        if self._link is not None:
+            self._link.enqueue(dict(params), dict(user_attrs or {}))
+        else:
+            self._queue.append((dict(params), dict(user_attrs or {})))
 
     # ------------------------------------------------------------------ tell
     def tell(
@@ -183,9 +269,8 @@ class Optimizer:
             and (isinstance(value, bool) or not isinstance(value, numbers.Real))
         ):
             raise TypeError(f"value must be a real number, got {value!r} ({type(value).__name__})")
-        if state is TrialState.COMPLETE and value is None:
+        if state is TrialState.COMPLETE and value is None and exception is None:
             raise ValueError("value is required to tell a complete trial")
-        t = self._resolve(trial)
         reason = None
         if exception is not None:
             state = TrialState.FAILED
@@ -196,26 +281,45 @@ class Optimizer:
                 if state is TrialState.COMPLETE:
                     state, reason = TrialState.FAILED, f"the objective returned {value!r}"
                 value = None if state is TrialState.FAILED else value
-        if state is TrialState.PRUNED and value is None and t.intermediate:
-            value = t.intermediate[max(t.intermediate)]
         if state is TrialState.FAILED and reason is None:
             reason = "told as failed"
-        t.state, t.value, t.fail_reason = state, value, reason
-        t.finished_at = time.time()
+        return self._finish(trial, state, value, reason)
+
+    def _finish(
+        self,
+        trial: Trial | int | Mapping[str, Any],
+        state: TrialState,
+        value: float | None,
+        reason: str | None,
+    ) -> Trial:
+        if self._link is not None:
+            return self._link.tell(trial, state, value, reason)
+        t = self._trial_from_params(trial) if isinstance(trial, Mapping) else self._resolve(trial)
+        self._record(t, state, value, reason, time.time())
+        return t
+
+    def _trial_from_params(self, params: Mapping[str, Any]) -> Trial:
+        plain, x = self._params_and_x(params)
+        return self._new_trial(x, plain)
+
+    def _record(
+        self, t: Trial, state: TrialState, value: float | None, reason: str | None, at: float
+    ) -> None:
+        """Write a trial's outcome into the books (no checks: the callers made them)."""
+        if state is TrialState.PRUNED and value is None and t.intermediate:
+            value = t.intermediate[max(t.intermediate)]
+        t.state, t.value, t.fail_reason, t.finished_at = state, value, reason, at
         self._states[t.id] = _STATE_CODE[state]
         if value is not None and math.isfinite(value):
             self._y[t.id] = self._sign * value
-        if state is TrialState.COMPLETE and self._sign * value < self._best_key:
-            self._best, self._best_key = t, self._sign * value
-        return t
+            if state is TrialState.COMPLETE and self._sign * value < self._best_key:
+                self._best, self._best_key = t, self._sign * value
 
-    def _resolve(self, trial: Trial | int | Mapping[str, Any]) -> Trial:
+    def _resolve(self, trial: Trial | int) -> Trial:
         if isinstance(trial, Trial):
             tid = trial.id
             if not (0 <= tid < len(self._trials) and self._trials[tid] is trial):
                 raise ValueError(f"trial {tid} does not belong to this optimizer")
-        elif isinstance(trial, Mapping):
-            return self._trial_from_params(trial)
         elif isinstance(trial, numbers.Integral) and not isinstance(trial, bool):
             tid = int(trial)
             if not 0 <= tid < len(self._trials):
@@ -229,19 +333,11 @@ class Optimizer:
             raise ValueError(f"trial {tid} is already {t.state.value}; a trial is told once")
         return t
 
-    def _trial_from_params(self, params: Mapping[str, Any]) -> Trial:
-        x = self.space.encode(params)  # validates names and ranges
-        plain = {
-            name: dim.decode(u) if dim.kind else float(params[name])
-            for (name, dim), u in zip(self.space.dimensions.items(), x, strict=True)
-        }
-        return self._new_trial(x, plain)
-
     # ------------------------------------------------------------------ export / import
     def to_records(self) -> list[dict[str, Any]]:
         """Every trial as a plain dict (keys: id, params, state, value, intermediate,
         started_at, finished_at, duration, user_attrs, fail_reason)."""
-        return [trial_to_record(t) for t in self._trials]
+        return [_records.trial_to_record(t) for t in self.trials]
 
     @classmethod
     def from_trials(
@@ -259,33 +355,12 @@ class Optimizer:
         nothing is recorded. Pending records stay pending (tell them later, or as failed).
         """
         opt = cls(space, strategy=strategy, direction=direction, seed=seed)
-        checked = [check_record(i, r) for i, r in enumerate(records)]
-        for i, r in enumerate(checked):
-            try:
-                opt.space.encode(r["params"])
-            except ValueError as err:
-                raise ValueError(f"record {i}: {err}") from None
-        for r in checked:
-            t = opt._trial_from_params(r["params"])
-            t.intermediate.update(r.get("intermediate") or {})
-            t.user_attrs.update(r.get("user_attrs") or {})
-            if r.get("started_at") is not None:
-                t.started_at = r["started_at"]
-            if r["state"] != "pending":
-                value = r.get("value")
-                opt.tell(t, value, state=r["state"])
-                if r["state"] == "failed" and r.get("fail_reason"):
-                    t.fail_reason = r["fail_reason"]
-                if r.get("finished_at") is not None:
-                    t.finished_at = r["finished_at"]
+        _records.load_records(opt, records)
         return opt
 
     def to_json(self, path: str | os.PathLike[str] | None = None, indent: int | None = None) -> str:
         """The space, direction and every trial as JSON; written to ``path`` when given."""
-        text = study_to_json(self.space, self.direction, self.to_records(), indent)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return _records.study_to_json(self.space, self.direction, self.to_records(), indent, path)
 
     @classmethod
     def from_json(
@@ -295,27 +370,13 @@ class Optimizer:
         seed: int | None = None,
     ) -> Optimizer:
         """An optimizer restored from ``to_json`` output (a JSON string or a file path)."""
-        text = str(text_or_path)
-        if not text.lstrip().startswith("{"):
-            text = Path(text_or_path).read_text()
-        space, direction, records = study_from_json(text)
+        space, direction, records = _records.study_from_json(text_or_path)
         return cls.from_trials(space, records, strategy=strategy, direction=direction, seed=seed)
 
     def to_dataframe(self) -> Any:
         """The trials as a pandas DataFrame, one row a trial, one ``params_<name>`` column a
         parameter (pandas must be installed)."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("to_dataframe needs pandas: pip install pandas") from None
-        rows = []
-        for r in self.to_records():
-            params = r.pop("params")
-            inter = r.pop("intermediate")
-            rows.append(
-                {**r, **{f"params_{k}": v for k, v in params.items()}, "n_reports": len(inter)}
-            )
-        return pd.DataFrame(rows).set_index("id")
+        return _records.to_dataframe(self.to_records())
 
     # ------------------------------------------------------------------ loop
     def minimize(
@@ -326,6 +387,8 @@ class Optimizer:
         callbacks: Iterable[Callable[[Optimizer, Trial], None]] = (),
         catch: tuple[type[BaseException], ...] = (Exception,),
         progress: bool = False,
+        n_jobs: int = 1,
+        executor: Executor | Any | None = None,
     ) -> Trial:
         """Run ``objective(params) -> float`` on asked configurations; return the best trial.
 
@@ -335,59 +398,13 @@ class Optimizer:
         Exceptions in ``catch`` become failed trials and the loop goes on; any other exception
         is recorded as a failure of its trial and then raised. ``callbacks`` are called as
         ``callback(optimizer, trial)`` after each trial. ``progress=True`` shows a tqdm bar.
+
+        With ``n_jobs=k > 1`` or an ``executor`` (any ``concurrent.futures.Executor``, or a
+        ``dask.distributed.Client``), k trials run at a time (a process pool of k by default),
+        and a new one is asked as soon as one finishes; the objective must then be picklable.
         """
-        if n_trials is not None and (
-            isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 0
-        ):
-            raise ValueError(f"n_trials must be None or an integer >= 0, got {n_trials!r}")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
-        ):
-            raise ValueError(f"timeout must be None or a number of seconds > 0, got {timeout!r}")
-        if n_trials is None and timeout is None and self.strategy.name != "grid":
-            raise ValueError("give n_trials or timeout (only a grid search ends by itself)")
-        catch = tuple(catch)
-        callbacks = list(callbacks)
-        deadline = None if timeout is None else time.monotonic() + float(timeout)
-        bar = _progress_bar(n_trials) if progress else None
-        done = 0
-        try:
-            while n_trials is None or done < n_trials:
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-                try:
-                    trial = self.ask()
-                except SearchSpaceExhausted:
-                    break
-                try:
-                    value = objective(dict(trial.params))
-                except catch as exc:
-                    self.tell(trial, exception=exc)
-                except BaseException as exc:
-                    self.tell(trial, exception=exc)
-                    raise
-                else:
-                    try:
-                        self.tell(trial, value)
-                    except TypeError as exc:
-                        self.tell(trial, exception=exc)
-                        raise TypeError(
-                            f"the objective must return a real number, got {value!r}"
-                        ) from None
-                done += 1
-                for callback in callbacks:
-                    callback(self, trial)
-                if bar is not None:
-                    bar.update(1)
-                    if self._best is not None:
-                        bar.set_postfix(best=f"{self._best.value:.6g}", refresh=False)
-        finally:
-            if bar is not None:
-                bar.close()
-        return self.best
+        from hpo_core import parallel
 
-
-def _progress_bar(total: int | None) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="trial", dynamic_ncols=True)
+        return parallel.minimize(
+            self, objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +54,7 @@ class Trial:
         "finished_at",
         "user_attrs",
         "fail_reason",
+        "_sink",
     )
 
     def __init__(self, id: int, params: dict[str, Any], started_at: float | None = None) -> None:
@@ -65,6 +67,7 @@ class Trial:
         self.finished_at: float | None = None
         self.user_attrs: dict[str, Any] = {}
         self.fail_reason: str | None = None
+        self._sink: Callable[[Trial], None] | None = None  # persists reports (storage)
 
     @property
     def duration(self) -> float | None:
@@ -90,6 +93,8 @@ class Trial:
         if not math.isfinite(value):
             raise ValueError(f"value must be finite, got {value!r} at step {step}")
         self.intermediate[int(step)] = value
+        if self._sink is not None:
+            self._sink(self)
 
     def __repr__(self) -> str:
         value = "" if self.value is None else f", value={self.value!r}"

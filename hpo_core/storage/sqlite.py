@@ -1,0 +1,373 @@
+"""SQLite storage: one file, many processes, every ask and tell a transaction.
+
+The database runs in WAL mode with a busy timeout; writers take the write lock at the start of
+their transaction (``BEGIN IMMEDIATE``), so an ask sees every trial other workers have asked,
+proposes, and records its own trials before anyone else can ask. Each change to a study bumps
+the study's sequence number, so a worker catches up by reading only the rows changed since its
+last look.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SQLiteStorage", "StoredTrial", "StorageError"]
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS hpo_core_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS studies (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    space TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0,
+    workers INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS trials (
+    study_id INTEGER NOT NULL REFERENCES studies(id),
+    number INTEGER NOT NULL,
+    x BLOB NOT NULL,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL,
+    value REAL,
+    intermediate TEXT NOT NULL DEFAULT '{}',
+    user_attrs TEXT NOT NULL DEFAULT '{}',
+    fail_reason TEXT,
+    started_at REAL,
+    finished_at REAL,
+    heartbeat REAL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (study_id, number)
+);
+CREATE INDEX IF NOT EXISTS trials_seq ON trials (study_id, seq);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    study_id INTEGER NOT NULL REFERENCES studies(id),
+    params TEXT NOT NULL,
+    attrs TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+
+class StorageError(RuntimeError):
+    """The storage cannot be used: unreadable, foreign, or locked past its timeout."""
+
+
+@dataclass
+class StoredTrial:
+    """One row of the trials table, decoded."""
+
+    number: int
+    x: np.ndarray
+    params: list
+    state: str
+    value: float | None
+    intermediate: dict[int, float]
+    user_attrs: dict[str, Any]
+    fail_reason: str | None
+    started_at: float | None
+    finished_at: float | None
+
+
+def parse_url(url: str | os.PathLike[str]) -> str:
+    """The file path of ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or a plain path."""
+    text = os.fspath(url)
+    if text.startswith("sqlite:///"):
+        return text[len("sqlite:///") :]
+    if "://" in text:
+        raise ValueError(
+            "storage must be None, 'memory', 'sqlite:///path/to/file.db' or a file path, "
+            f"got {text!r}"
+        )
+    return text
+
+
+class SQLiteStorage:
+    """A study store in one SQLite file (created when missing).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The database file, or a ``sqlite:///`` URL.
+    timeout : float, default 30
+        Seconds to wait for another process's write lock before ``StorageError``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], timeout: float = 30.0) -> None:
+        if not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        self.path = parse_url(path)
+        self.timeout = float(timeout)
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+            self._check_or_create()
+        except sqlite3.DatabaseError as err:
+            raise StorageError(f"{self.path!r} is not a usable SQLite database: {err}") from None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "timeout": self.timeout}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], state["timeout"])  # type: ignore[misc]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _check_or_create(self) -> None:
+        tables = {
+            r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if tables and "hpo_core_meta" not in tables:
+            self._db.close()
+            raise StorageError(
+                f"{self.path!r} is a SQLite database of something else "
+                f"(tables: {sorted(tables)}); give hpo_core a file of its own"
+            )
+        # only now, knowing the file is ours (or new), may anything be written to it
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        if not tables:
+            self._db.executescript(_SCHEMA)  # IF NOT EXISTS: safe when two processes race
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO hpo_core_meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+            )
+            row = self._db.execute("SELECT value FROM hpo_core_meta WHERE key='schema'").fetchone()
+            if int(row[0]) != SCHEMA_VERSION:
+                raise StorageError(
+                    f"{self.path!r} has schema version {row[0]}; "
+                    f"this hpo_core reads {SCHEMA_VERSION}"
+                )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding the database's write lock; rolled back on any error."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise StorageError(
+                    f"{self.path!r} stayed locked by another process for more than "
+                    f"{self.timeout:g} s (the storage timeout)"
+                ) from None
+            raise StorageError(f"{self.path!r}: {err}") from None
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ studies
+    def open_study(self, name: str, space: str, direction: str) -> tuple[int, int]:
+        """(study id, worker index) of study ``name``, created when new. The worker index counts
+        the optimizers that opened the study before this one."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT id, space, direction, workers FROM studies WHERE name=?", (name,)
+            ).fetchone()
+            if row is None:
+                cur = db.execute(
+                    "INSERT INTO studies (name, space, direction, created_at, workers) "
+                    "VALUES (?, ?, ?, ?, 1)",
+                    (name, space, direction, time.time()),
+                )
+                return int(cur.lastrowid), 0
+            sid, stored_space, stored_direction, workers = row
+            if stored_space != space:
+                raise ValueError(
+                    f"study {name!r} in {self.path!r} exists with another space: "
+                    f"{stored_space} (this optimizer's: {space}); use another study name"
+                )
+            if stored_direction != direction:
+                raise ValueError(
+                    f"study {name!r} exists with direction={stored_direction!r}, not {direction!r}"
+                )
+            db.execute("UPDATE studies SET workers = workers + 1 WHERE id=?", (sid,))
+            return int(sid), int(workers)
+
+    def study_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM studies ORDER BY id")]
+
+    def _bump(self, sid: int) -> int:
+        self._db.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (sid,))
+        return int(self._db.execute("SELECT seq FROM studies WHERE id=?", (sid,)).fetchone()[0])
+
+    # ------------------------------------------------------------------ trials
+    def changes(self, sid: int, since: int) -> tuple[int, list[StoredTrial]]:
+        """The study's sequence number and the trials changed after ``since``, by number."""
+        seq = self._db.execute("SELECT seq FROM studies WHERE id=?", (sid,)).fetchone()[0]
+        rows = self._db.execute(
+            "SELECT number, x, params, state, value, intermediate, user_attrs, fail_reason, "
+            "started_at, finished_at FROM trials WHERE study_id=? AND seq>? ORDER BY number",
+            (sid, since),
+        ).fetchall()
+        return int(seq), [
+            StoredTrial(
+                number=r[0],
+                x=np.frombuffer(r[1], dtype=np.float64).copy(),
+                params=json.loads(r[2]),
+                state=r[3],
+                value=r[4],
+                intermediate={int(k): v for k, v in json.loads(r[5]).items()},
+                user_attrs=json.loads(r[6]),
+                fail_reason=r[7],
+                started_at=r[8],
+                finished_at=r[9],
+            )
+            for r in rows
+        ]
+
+    def next_number(self, sid: int) -> int:
+        row = self._db.execute("SELECT MAX(number) FROM trials WHERE study_id=?", (sid,)).fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def insert_trials(
+        self,
+        sid: int,
+        first: int,
+        xs: Sequence[np.ndarray],
+        params: Sequence[list],
+        attrs: Sequence[dict[str, Any]],
+        started_at: float,
+    ) -> int:
+        """Record pending trials numbered ``first``, ``first + 1``, ... (inside a transaction);
+        returns the study's new sequence number."""
+        seq = self._bump(sid)
+        self._db.executemany(
+            "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
+            "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    first + i,
+                    np.ascontiguousarray(x, dtype=np.float64).tobytes(),
+                    json.dumps(p),
+                    _json_attrs(a),
+                    started_at,
+                    started_at,
+                    seq,
+                )
+                for i, (x, p, a) in enumerate(zip(xs, params, attrs, strict=True))
+            ],
+        )
+        return seq
+
+    def finish_trial(
+        self,
+        sid: int,
+        number: int,
+        state: str,
+        value: float | None,
+        intermediate: dict[int, float],
+        user_attrs: dict[str, Any],
+        fail_reason: str | None,
+        finished_at: float,
+    ) -> int:
+        """Record a trial's outcome (inside a transaction); returns the new sequence number."""
+        seq = self._bump(sid)
+        cur = self._db.execute(
+            "UPDATE trials SET state=?, value=?, intermediate=?, user_attrs=?, fail_reason=?, "
+            "finished_at=?, seq=? WHERE study_id=? AND number=? AND state='pending'",
+            (
+                state,
+                value,
+                json.dumps(intermediate),
+                _json_attrs(user_attrs),
+                fail_reason,
+                finished_at,
+                seq,
+                sid,
+                number,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise ValueError(f"trial {number} is no longer pending in {self.path!r}")
+        return seq
+
+    def report(self, sid: int, number: int, intermediate: dict[int, float]) -> None:
+        with self.transaction():
+            seq = self._bump(sid)
+            self._db.execute(
+                "UPDATE trials SET intermediate=?, heartbeat=?, seq=? "
+                "WHERE study_id=? AND number=? AND state='pending'",
+                (json.dumps(intermediate), time.time(), seq, sid, number),
+            )
+
+    def heartbeat(self, sid: int, numbers: Sequence[int]) -> None:
+        """Mark running trials alive (no sequence bump: nothing a strategy sees changed)."""
+        if not numbers:
+            return
+        with self.transaction():
+            self._db.executemany(
+                "UPDATE trials SET heartbeat=? WHERE study_id=? AND number=? AND state='pending'",
+                [(time.time(), sid, n) for n in numbers],
+            )
+
+    def fail_stale(self, sid: int, timeout: float) -> list[StoredTrial]:
+        """Mark pending trials without a heartbeat for ``timeout`` seconds failed (inside a
+        transaction); returns them."""
+        now = time.time()
+        if (
+            self._db.execute(
+                "SELECT 1 FROM trials WHERE study_id=? AND state='pending' AND heartbeat<? LIMIT 1",
+                (sid, now - timeout),
+            ).fetchone()
+            is None
+        ):
+            return []
+        numbers = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT number FROM trials WHERE study_id=? AND state='pending' AND heartbeat<?",
+                (sid, now - timeout),
+            )
+        ]
+        if not numbers:
+            return []
+        seq = self._bump(sid)
+        reason = f"no heartbeat for {timeout:g} s: the worker running it stopped"
+        self._db.executemany(
+            "UPDATE trials SET state='failed', fail_reason=?, finished_at=?, seq=? "
+            "WHERE study_id=? AND number=?",
+            [(reason, now, seq, sid, n) for n in numbers],
+        )
+        _, rows = self.changes(sid, seq - 1)
+        return [r for r in rows if r.number in numbers]
+
+    # ------------------------------------------------------------------ queue
+    def enqueue(self, sid: int, params: list, attrs: dict[str, Any]) -> None:
+        """Queue parameters for the next ask of any worker (inside a transaction)."""
+        self._db.execute(
+            "INSERT INTO queue (study_id, params, attrs) VALUES (?, ?, ?)",
+            (sid, json.dumps(params), _json_attrs(attrs)),
+        )
+
+    def pop_queue(self, sid: int, n: int) -> list[tuple[list, dict[str, Any]]]:
+        """Up to n queued (params, attrs), oldest first, taken off the queue (in a transaction)."""
+        rows = self._db.execute(
+            "SELECT id, params, attrs FROM queue WHERE study_id=? ORDER BY id LIMIT ?", (sid, n)
+        ).fetchall()
+        self._db.executemany("DELETE FROM queue WHERE id=?", [(r[0],) for r in rows])
+        return [(json.loads(r[1]), json.loads(r[2])) for r in rows]
+
+
+def _json_attrs(attrs: dict[str, Any]) -> str:
+    try:
+        return json.dumps(attrs)
+    except TypeError as err:
+        raise TypeError(f"user_attrs must hold JSON values to be stored: {err}") from None
