@@ -69,20 +69,38 @@ def check_record(i: int, record: Any) -> Mapping[str, Any]:
 
 def dimension_to_json(dim: Dimension) -> dict[str, Any]:
     if isinstance(dim, Real):
-        return {"type": "real", "low": dim.low, "high": dim.high, "log": dim.log}
-    if isinstance(dim, Integer):
-        return {"type": "integer", "low": dim.low, "high": dim.high, "log": dim.log}
-    return {"type": "categorical", "choices": list(dim.choices)}
+        out = {"type": "real", "low": dim.low, "high": dim.high, "log": dim.log}
+    elif isinstance(dim, Integer):
+        out = {"type": "integer", "low": dim.low, "high": dim.high, "log": dim.log}
+    else:
+        out = {"type": "categorical", "choices": list(dim.choices)}
+    if dim.when:
+        out["when"] = {parent: list(values) for parent, values in dim.when}
+    return out
+
+
+def space_to_json(space: Space) -> dict[str, Any]:
+    """Each column's dimension, under its internal name, with the parameter it decodes to."""
+    return {
+        name: {**dimension_to_json(dim), "param": out}
+        for (name, dim), out in zip(space.dimensions.items(), space._out, strict=True)
+    }
+
+
+def space_from_json(doc: Mapping[str, Any]) -> Space:
+    dims = {n: dimension_from_json(n, s) for n, s in doc.items()}
+    return Space._from_parts(dims, {n: s.get("param", n) for n, s in doc.items()})
 
 
 def dimension_from_json(name: str, spec: Mapping[str, Any]) -> Dimension:
     kind = spec.get("type")
+    when = spec.get("when")
     if kind == "real":
-        return Real(spec["low"], spec["high"], log=spec.get("log", False))
+        return Real(spec["low"], spec["high"], log=spec.get("log", False), when=when)
     if kind == "integer":
-        return Integer(spec["low"], spec["high"], log=spec.get("log", False))
+        return Integer(spec["low"], spec["high"], log=spec.get("log", False), when=when)
     if kind == "categorical":
-        return Categorical(tuple(spec["choices"]))
+        return Categorical(tuple(spec["choices"]), when=when)
     raise ValueError(
         f"parameter {name!r}: type must be 'real', 'integer' or 'categorical', got {kind!r}"
     )
@@ -138,7 +156,7 @@ def study_to_json(
         "format": "hpo_core.study",
         "version": FORMAT_VERSION,
         "direction": direction,
-        "space": {name: dimension_to_json(d) for name, d in space.dimensions.items()},
+        "space": space_to_json(space),
         "trials": [
             {
                 **r,
@@ -177,7 +195,7 @@ def study_from_json(
             f"study format version {doc.get('version')!r} is not supported "
             f"(this hpo_core reads version {FORMAT_VERSION})"
         )
-    space = Space({n: dimension_from_json(n, s) for n, s in doc["space"].items()})
+    space = space_from_json(doc["space"])
     records = []
     for r in doc["trials"]:
         r = dict(r)

@@ -159,10 +159,11 @@ class Optimizer:
 
     def _params_and_x(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
         x = self.space.encode(params)  # validates names and ranges
-        plain = {
-            name: dim.decode(u) if dim.kind else float(params[name])
-            for (name, dim), u in zip(self.space.dimensions.items(), x, strict=True)
-        }
+        # ints and choices as the space decodes them, reals exactly as given
+        plain = self.space.decode(x)
+        for name, value in plain.items():
+            if type(value) is float:
+                plain[name] = float(params[name])
         return plain, x
 
     # ------------------------------------------------------------------ ask
@@ -200,7 +201,8 @@ class Optimizer:
                 f"{type(self.strategy).__name__}.propose returned shape {X.shape}, "
                 f"expected (1..{k}, {self.space.d})"
             )
-        return X
+        # inactive conditional columns are imputed, so the history never holds leftovers
+        return self.space.impute(X) if self.space.conditional else X
 
     def _ask_queued(self, k: int) -> list[Trial]:
         trials = []

@@ -27,8 +27,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from hpo_core._records import dimension_to_json
-from hpo_core.space import CATEGORICAL
+from hpo_core._records import space_to_json
 from hpo_core.storage.sqlite import SQLiteStorage, StorageError, StoredTrial
 from hpo_core.trial import Trial, TrialState
 
@@ -40,8 +39,7 @@ __all__ = ["SQLiteStorage", "StorageError", "StudyLink"]
 
 def space_fingerprint(space: Any) -> str:
     """A text that two optimizers' spaces share exactly when they are the same space."""
-    dims = {n: dimension_to_json(d) for n, d in space.dimensions.items()}
-    return json.dumps(dims, sort_keys=True, default=repr)
+    return json.dumps(space_to_json(space), sort_keys=True, default=repr)
 
 
 class StudyLink:
@@ -76,22 +74,15 @@ class StudyLink:
         self.study = study
         self.seq = 0
         self.mine: set[int] = set()
-        self._dims = list(opt.space.dimensions.values())
         self._beats: threading.Thread | None = None
         self.sync()
 
     # ------------------------------------------------------------------ conversions
     def portable(self, params: Mapping[str, Any]) -> list:
-        return [
-            d.index(params[n]) if d.kind == CATEGORICAL else params[n]
-            for n, d in zip(self.opt.space.names, self._dims, strict=True)
-        ]
+        return self.opt.space.to_portable(params)
 
     def plain(self, values: list) -> dict[str, Any]:
-        return {
-            n: d.choices[v] if d.kind == CATEGORICAL else v
-            for n, d, v in zip(self.opt.space.names, self._dims, values, strict=True)
-        }
+        return self.opt.space.from_portable(values)
 
     # ------------------------------------------------------------------ reading
     def sync(self) -> None:

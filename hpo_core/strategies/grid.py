@@ -16,7 +16,9 @@ class GridSearch(Strategy):
 
     A ``Real`` is cut into ``grid_points`` values on its own scale (log where log), an
     ``Integer`` likewise (all its values when it has at most ``grid_points``), a ``Categorical``
-    gives all its choices; so a space made only of lists is exactly scikit-learn's ParameterGrid.
+    gives all its choices; so a space made only of lists is exactly scikit-learn's ParameterGrid
+    (and a list of such dicts the union of their grids). In a conditional space only valid
+    combinations are listed: an inactive parameter does not multiply the grid.
     Points already in the history (told as a warm start, or asked before) are skipped. The order
     is the product order (last parameter fastest) or, with ``shuffle=True``, a random order.
     When every point has been handed out, ``propose`` raises ``SearchSpaceExhausted``.
@@ -36,7 +38,9 @@ class GridSearch(Strategy):
         super().setup(space, rng)
         self._axes = space.grid_axes(self.grid_points)
         self._sizes = [len(a) for a in self._axes]
-        self.size = math.prod(self._sizes)
+        # conditional spaces: only valid combinations, listed; plain ones: a lazy product
+        self._rows = list(space.iter_grid(self.grid_points)) if space.conditional else None
+        self.size = len(self._rows) if self._rows is not None else math.prod(self._sizes)
         self._order = rng.permutation(self.size) if self.shuffle else None
         self._cursor = 0
         self._seen: set[tuple[float, ...]] = set()
@@ -45,6 +49,8 @@ class GridSearch(Strategy):
     def _point(self, index: int) -> np.ndarray:
         if self._order is not None:
             index = int(self._order[index])
+        if self._rows is not None:
+            return self._rows[index]
         row = np.empty(len(self._axes))
         for j in range(len(self._axes) - 1, -1, -1):
             index, r = divmod(index, self._sizes[j])

@@ -121,3 +121,38 @@ def test_maximize_runs(strategy):
     opt = Optimizer(SPACE, strategy=strategy, direction="maximize", seed=0)
     best = opt.minimize(lambda p: -objective(p), n_trials=15)
     assert best.value == max(t.value for t in opt.trials if t.state == "complete")
+
+
+CONDITIONAL = {
+    "model": Categorical(["svc", "forest"]),
+    "C": Real(1e-3, 1e3, log=True, when={"model": "svc"}),
+    "kernel": Categorical(["linear", "rbf"], when={"model": "svc"}),
+    "gamma": Real(1e-4, 1.0, log=True, when={"kernel": "rbf"}),
+    "trees": Integer(10, 300, log=True, when={"model": "forest"}),
+}
+
+
+def conditional_objective(p):
+    if p["model"] == "forest":
+        return abs(np.log10(p["trees"]) - 2.0)
+    return abs(np.log10(p["C"])) + (abs(np.log10(p["gamma"]) + 2) if "gamma" in p else 0.5)
+
+
+def test_conditional_space(strategy):
+    opt = Optimizer(CONDITIONAL, strategy=strategy, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StrategyFallbackWarning)
+        for _ in range(6):
+            try:
+                batch = opt.ask(4)
+            except SearchSpaceExhausted:
+                break
+            for t in batch:
+                opt.tell(t, conditional_objective(t.params))
+    for t in opt.trials:
+        p = t.params
+        assert ("trees" in p) == (p["model"] == "forest")
+        assert ("kernel" in p) == ("C" in p) == (p["model"] == "svc")
+        assert ("gamma" in p) == (p.get("kernel") == "rbf")
+    h = opt.history()
+    assert np.all(h.X_all[~opt.space.active(h.X_all)] == 0.5)

@@ -1,0 +1,165 @@
+"""Conditions between dimensions: validation, order, activity, and sub-spaces from lists.
+
+A condition ``when={"kernel": ["rbf", "poly"]}`` ties a dimension to a categorical parent.
+Here it becomes, per dimension ``j``, a list of ``(p, allowed)``: the parent's column and the
+set of its choice indices for which ``j`` is active (every condition must hold, and the parent
+must itself be active).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hpo_core.dimensions import CATEGORICAL, Categorical, Dimension, to_dimension
+
+#: the internal name of the hidden categorical that picks a sub-space of a list of dicts
+SUBSPACE = "<subspace>"
+
+Conditions = list[list[tuple[int, frozenset[int]]]]
+
+
+def compile_conditions(
+    names: Sequence[str], dims: Sequence[Dimension]
+) -> tuple[Conditions, list[int]]:
+    """Check every ``when`` and return (conditions per dimension, a parents-first order).
+
+    Raises ValueError for an unknown parent, a parent that is not categorical, a value that
+    is not one of the parent's choices (an impossible condition), and cycles.
+    """
+    index = {n: j for j, n in enumerate(names)}
+    conds: Conditions = []
+    for name, dim in zip(names, dims, strict=True):
+        mine = []
+        for parent, values in dim.when or ():
+            if parent not in index:
+                raise ValueError(
+                    f"parameter {name!r}: its condition names {parent!r}, which is not a "
+                    f"parameter of the space {list(names)!r}"
+                )
+            p = index[parent]
+            pdim = dims[p]
+            if pdim.kind != CATEGORICAL:
+                raise ValueError(
+                    f"parameter {name!r}: its condition's parent {parent!r} must be a "
+                    f"Categorical (or a list), not {type(pdim).__name__}"
+                )
+            allowed = set()
+            for v in values:
+                try:
+                    allowed.add(pdim.index(v))
+                except ValueError:
+                    raise ValueError(
+                        f"parameter {name!r}: impossible condition, {v!r} is not one of "
+                        f"{parent!r}'s choices {list(pdim.choices)!r}"
+                    ) from None
+            mine.append((p, frozenset(allowed)))
+        conds.append(mine)
+    return conds, _parents_first(names, conds)
+
+
+def _parents_first(names: Sequence[str], conds: Conditions) -> list[int]:
+    order: list[int] = []
+    state = [0] * len(names)  # 0 new, 1 on the current path, 2 placed
+
+    def visit(j: int, path: list[int]) -> None:
+        if state[j] == 2:
+            return
+        if state[j] == 1:
+            cycle = [names[k] for k in path[path.index(j) :]] + [names[j]]
+            raise ValueError(f"conditions form a cycle: {' -> '.join(map(repr, cycle))}")
+        state[j] = 1
+        for p, _ in conds[j]:
+            visit(p, [*path, j])
+        state[j] = 2
+        order.append(j)
+
+    for j in range(len(names)):
+        visit(j, [])
+    return order
+
+
+def level(u: float, k: int) -> int:
+    """The choice index that the encoded value u of a k-choice categorical decodes to."""
+    i = int(u * k) if u > 0.0 else 0
+    return i if i < k else k - 1
+
+
+def active_rows(
+    X: np.ndarray, conds: Conditions, order: list[int], levels: np.ndarray
+) -> np.ndarray:
+    """Which dimensions are active in each row of X (n, d): a bool array of shape (n, d)."""
+    n, d = X.shape
+    act = np.ones((n, d), dtype=bool)
+    for j in order:
+        for p, allowed in conds[j]:
+            k = int(levels[p])
+            lev = np.minimum(np.floor(np.clip(X[:, p], 0.0, 1.0) * k), k - 1).astype(np.int64)
+            act[:, j] &= act[:, p] & np.isin(lev, list(allowed))
+    return act
+
+
+def active_row(
+    row: Sequence[float], conds: Conditions, order: list[int], levels: np.ndarray
+) -> list[bool]:
+    act = [True] * len(row)
+    for j in order:
+        for p, allowed in conds[j]:
+            if not act[p] or level(row[p], int(levels[p])) not in allowed:
+                act[j] = False
+                break
+    return act
+
+
+def from_list(subs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Dimension], dict[str, str]]:
+    """Dimensions (internal name -> dimension) and output names for a list of sub-spaces.
+
+    A hidden categorical ``SUBSPACE`` picks the sub-space. A parameter that several sub-spaces
+    define alike is one dimension active in those sub-spaces; one they define differently is one
+    dimension per sub-space (``name@i``), each decoded under the parameter's own name.
+    """
+    if not subs:
+        raise ValueError("a list of sub-spaces needs at least one dict, got an empty list")
+    parsed: list[dict[str, Dimension]] = []
+    for i, sub in enumerate(subs):
+        if not isinstance(sub, Mapping):
+            raise ValueError(
+                f"sub-space {i} must be a dict of parameter name -> values, got {sub!r}"
+            )
+        parsed.append({})
+        for name, spec in sub.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"parameter names must be non-empty strings, got {name!r}")
+            parsed[i][name] = to_dimension(name, spec)
+    m = len(parsed)
+    dims: dict[str, Dimension] = {SUBSPACE: Categorical(tuple(range(m)))}
+    out: dict[str, str] = {}
+    keys: list[dict[str, str]] = [{} for _ in range(m)]  # per sub-space: name -> internal key
+    for name in dict.fromkeys(n for sub in parsed for n in sub):
+        where = [i for i in range(m) if name in parsed[i]]
+        first = _unconditioned(parsed[where[0]][name])
+        if all(_unconditioned(parsed[i][name]) == first for i in where) and all(
+            parsed[i][name].when == parsed[where[0]][name].when for i in where
+        ):
+            for i in where:
+                keys[i][name] = name
+            out[name] = name
+        else:
+            for i in where:
+                keys[i][name] = f"{name}@{i}"
+                out[f"{name}@{i}"] = name
+    for key, name in out.items():
+        where = [i for i in range(m) if keys[i].get(name) == key]
+        dim = parsed[where[0]][name]
+        when = {keys[where[0]].get(p, p): v for p, v in (dim.when or ())}
+        if len(where) < m:
+            when[SUBSPACE] = where
+        dims[key] = dataclasses.replace(dim, when=when or None)
+    return dims, out
+
+
+def _unconditioned(dim: Dimension) -> Dimension:
+    return dataclasses.replace(dim, when=None)
