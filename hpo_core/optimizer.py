@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import os
@@ -374,6 +375,30 @@ class Optimizer:
         """An optimizer restored from ``to_json`` output (a JSON string or a file path)."""
         space, direction, records = _records.study_from_json(text_or_path)
         return cls.from_trials(space, records, strategy=strategy, direction=direction, seed=seed)
+
+    @classmethod
+    def load(
+        cls,
+        storage: str | os.PathLike[str] | SQLiteStorage,
+        study: str | None = None,
+        strategy: str | Strategy = "random",
+        seed: int | None = None,
+    ) -> Optimizer:
+        """Open a stored study without restating its space (read from the storage). ``study``
+        may be left out when the storage holds exactly one."""
+        from hpo_core.storage import SQLiteStorage, open_existing
+
+        store = storage if isinstance(storage, SQLiteStorage) else open_existing(storage)
+        names = store.study_names()
+        if study is None:
+            if len(names) != 1:
+                raise ValueError(f"name the study: {store.path!r} holds {names!r}")
+            study = names[0]
+        space_text, direction = store.study_info(study)
+        space = _records.space_from_json(json.loads(space_text))
+        return cls(
+            space, strategy=strategy, direction=direction, seed=seed, storage=store, study=study
+        )
 
     def to_dataframe(self) -> Any:
         """The trials as a pandas DataFrame, one row a trial, one ``params_<name>`` column a

@@ -189,3 +189,16 @@ def test_killed_worker_trial_fails_after_heartbeat_timeout_and_is_retried(tmp_pa
     other.ask()
     assert alive.state == "pending"
     assert other.trials[alive.id].state == "pending"
+
+
+def test_load_reads_the_space_from_the_storage(tmp_path):
+    a = Optimizer(SPACE, direction="maximize", storage=url(tmp_path), study="s")
+    a.minimize(f, n_trials=5)
+    b = Optimizer.load(url(tmp_path))
+    assert b.space == a.space and b.direction == "maximize"
+    assert b.to_records() == a.to_records()
+    Optimizer(SPACE, storage=url(tmp_path), study="t")
+    with pytest.raises(ValueError, match=r"name the study.*\['s', 't'\]"):
+        Optimizer.load(url(tmp_path))
+    with pytest.raises(ValueError, match="no such storage file"):
+        Optimizer.load(tmp_path / "missing.db")

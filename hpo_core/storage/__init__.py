@@ -34,12 +34,21 @@ from hpo_core.trial import Trial, TrialState
 if TYPE_CHECKING:
     from hpo_core.optimizer import Optimizer
 
-__all__ = ["SQLiteStorage", "StorageError", "StudyLink"]
+__all__ = ["SQLiteStorage", "StorageError", "StudyLink", "open_existing"]
+
+
+def open_existing(path: str | os.PathLike[str]) -> SQLiteStorage:
+    """A storage that must exist already (reading a study never creates a file)."""
+    from hpo_core.storage.sqlite import parse_url
+
+    if not os.path.exists(parse_url(path)):
+        raise ValueError(f"no such storage file: {parse_url(path)!r}")
+    return SQLiteStorage(path)
 
 
 def space_fingerprint(space: Any) -> str:
     """A text that two optimizers' spaces share exactly when they are the same space."""
-    return json.dumps(space_to_json(space), sort_keys=True, default=repr)
+    return json.dumps(space_to_json(space), default=repr)
 
 
 class StudyLink:

@@ -200,6 +200,15 @@ class SQLiteStorage:
             db.execute("UPDATE studies SET workers = workers + 1 WHERE id=?", (sid,))
             return int(sid), int(workers)
 
+    def study_info(self, name: str) -> tuple[str, str]:
+        """(space text, direction) of study ``name``; ValueError naming the studies there."""
+        row = self._db.execute(
+            "SELECT space, direction FROM studies WHERE name=?", (name,)
+        ).fetchone()
+        if row is None:
+            raise ValueError(f"no study {name!r} in {self.path!r}; it holds {self.study_names()!r}")
+        return row[0], row[1]
+
     def study_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM studies ORDER BY id")]
 

@@ -1,0 +1,170 @@
+"""``hpo-core run CONFIG.toml``: a study described in a TOML file.
+
+.. code-block:: toml
+
+    objective = "objectives:train"     # module:function; the config's folder is importable
+    strategy = "random"                # any name in hpo_core.strategies.STRATEGIES
+    n_trials = 50                      # total for the study: a resumed study runs the rest
+    timeout = 600                      # seconds, optional
+    direction = "minimize"
+    seed = 0
+    storage = "sqlite:///study.db"     # optional; relative to the config's folder
+    study = "my-study"
+    n_jobs = 1
+
+    [space]
+    lr = { type = "real", low = 1e-4, high = 1.0, log = true }
+    layers = { type = "integer", low = 1, high = 4 }
+    activation = ["relu", "tanh"]      # a list: its values
+    dropout = { type = "real", low = 0.0, high = 0.5, when = { activation = ["relu"] } }
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from hpo_core._records import dimension_from_json
+
+__all__ = ["ConfigError", "load_config", "run"]
+
+_KEYS = {
+    "objective": str,
+    "strategy": str,
+    "n_trials": int,
+    "timeout": (int, float),
+    "direction": str,
+    "seed": int,
+    "storage": str,
+    "study": str,
+    "n_jobs": int,
+    "space": dict,
+}
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file, key and line."""
+
+
+def _line_of(text: str, key: str) -> int | None:
+    leaf = key.split(".")[-1]
+    for i, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"\s*(\[space\.)?{re.escape(leaf)}\]?\s*(=|$)", line):
+            return i
+    return None
+
+
+def _fail(path: Path, text: str, key: str, msg: str) -> ConfigError:
+    line = _line_of(text, key)
+    where = f"{path}:{line}" if line else str(path)
+    return ConfigError(f"{where}: {key}: {msg}")
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read and check a study configuration; ConfigError names the key and line of a fault."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        cfg = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    for key, value in cfg.items():
+        if key not in _KEYS:
+            raise _fail(path, text, key, f"unknown key; the keys are {sorted(_KEYS)}")
+        kind = _KEYS[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            raise _fail(path, text, key, f"must be a {names}, got {value!r}")
+    for key in ("objective", "space"):
+        if key not in cfg:
+            raise ConfigError(f"{path}: the key {key!r} is required")
+    if "n_trials" not in cfg and "timeout" not in cfg:
+        raise ConfigError(f"{path}: give n_trials or timeout")
+    space = {}
+    for name, spec in cfg["space"].items():
+        key = f"space.{name}"
+        try:
+            if isinstance(spec, list):
+                space[name] = spec
+            elif isinstance(spec, dict):
+                unknown = set(spec) - {"type", "low", "high", "log", "choices", "when"}
+                if unknown:
+                    raise ValueError(f"unknown field(s) {sorted(unknown)}")
+                space[name] = dimension_from_json(name, spec)
+            else:
+                raise ValueError(
+                    "must be a list of values or a table with type = 'real', 'integer' or "
+                    f"'categorical', got {spec!r}"
+                )
+        except (ValueError, KeyError, TypeError) as err:
+            msg = f"missing field {err}" if isinstance(err, KeyError) else str(err)
+            raise _fail(path, text, key, msg) from None
+    cfg["space"] = space
+    if "storage" in cfg and not cfg["storage"].startswith("sqlite:////"):
+        rel = cfg["storage"].removeprefix("sqlite:///")
+        cfg["storage"] = f"sqlite:///{(path.parent / rel).resolve()}"
+    cfg["_path"], cfg["_text"] = path, text
+    return cfg
+
+
+def _objective(cfg: dict[str, Any]) -> Any:
+    path, text, spec = cfg["_path"], cfg["_text"], cfg["objective"]
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise _fail(path, text, "objective", f"must be 'module:function', got {spec!r}")
+    sys.path.insert(0, str(path.parent.resolve()))
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except ImportError as err:
+        raise _fail(path, text, "objective", f"cannot import {module!r}: {err}") from None
+    except AttributeError:
+        raise _fail(path, text, "objective", f"module {module!r} has no {name!r}") from None
+    if not callable(fn):
+        raise _fail(path, text, "objective", f"{spec!r} is not callable")
+    return fn
+
+
+def run(config: str | Path, progress: bool = True) -> int:
+    """Run (or resume) the study of a configuration file and print the best trial."""
+    from hpo_core import Optimizer
+
+    cfg = load_config(config)
+    objective = _objective(cfg)
+    try:
+        opt = Optimizer(
+            cfg["space"],
+            strategy=cfg.get("strategy", "random"),
+            direction=cfg.get("direction", "minimize"),
+            seed=cfg.get("seed"),
+            storage=cfg.get("storage"),
+            study=cfg.get("study", "default"),
+        )
+    except ValueError as err:
+        raise ConfigError(f"{cfg['_path']}: {err}") from None
+    done = len(opt.trials)
+    n_trials = cfg.get("n_trials")
+    if done:
+        print(f"resuming study {cfg.get('study', 'default')!r}: {done} trials recorded")
+        if n_trials is not None:
+            n_trials = max(0, n_trials - done)
+    opt.minimize(
+        objective,
+        n_trials=n_trials,
+        timeout=cfg.get("timeout"),
+        progress=progress,
+        n_jobs=cfg.get("n_jobs", 1),
+    )
+    best = opt.best
+    print(f"best of {len(opt.trials)} trials: value {best.value:.6g} (trial {best.id})")
+    for name, value in best.params.items():
+        print(f"  {name} = {value!r}")
+    return 0

@@ -1,0 +1,109 @@
+"""``hpo-core show | best | plot | export``: look at a stored study from the shell."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from typing import Any
+
+from hpo_core.optimizer import Optimizer
+
+__all__ = ["show", "best", "plot", "export"]
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def show(storage: str, study: str | None, limit: int | None) -> int:
+    opt = Optimizer.load(storage, study)
+    trials = opt.trials
+    names = list(opt.space.params)
+    header = ["id", "state", "value", *names]
+    rows = [
+        [str(t.id), t.state.value, "" if t.value is None else _fmt(t.value)]
+        + [_fmt(t.params[n]) if n in t.params else "-" for n in names]
+        for t in (trials[-limit:] if limit else trials)
+    ]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    for r in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    counts = {
+        s: sum(t.state == s for t in trials) for s in ("complete", "failed", "pruned", "pending")
+    }
+    print(f"\n{len(trials)} trials: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    try:
+        b = opt.best
+    except ValueError:
+        print("no complete trial yet")
+        return 0
+    print(f"best: trial {b.id}, value {_fmt(b.value)}, params {b.params}")
+    return 0
+
+
+def best(storage: str, study: str | None) -> int:
+    opt = Optimizer.load(storage, study)
+    b = opt.best
+    print(json.dumps({"id": b.id, "value": b.value, "params": b.params}, default=repr))
+    return 0
+
+
+def plot(storage: str, study: str | None, kind: str, out: str) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from hpo_core import plots
+
+    opt = Optimizer.load(storage, study)
+    fig = {
+        "convergence": plots.convergence,
+        "importance": plots.importance,
+        "parallel": plots.parallel_coordinates,
+        "slice": plots.slice_plot,
+    }[kind](opt)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    print(f"wrote {out}")
+    return 0
+
+
+def export(storage: str, study: str | None, fmt: str, out: str | None) -> int:
+    opt = Optimizer.load(storage, study)
+    if fmt == "json":
+        text = opt.to_json(indent=2)
+    else:
+        buf = io.StringIO()
+        names = list(opt.space.params)
+        fields = [
+            "id",
+            "state",
+            "value",
+            *(f"params_{n}" for n in names),
+            "duration",
+            "fail_reason",
+        ]
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for r in opt.to_records():
+            writer.writerow(
+                {
+                    "id": r["id"],
+                    "state": r["state"],
+                    "value": r["value"],
+                    **{f"params_{n}": r["params"].get(n, "") for n in names},
+                    "duration": r["duration"],
+                    "fail_reason": r["fail_reason"],
+                }
+            )
+        text = buf.getvalue()
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        with open(out, "w") as f:
+            f.write(text)
+        print(f"wrote {out}")
+    return 0

@@ -1,0 +1,257 @@
+"""Figures of a study (matplotlib, the ``plot`` extra).
+
+Every function returns a matplotlib ``Figure`` and draws on ``ax`` when one is given. matplotlib
+is imported when a function is called, never at ``import hpo_core``.
+
+- ``convergence``: best value so far against trials, for one study or several (median and
+  quartile band across seeds), optionally on a log scale.
+- ``importance``: how much each parameter matters: from the fitted Gaussian process's
+  lengthscales when the study's strategy keeps one, otherwise permutation importance of a
+  random forest fitted to the trials (the method is named on the plot).
+- ``parallel_coordinates``: one vertical axis per parameter, one line per trial, coloured by
+  value; categoricals by their labels, log parameters on log axes.
+- ``slice_plot``: the value against each parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_core.dimensions import CATEGORICAL, INTEGER, Categorical
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from hpo_core.optimizer import Optimizer
+
+__all__ = ["convergence", "importance", "parallel_coordinates", "slice_plot", "best_so_far"]
+
+
+def _plt() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("hpo_core.plots needs matplotlib: pip install 'hpo_core[plot]'") from None
+    return plt
+
+
+def _figure(ax: Axes | None, **kw: Any) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = _plt().subplots(**kw)
+    return fig, ax
+
+
+def best_so_far(opt: Optimizer) -> np.ndarray:
+    """Best complete value after each trial, shape (t,): NaN before the first complete one."""
+    sign = 1.0 if opt.direction == "minimize" else -1.0
+    v = np.array([sign * t.value if t.state == "complete" else np.inf for t in opt.trials])
+    out = np.minimum.accumulate(v) if len(v) else v
+    out = np.where(np.isinf(out), np.nan, sign * out)
+    return out
+
+
+def convergence(
+    studies: Optimizer | Sequence[Optimizer] | Mapping[str, Optimizer | Sequence[Optimizer]],
+    ax: Axes | None = None,
+    log: bool = False,
+) -> Figure:
+    """Best value so far against trials.
+
+    ``studies`` is one optimizer (one line), a list of optimizers (runs of one method with
+    different seeds: median and quartile band), or a dict label -> either (one line each).
+    """
+    if not isinstance(studies, Mapping):
+        studies = {"": studies}
+    fig, ax = _figure(ax, figsize=(6, 4))
+    for label, runs in studies.items():
+        runs = [runs] if not isinstance(runs, Sequence) else list(runs)
+        if not runs:
+            raise ValueError(f"no study to plot for {label!r}")
+        curves = [best_so_far(r) for r in runs]
+        n = max(len(c) for c in curves)
+        M = np.full((len(curves), n), np.nan)
+        for i, c in enumerate(curves):
+            M[i, : len(c)] = c
+            if len(c):
+                M[i, len(c) :] = c[-1]
+        x = np.arange(1, n + 1)
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med = np.nanmedian(M, axis=0)
+                lo, hi = np.nanpercentile(M, [25, 75], axis=0)
+        (line,) = ax.plot(x, med, label=label or None, drawstyle="steps-post")
+        if len(runs) > 1:
+            ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color(), step="post")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("best value so far")
+    if log:
+        ax.set_yscale("log")
+    if any(studies):
+        ax.legend()
+    ax.set_title("Convergence")
+    return fig
+
+
+def _complete(opt: Optimizer) -> tuple[np.ndarray, np.ndarray, list]:
+    trials = [t for t in opt.trials if t.state == "complete"]
+    if len(trials) < 2:
+        raise ValueError(f"the study needs at least 2 complete trials to plot, has {len(trials)}")
+    return opt.history().X, np.array([t.value for t in trials]), trials
+
+
+def _param_columns(opt: Optimizer) -> dict[str, list[int]]:
+    """Parameter name -> the encoded columns that carry it."""
+    cols: dict[str, list[int]] = {}
+    for j, name in enumerate(opt.space._out):
+        if name is not None:
+            cols.setdefault(name, []).append(j)
+    return cols
+
+
+def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure:
+    """Parameter importance, from the GP's lengthscales when the strategy has a fitted GP
+    (importance of a column = 1 / lengthscale), else random-forest permutation importance."""
+    X, y, _ = _complete(opt)
+    scores = _lengthscale_importance(opt)
+    method = "GP lengthscales (1 / lengthscale)"
+    if scores is None:
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.inspection import permutation_importance
+
+        forest = RandomForestRegressor(n_estimators=200, random_state=seed).fit(X, y)
+        scores = permutation_importance(forest, X, y, n_repeats=10, random_state=seed)[
+            "importances_mean"
+        ]
+        method = "random-forest permutation importance"
+    cols = _param_columns(opt)
+    names = list(cols)
+    values = np.array([max(0.0, float(np.sum(scores[c]))) for c in cols.values()])
+    total = values.sum()
+    values = values / total if total > 0 else values
+    order = np.argsort(values)
+    fig, ax = _figure(ax, figsize=(6, 0.5 * len(names) + 1.5))
+    ax.barh([names[i] for i in order], values[order])
+    ax.set_xlabel("relative importance")
+    ax.set_title(f"Parameter importance: {method}")
+    return fig
+
+
+def _lengthscale_importance(opt: Optimizer) -> np.ndarray | None:
+    lengthscales = getattr(opt.strategy, "lengthscales", None)
+    if callable(lengthscales):
+        lengthscales = lengthscales()
+    if lengthscales is None:
+        return None
+    ls = np.asarray(lengthscales, dtype=float)
+    if ls.shape != (opt.space.d,):
+        return None
+    return 1.0 / ls
+
+
+def _axis_labels(dim: Any) -> tuple[np.ndarray, list[str]] | None:
+    """Tick positions (encoded) and labels for a categorical or small integer dimension."""
+    if dim.kind == CATEGORICAL:
+        k = len(dim.choices)
+        return (np.arange(k) + 0.5) / k, [str(c) for c in dim.choices]
+    if dim.kind == INTEGER and dim.levels <= 10:
+        vals = list(range(dim.low, dim.high + 1))
+        return np.array([dim.encode(v) for v in vals]), [str(v) for v in vals]
+    return None
+
+
+def parallel_coordinates(
+    opt: Optimizer, params: Sequence[str] | None = None, ax: Axes | None = None
+) -> Figure:
+    """One vertical axis per parameter (its own scale: log where log, labels for choices) and
+    the objective; one line per complete trial, coloured by value."""
+    X, y, trials = _complete(opt)
+    cols = _param_columns(opt)
+    params = list(params or cols)
+    for p in params:
+        if p not in cols:
+            raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
+    fig, ax = _figure(ax, figsize=(1.6 * (len(params) + 1) + 1, 4))
+    plt = _plt()
+    span = np.ptp(y) or 1.0
+    ynorm = (y - y.min()) / span
+    cmap = plt.get_cmap("viridis_r" if opt.direction == "minimize" else "viridis")
+    n_axes = len(params) + 1
+    for i, t in enumerate(trials):
+        pts = []
+        for p in params:
+            j = next((j for j in cols[p] if p in t.params), None)
+            pts.append(np.nan if j is None else X[i, j])
+        pts.append(ynorm[i])
+        ax.plot(range(n_axes), pts, color=cmap(ynorm[i]), alpha=0.7, lw=1)
+    for k, p in enumerate(params):
+        ax.axvline(k, color="0.3", lw=0.8)
+        dim = opt.space.dimensions[opt.space.names[cols[p][0]]]
+        ticks = _axis_labels(dim)
+        if ticks is None:
+            us = np.linspace(0, 1, 5)
+            ticks = (us, [f"{dim.decode(u):.3g}" for u in us])
+        for u, lab in zip(*ticks, strict=True):
+            ax.annotate(
+                lab, (k, u), xytext=(3, 0), textcoords="offset points", fontsize=7, va="center"
+            )
+    ax.axvline(n_axes - 1, color="0.3", lw=0.8)
+    for u in np.linspace(0, 1, 5):
+        ax.annotate(
+            f"{y.min() + u * span:.3g}",
+            (n_axes - 1, u),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize=7,
+            va="center",
+        )
+    ax.set_xticks(range(n_axes), [*params, "value"])
+    ax.set_yticks([])
+    ax.set_xlim(-0.2, n_axes - 0.6)
+    ax.set_ylim(-0.05, 1.05)
+    log_names = [
+        p
+        for p in params
+        if getattr(opt.space.dimensions[opt.space.names[cols[p][0]]], "log", False)
+    ]
+    note = f" (log scale: {', '.join(log_names)})" if log_names else ""
+    ax.set_title(f"Parallel coordinates, {len(trials)} trials{note}")
+    return fig
+
+
+def slice_plot(opt: Optimizer, params: Sequence[str] | None = None) -> Figure:
+    """The value against each parameter, one panel a parameter (log axes where log)."""
+    _, y, trials = _complete(opt)
+    cols = _param_columns(opt)
+    params = list(params or cols)
+    for p in params:
+        if p not in cols:
+            raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
+    plt = _plt()
+    fig, axes = plt.subplots(
+        1, len(params), figsize=(3 * len(params), 3), squeeze=False, sharey=True
+    )
+    for ax, p in zip(axes[0], params, strict=True):
+        dim = opt.space.dimensions[opt.space.names[cols[p][0]]]
+        idx = [i for i, t in enumerate(trials) if p in t.params]
+        vals = [trials[i].params[p] for i in idx]
+        if isinstance(dim, Categorical):
+            pos = [dim.index(v) for v in vals]
+            ax.scatter(pos, y[idx], s=12, alpha=0.7)
+            ax.set_xticks(range(len(dim.choices)), [str(c) for c in dim.choices])
+        else:
+            ax.scatter(vals, y[idx], s=12, alpha=0.7)
+            if dim.log:
+                ax.set_xscale("log")
+        ax.set_xlabel(p)
+    axes[0][0].set_ylabel("value")
+    fig.suptitle(f"Slice plot, {len(trials)} trials")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+OBJECTIVE = """
+def branin(p):
+    import math
+    x, y = p["x"], p["y"]
+    return (y - 5.1 / (4 * math.pi ** 2) * x ** 2 + 5 / math.pi * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10 + (p["kind"] == "b")
+"""
+
+CONFIG = """
+objective = "objectives:branin"
+strategy = "sobol"
+n_trials = {n}
+seed = 0
+storage = "sqlite:///study.db"
+study = "branin"
+
+[space]
+x = {{ type = "real", low = -5.0, high = 10.0 }}
+y = {{ type = "real", low = 0.0, high = 15.0 }}
+kind = ["a", "b"]
+"""
+
+
+def cli(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "hpo_core", *args], cwd=cwd, capture_output=True, text=True, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    (d / "objectives.py").write_text(textwrap.dedent(OBJECTIVE))
+    (d / "study.toml").write_text(CONFIG.format(n=12))
+    r = cli("run", "study.toml", "--no-progress", cwd=d)
+    assert r.returncode == 0, r.stderr
+    assert "best of 12 trials" in r.stdout
+    return d
+
+
+def test_run_resumes(study, tmp_path):
+    (study / "more.toml").write_text(CONFIG.format(n=16))
+    r = cli("run", "more.toml", "--no-progress", cwd=study)
+    assert r.returncode == 0, r.stderr
+    assert "resuming study 'branin': 12 trials recorded" in r.stdout
+    assert "best of 16 trials" in r.stdout
+    r = cli("run", "more.toml", "--no-progress", cwd=study)  # nothing left to do
+    assert "best of 16 trials" in r.stdout
+
+
+def test_show_best_export(study):
+    r = cli("show", "study.db", cwd=study)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["id", "state", "value", "x", "y", "kind"]
+    assert "complete" in r.stdout and "best: trial" in r.stdout
+    best = json.loads(cli("best", "sqlite:///study.db", "--study", "branin", cwd=study).stdout)
+    rows = list(
+        csv.DictReader(io.StringIO(cli("export", "study.db", "--format", "csv", cwd=study).stdout))
+    )
+    assert min(float(r["value"]) for r in rows) == best["value"]
+    assert set(best["params"]) == {"x", "y", "kind"}
+    r = cli("export", "study.db", "--format", "json", "--out", "s.json", cwd=study)
+    assert (
+        r.returncode == 0 and json.loads((study / "s.json").read_text())["direction"] == "minimize"
+    )
+
+
+@pytest.mark.parametrize("kind", ["convergence", "importance", "parallel", "slice"])
+def test_plot_writes_png(study, kind):
+    r = cli("plot", "study.db", "--kind", kind, "--out", f"{kind}.png", cwd=study)
+    assert r.returncode == 0, r.stderr
+    assert (study / f"{kind}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            'objective = "objectives:branin"\nn_trial = 3\n[space]\nx = [1, 2]\n',
+            "bad.toml:2: n_trial: unknown key",
+        ),
+        (
+            'objective = "objectives:branin"\nn_trials = "3"\n[space]\nx = [1, 2]\n',
+            "bad.toml:2: n_trials: must be a int",
+        ),
+        (
+            'objective = "objectives:branin"\nn_trials = 3\n[space]\nx = { type = "real", low = 2.0, high = 1.0 }\n',
+            "bad.toml:4: space.x: Real needs low < high",
+        ),
+        (
+            'objective = "objectives:nothere"\nn_trials = 3\n[space]\nx = [1, 2]\n',
+            "bad.toml:1: objective: module 'objectives' has no 'nothere'",
+        ),
+        ("n_trials = 3\n[space]\nx = [1, 2]\n", "the key 'objective' is required"),
+        (
+            'objective = "objectives:branin"\nn_trials = 3\nstrategy = "magic"\n[space]\nx = [1, 2]\n',
+            "strategy must be one of",
+        ),
+        ("objective = [\n", "not valid TOML"),
+    ],
+)
+def test_bad_configs_exit_2_naming_key_and_line(study, text, message):
+    (study / "bad.toml").write_text(text)
+    r = cli("run", "bad.toml", cwd=study)
+    assert r.returncode == 2
+    assert message in r.stderr
+
+
+def test_bad_storage_and_study(study):
+    r = cli("show", "missing.db", cwd=study)
+    assert r.returncode == 2 and "no such storage file" in r.stderr
+    r = cli("best", "study.db", "--study", "nope", cwd=study)
+    assert r.returncode == 2 and "no study 'nope'" in r.stderr
+    r = cli("plot", "study.db", "--kind", "pie", "--out", "x.png", cwd=study)
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_failed_run_exits_1(tmp_path):
+    (tmp_path / "objectives.py").write_text("def boom(p):\n    raise RuntimeError('no GPU')\n")
+    (tmp_path / "c.toml").write_text(
+        'objective = "objectives:boom"\nn_trials = 2\n[space]\nx = [1, 2]\n'
+    )
+    r = cli("run", "c.toml", "--no-progress", cwd=tmp_path)
+    assert r.returncode == 1 and "no complete trial" in r.stderr and "no GPU" in r.stderr
+
+
+def test_help_for_each_command(tmp_path):
+    for cmd in ("run", "show", "best", "plot", "export", "demo"):
+        r = cli(cmd, "--help", cwd=tmp_path)
+        assert r.returncode == 0 and "exit codes" in r.stdout

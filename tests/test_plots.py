@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from hpo_core import Categorical, Integer, Optimizer, Real, plots  # noqa: E402
+
+SPACE = {
+    "lr": Real(1e-4, 1.0, log=True),
+    "depth": Integer(1, 6),
+    "act": Categorical(["relu", "tanh"]),
+    "noise": Real(0.0, 1.0),
+}
+
+
+def objective(p):
+    return (np.log10(p["lr"]) + 2) ** 2 + 0.3 * p["depth"] + (p["act"] == "tanh")
+
+
+@pytest.fixture(scope="module")
+def study():
+    opt = Optimizer(SPACE, seed=0)
+    opt.minimize(objective, n_trials=40)
+    opt.tell(opt.ask(), exception=RuntimeError("x"))  # failures are left out
+    return opt
+
+
+def test_best_so_far(study):
+    curve = plots.best_so_far(study)
+    values = [t.value for t in study.trials if t.state == "complete"]
+    assert len(curve) == 41 and curve[-1] == min(values)
+    assert np.all(np.diff(curve) <= 0)
+
+
+def test_convergence_single_and_seeds():
+    runs = []
+    for seed in range(3):
+        o = Optimizer(SPACE, seed=seed)
+        o.minimize(objective, n_trials=20)
+        runs.append(o)
+    fig = plots.convergence({"random": runs, "one": runs[0]}, log=True)
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["random", "one"]
+    assert len(ax.get_lines()[0].get_xdata()) == 20
+    assert len(ax.collections) == 1  # the quartile band of the three seeds only
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "trial"
+    med = ax.get_lines()[0].get_ydata()
+    assert med[-1] == np.median([plots.best_so_far(r)[-1] for r in runs])
+
+
+def test_importance_finds_the_parameter_that_matters(study):
+    fig = plots.importance(study)
+    ax = fig.axes[0]
+    assert "permutation" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    widths = [p.get_width() for p in ax.patches]
+    assert sorted(labels) == sorted(SPACE)
+    assert labels[int(np.argmax(widths))] == "lr"
+    assert labels[int(np.argmin(widths))] == "noise"
+
+
+def test_parallel_coordinates(study):
+    fig = plots.parallel_coordinates(study)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [*SPACE, "value"]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 5]
+    assert len(lines) == 40  # one line per complete trial
+    texts = {t.get_text() for t in ax.texts}
+    assert {"relu", "tanh"} <= texts
+    assert "log scale: lr" in ax.get_title()
+    with pytest.raises(ValueError, match="unknown parameter 'nope'"):
+        plots.parallel_coordinates(study, params=["nope"])
+
+
+def test_slice_plot(study):
+    fig = plots.slice_plot(study, params=["lr", "act"])
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_xlabel() == "lr"
+    assert len(fig.axes[0].collections[0].get_offsets()) == 40
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["relu", "tanh"]
+
+
+def test_draws_on_given_axes(study):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert plots.convergence(study, ax=ax) is fig
+    assert plots.importance(study, ax=ax) is fig
+
+
+def test_needs_two_complete_trials():
+    opt = Optimizer(SPACE)
+    opt.tell(opt.ask(), 1.0)
+    with pytest.raises(ValueError, match="at least 2 complete trials"):
+        plots.slice_plot(opt)
