@@ -1,0 +1,1 @@
+"""Adapters that let other optimization frameworks use hpo_core as their engine."""

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from hpo_core.integrations.optuna import Sampler  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def objective(trial):
+    x = trial.suggest_float("x", -5.0, 5.0)
+    lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    n = trial.suggest_int("n", 1, 64, log=True)
+    k = trial.suggest_int("k", 0, 20, step=4)
+    q = trial.suggest_float("q", 0.0, 1.0, step=0.25)
+    act = trial.suggest_categorical("act", ["relu", "tanh", None])
+    value = (x - 1) ** 2 + abs(math.log10(lr) + 3) + n / 64 + k / 20 + q + (act != "tanh")
+    if act == "relu":  # a dynamic parameter: sampled independently
+        value += trial.suggest_float("slope", 0.0, 0.1)
+    return value
+
+
+def run(seed, n=30, direction="minimize", strategy="random"):
+    study = optuna.create_study(sampler=Sampler(strategy, seed=seed), direction=direction)
+    study.optimize(objective, n_trials=n)
+    return study
+
+
+def test_mixed_space_values_in_range():
+    study = run(0)
+    assert len(study.trials) == 30
+    for t in study.trials:
+        p = t.params
+        assert -5 <= p["x"] <= 5 and 1e-5 <= p["lr"] <= 1e-1
+        assert type(p["n"]) is int and 1 <= p["n"] <= 64
+        assert p["k"] in (0, 4, 8, 12, 16, 20)
+        assert p["q"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+        assert p["act"] in ("relu", "tanh", None)
+        assert ("slope" in p) == (p["act"] == "relu")
+
+
+def test_same_seed_same_trials():
+    a = [t.params for t in run(3, n=15).trials]
+    b = [t.params for t in run(3, n=15).trials]
+    assert a == b
+
+
+def test_history_is_told_to_the_strategy():
+    sampler = Sampler("random", seed=0)
+    study = optuna.create_study(sampler=sampler, direction="maximize")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=12)
+    opt = sampler._opt
+    assert opt.direction == "maximize"
+    # all but the first trial (relative sampling starts once the space is known) are in the books
+    told = [t for t in opt.trials if t.state == "complete"]
+    assert len(told) == 11
+    assert opt.best.value == study.best_value
+
+
+def test_failed_and_pruned_trials_are_recorded():
+    sampler = Sampler("random", seed=0)
+    study = optuna.create_study(sampler=sampler)
+
+    def obj(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number % 3 == 1:
+            raise ValueError("bad")
+        if trial.number % 3 == 2:
+            trial.report(0.5, 0)
+            raise optuna.TrialPruned()
+        return x
+
+    study.optimize(obj, n_trials=10, catch=(ValueError,))
+    states = [t.state for t in sampler._opt.trials]
+    assert "failed" in states and "pruned" in states and "complete" in states
+
+
+def test_bad_strategy():
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        Sampler("magic")
+
+
+@pytest.mark.parametrize("strategy", ["bayes", "tpe", "cmaes"])
+def test_model_based_strategies(strategy):
+    from hpo_core.strategies import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        pytest.skip(f"{strategy} is not available")
+    study = run(0, n=25, strategy=strategy)
+    assert len(study.trials) == 25
