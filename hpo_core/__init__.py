@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from hpo_core._suggest import suggest
 from hpo_core.optimizer import Optimizer
 from hpo_core.space import Categorical, Integer, Real, Space
 from hpo_core.strategies import SearchSpaceExhausted, Strategy, StrategyFallbackWarning
@@ -23,5 +24,6 @@ __all__ = [
     "Strategy",
     "SearchSpaceExhausted",
     "StrategyFallbackWarning",
+    "suggest",
     "__version__",
 ]

@@ -1,0 +1,116 @@
+"""``hpo_core.suggest``: points in, next points out, for callers that run their own loop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hpo_core.dimensions import Integer, Real
+from hpo_core.optimizer import Optimizer
+
+__all__ = ["suggest"]
+
+
+def _mask(name: str, value: Any, d: int) -> np.ndarray:
+    if value is None:
+        return np.zeros(d, dtype=bool)
+    m = np.asarray(value)
+    if m.shape != (d,) or m.dtype != bool:
+        raise ValueError(f"{name} must be None or a bool array of shape ({d},), got {value!r}")
+    return m
+
+
+def suggest(
+    X: np.ndarray | Sequence[Sequence[float]],
+    y: np.ndarray | Sequence[float],
+    bounds: np.ndarray | Sequence[Sequence[float]],
+    n: int = 1,
+    method: str = "bayes",
+    seed: int | None = None,
+    pending: np.ndarray | Sequence[Sequence[float]] | None = None,
+    integer: np.ndarray | Sequence[bool] | None = None,
+    log: np.ndarray | Sequence[bool] | None = None,
+) -> np.ndarray:
+    """The next point(s) to evaluate, minimising ``y``, in the caller's coordinates.
+
+    Stateless: every call builds a fresh optimizer from the arrays, so the caller keeps the
+    history (a model-based ``method`` refits its surrogate each call).
+
+    Parameters
+    ----------
+    X : array-like of shape (m, d)
+        Points evaluated so far (m may be 0: then the strategy's initial design answers).
+    y : array-like of shape (m,)
+        Their values, to minimise; NaN marks a failed evaluation.
+    bounds : array-like of shape (d, 2)
+        Lower and upper bound of each coordinate (low < high, finite).
+    n : int, default 1
+        How many points to return; they are spread out (pending-aware), never copies.
+    method : str, default "bayes"
+        A strategy name of ``hpo_core.strategies.STRATEGIES``.
+    seed : int or None
+    pending : array-like of shape (k, d), optional
+        Points being evaluated now: the suggestions keep away from them.
+    integer, log : bool array-like of shape (d,), optional
+        Coordinates that take integer values; coordinates searched on a log scale (low > 0).
+
+    Returns
+    -------
+    ndarray of shape (n, d)
+        Float array; integer coordinates hold whole numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.1, 3.0], [0.9, 7.0]])
+    >>> suggest(X, [1.0, 0.5], bounds=[[0, 1], [1, 10]], n=2, method="random", seed=0,
+    ...         integer=[False, True]).shape
+    (2, 2)
+    """
+    B = np.asarray(bounds, dtype=float)
+    if B.ndim != 2 or B.shape[1] != 2 or B.shape[0] < 1:
+        raise ValueError(f"bounds must have shape (d, 2) with d >= 1, got shape {B.shape}")
+    d = B.shape[0]
+    if not np.all(np.isfinite(B)) or not np.all(B[:, 0] < B[:, 1]):
+        raise ValueError("bounds must be finite with low < high in every row")
+    X = np.asarray(X, dtype=float) if np.size(X) else np.empty((0, d))
+    y = np.asarray(y, dtype=float).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"X must have shape (m, {d}) to match bounds, got {X.shape}")
+    if len(y) != len(X):
+        raise ValueError(f"y must have one value per row of X: {len(y)} values for {len(X)} rows")
+    if np.isnan(X).any() or np.isinf(y).any():
+        raise ValueError("X must not hold NaN, nor y infinity (NaN in y marks a failure)")
+    is_int, is_log = _mask("integer", integer, d), _mask("log", log, d)
+    dims: dict[str, Any] = {}
+    for j, (lo, hi) in enumerate(B):
+        if is_int[j]:
+            if lo != round(lo) or hi != round(hi):
+                raise ValueError(f"bounds of integer coordinate {j} must be whole numbers")
+            dims[f"x{j}"] = Integer(int(lo), int(hi), log=bool(is_log[j]))
+        else:
+            dims[f"x{j}"] = Real(lo, hi, log=bool(is_log[j]))
+    opt = Optimizer(dims, strategy=method, seed=seed)
+
+    def params(row: np.ndarray, what: str, i: int) -> dict[str, Any]:
+        if np.any(row < B[:, 0]) or np.any(row > B[:, 1]):
+            raise ValueError(f"{what}[{i}] = {row.tolist()} lies outside the bounds")
+        return {f"x{j}": int(round(v)) if is_int[j] else float(v) for j, v in enumerate(row)}
+
+    for i, (row, value) in enumerate(zip(X, y, strict=True)):
+        p = params(row, "X", i)
+        if np.isnan(value):
+            opt.tell(p, state="failed")
+        else:
+            opt.tell(p, float(value))
+    if pending is not None:
+        P = np.asarray(pending, dtype=float)
+        P = P.reshape(-1, d) if P.size else np.empty((0, d))
+        for i, row in enumerate(P):
+            opt._trial_from_params(params(row, "pending", i))  # in flight: pending
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    trials = opt.ask(n)
+    return np.array([[float(t.params[f"x{j}"]) for j in range(d)] for t in trials])
