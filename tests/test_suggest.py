@@ -56,7 +56,7 @@ def test_pending_are_avoided_on_a_grid():
     ],
 )
 def test_errors(kwargs, match):
-    args = {"X": [[0.5]], "y": [1.0], "bounds": [[0.0, 1.0]], **kwargs}
+    args = {"X": [[0.5]], "y": [1.0], "bounds": [[0.0, 1.0]], "method": "random", **kwargs}
     with pytest.raises(ValueError, match=match):
         suggest(args.pop("X"), args.pop("y"), args.pop("bounds"), **args)
 
