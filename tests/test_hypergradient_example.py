@@ -1,0 +1,54 @@
+"""The numpy example runs, and hypergradient descent rescues its poor initial learning rate."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "hypergradient_numpy.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("hypergradient_numpy_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_loss_falls_and_rate_grows():
+    example = _load()
+    hd = example.main(epochs=3, lr=1e-3, beta=1e-3, verbose=False)
+    fixed = example.main(epochs=3, lr=1e-3, beta=0.0, verbose=False)
+    assert np.all(np.diff(hd["loss"]) < 0)
+    assert hd["loss"][-1] < 0.5 * hd["loss"][0]
+    assert hd["lr"][0] == 1e-3 and hd["lr"][-1] > 10 * 1e-3  # 1e-3 is far too small here
+    assert np.all(fixed["lr"] == 1e-3)
+    assert hd["loss"][-1] < fixed["loss"][-1]
+    assert len(hd["lr"]) == 3 * int(np.ceil(1797 / 64)) + 1
+
+
+def test_example_gradients_match_finite_differences():
+    example = _load()
+    X, Y = example.load_data()
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(scale=0.1, size=(64, 10)), rng.normal(scale=0.1, size=10)
+    _, gW, gb = example.loss_and_grads(W, b, X[:50], Y[:50])
+    eps = 1e-6
+    for i, j in [(0, 0), (10, 3), (63, 9)]:
+        Wp, Wm = W.copy(), W.copy()
+        Wp[i, j] += eps
+        Wm[i, j] -= eps
+        fd = (
+            example.loss_and_grads(Wp, b, X[:50], Y[:50])[0]
+            - example.loss_and_grads(Wm, b, X[:50], Y[:50])[0]
+        ) / (2 * eps)
+        assert abs(fd - gW[i, j]) < 1e-6
+    bp = b.copy()
+    bp[4] += eps
+    fd = (
+        example.loss_and_grads(W, bp, X[:50], Y[:50])[0]
+        - example.loss_and_grads(W, b, X[:50], Y[:50])[0]
+    ) / eps
+    assert abs(fd - gb[4]) < 1e-5
