@@ -52,3 +52,44 @@ def test_example_gradients_match_finite_differences():
         - example.loss_and_grads(W, b, X[:50], Y[:50])[0]
     ) / eps
     assert abs(fd - gb[4]) < 1e-5
+
+
+def test_docs_python_blocks_run():
+    import re
+
+    text = (EXAMPLE.parents[1] / "docs" / "hypergradient.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"docs/hypergradient.md block {i}", "exec"), {"__name__": "__doc__"})
+
+
+def _load_benchmark():
+    path = EXAMPLE.parents[1] / "benchmarks" / "hypergradient.py"
+    spec = importlib.util.spec_from_file_location("hypergradient_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_mlp_gradients_and_a_short_run():
+    bench = _load_benchmark()
+    X, Y = bench.load_data()
+    rng = np.random.default_rng(1)
+    params = bench.init_params("mlp", rng, hidden=8)
+    _, grads = bench.loss_and_grads(params, X[:20], Y[:20])
+    eps = 1e-6
+    for k, idx in [(0, (5, 3)), (1, (2,)), (2, (7, 1)), (4, (0, 9)), (5, (3,))]:
+        plus = [p.copy() for p in params]
+        minus = [p.copy() for p in params]
+        plus[k][idx] += eps
+        minus[k][idx] -= eps
+        fd = (
+            bench.loss_and_grads(plus, X[:20], Y[:20])[0]
+            - bench.loss_and_grads(minus, X[:20], Y[:20])[0]
+        ) / (2 * eps)
+        assert abs(fd - grads[k][idx]) < 1e-6
+    data = (X, Y)
+    fixed, lr_fixed = bench.train("logreg", "sgd", 1e-4, 0, 2, 32, 1e-3, 1e-5, data)
+    hd, lr_hd = bench.train("logreg", "sgd_hd", 1e-4, 0, 2, 32, 1e-3, 1e-5, data)
+    assert lr_fixed == 1e-4 and lr_hd > 1e-2 and hd < fixed
