@@ -445,3 +445,15 @@ def test_controller_drives_torch_sgd():
     np.testing.assert_allclose(w.detach().numpy(), p[0], rtol=1e-9)
     np.testing.assert_allclose(ctrl.lr_history, ref.lr_history, rtol=1e-9)
     assert f(p[0]) < f(x0) and ctrl.lr != 0.01
+
+
+def test_setting_the_rate_by_hand():
+    ctrl = HypergradientController(lr=0.1, beta=1.0)
+    ctrl.lr = 0.2  # before any update: the initial rate
+    assert ctrl.update([np.ones(1)]) == 0.2
+    ctrl.lr = 0.5  # mid-run: the next update starts from 0.5; the last step was made with 0.2
+    lr = ctrl.update([np.ones(1)], prev_update=[-0.2 * np.ones(1)])
+    assert lr == pytest.approx(0.5 + 1.0)
+    np.testing.assert_allclose(ctrl.lr_history, [0.2, 0.2, 1.5])
+    with pytest.raises(ValueError, match="lr must be"):
+        ctrl.lr = -1.0

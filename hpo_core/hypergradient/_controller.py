@@ -196,9 +196,11 @@ class HypergradientController:
 
     @lr.setter
     def lr(self, value: float | Sequence[float]) -> None:
+        # the next update starts from this rate; the history keeps the rates actually returned
         self._lrs = self._check_lr(value)
-        self._used = self._lrs.copy()
-        self._history[-1] = self._lrs.copy()
+        if len(self._history) == 1:
+            self._history[0] = self._lrs.copy()
+            self._used = self._lrs.copy()
 
     @property
     def lrs(self) -> np.ndarray:
