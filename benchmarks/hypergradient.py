@@ -86,15 +86,18 @@ def loss_and_grads(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray):
     return loss, grads
 
 
-def make_optimizer(method: str, lr: float, beta_sgd: float, beta_adam: float):
+def make_optimizer(
+    method: str, lr: float, beta_sgd: float, beta_adam: float, multiplicative: bool = False
+):
     """The numpy optimizer for ``method``; a fixed-rate method is its HD variant with beta 0."""
     hd = method.endswith("_hd")
+    kw = {"multiplicative": multiplicative and hd}
     if method.startswith("adam"):
-        return HypergradientAdam(lr=lr, beta=beta_adam if hd else 0.0)
+        return HypergradientAdam(lr=lr, beta=beta_adam if hd else 0.0, **kw)
     beta = beta_sgd if hd else 0.0
     if method.startswith("sgdn"):
-        return HypergradientSGD(lr=lr, beta=beta, momentum=0.9, nesterov=True)
-    return HypergradientSGD(lr=lr, beta=beta)
+        return HypergradientSGD(lr=lr, beta=beta, momentum=0.9, nesterov=True, **kw)
+    return HypergradientSGD(lr=lr, beta=beta, **kw)
 
 
 def train(
@@ -107,12 +110,13 @@ def train(
     beta_sgd: float,
     beta_adam: float,
     data,
+    multiplicative: bool = False,
 ) -> tuple[float, float]:
     """Final full training loss (inf if training diverged) and final learning rate."""
     X, Y = data
     rng = np.random.default_rng(seed)
     params = init_params(model, rng)
-    opt = make_optimizer(method, lr, beta_sgd, beta_adam)
+    opt = make_optimizer(method, lr, beta_sgd, beta_adam, multiplicative)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # a diverging run warns on every skipped step
         for _ in range(epochs):
@@ -128,7 +132,9 @@ def train(
 
 
 # ---------------------------------------------------------------- torch (optional)
-def torch_rows(lrs, epochs: int, batch: int, beta_sgd: float, beta_adam: float, data) -> list:
+def torch_rows(
+    lrs, epochs: int, batch: int, beta_sgd: float, beta_adam: float, data, multiplicative: bool
+) -> list:
     """Logistic regression in torch; torch.optim.SGD / Adam with and without the controller."""
     import torch
 
@@ -147,7 +153,9 @@ def torch_rows(lrs, epochs: int, batch: int, beta_sgd: float, beta_adam: float, 
                 model = torch.nn.Linear(64, 10).double()
                 params = list(model.parameters())
                 opt = cls(params, lr=lr)
-                ctrl = HypergradientController(lr=lr, beta=beta if hd else 0.0)
+                ctrl = HypergradientController(
+                    lr=lr, beta=beta if hd else 0.0, multiplicative=multiplicative and hd
+                )
                 prev = None
                 for _ in range(epochs):
                     order = rng.permutation(len(X))
@@ -177,7 +185,7 @@ def _range(v: np.ndarray) -> str:
 
 
 def _fmt(x: float) -> str:
-    return "diverged" if not np.isfinite(x) else f"{x:.4f}"
+    return "diverged" if not np.isfinite(x) else f"{x:.4g}"
 
 
 def report(
@@ -193,10 +201,12 @@ def report(
         "# Hypergradient descent on digits",
         "",
         f"`python -m benchmarks.hypergradient --seeds {args.seeds}"
-        f"{' --quick' if args.quick else ''}`; "
+        f"{' --quick' if args.quick else ''}"
+        f"{f' --multiplicative {args.multiplicative:g}' if args.multiplicative else ''}`; "
         f"{seconds:.0f} s on Python {platform.python_version()} / {platform.machine()}.",
         f"Minibatch {args.batch}; epochs: logistic regression {args.epochs_logreg}, "
-        f"MLP {args.epochs_mlp}; beta: SGD/SGDN {args.beta_sgd:g}, Adam {args.beta_adam:g}. "
+        f"MLP {args.epochs_mlp}; {'multiplicative' if args.multiplicative else 'additive'} rule,"
+        f" beta: SGD/SGDN {args.beta_sgd:g}, Adam {args.beta_adam:g}. "
         f"Final full training loss, median over {args.seeds} seeds (final HD rate in brackets).",
     ]
     summary = []
@@ -286,6 +296,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--beta-sgd", type=float, default=1e-3)
     parser.add_argument("--beta-adam", type=float, default=1e-5)
+    parser.add_argument(
+        "--multiplicative",
+        type=float,
+        metavar="BETA",
+        default=None,
+        help="use the multiplicative rule with this beta for all HD variants (e.g. 0.02)",
+    )
     parser.add_argument("--models", nargs="+", choices=["logreg", "mlp"], default=["logreg", "mlp"])
     parser.add_argument(
         "--pairs", nargs="+", choices=["sgd", "sgdn", "adam"], default=["sgd", "sgdn", "adam"]
@@ -296,6 +313,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs_logreg, args.epochs_mlp = 1, 3, 3
+    mult = args.multiplicative is not None
+    if mult:
+        args.beta_sgd = args.beta_adam = args.multiplicative
     data = load_data()
     models = args.models
     methods = [m for m in METHODS if m.split("_")[0] in args.pairs]
@@ -306,7 +326,18 @@ def main(argv: list[str] | None = None) -> None:
         for m in methods:
             for lr in args.lrs:
                 runs = [
-                    train(model, m, lr, s, epochs, args.batch, args.beta_sgd, args.beta_adam, data)
+                    train(
+                        model,
+                        m,
+                        lr,
+                        s,
+                        epochs,
+                        args.batch,
+                        args.beta_sgd,
+                        args.beta_adam,
+                        data,
+                        mult,
+                    )
                     for s in range(args.seeds)
                 ]
                 res[model, m, lr] = (
@@ -326,7 +357,13 @@ def main(argv: list[str] | None = None) -> None:
             print("torch is not installed: skipping the torch.optim rows")
         else:
             torch_table = torch_rows(
-                args.lrs[1:4], args.epochs_logreg, args.batch, args.beta_sgd, args.beta_adam, data
+                args.lrs[1:4],
+                args.epochs_logreg,
+                args.batch,
+                args.beta_sgd,
+                args.beta_adam,
+                data,
+                mult,
             )
     text = report(res, args.lrs, models, methods, args, time.perf_counter() - start, torch_table)
     print(text)
