@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -457,3 +458,12 @@ def test_setting_the_rate_by_hand():
     np.testing.assert_allclose(ctrl.lr_history, [0.2, 0.2, 1.5])
     with pytest.raises(ValueError, match="lr must be"):
         ctrl.lr = -1.0
+
+
+def test_huge_but_finite_gradient_is_not_mistaken_for_nan():
+    w = np.zeros(2)
+    opt = HypergradientSGD(lr=1e-300, beta=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step([w], [np.array([1e308, 1e308])])  # the sum overflows, the entries do not
+    assert opt.n_skipped == 0 and np.all(w == -1e8)

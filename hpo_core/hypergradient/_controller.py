@@ -72,8 +72,17 @@ def _as_list(arrays: Any, name: str) -> list[np.ndarray]:
     return out
 
 
+def _finite(a: np.ndarray) -> bool:
+    # one pass without a temporary: a sum is finite unless an entry is NaN/inf or it overflows,
+    # and only then (rare) is the exact elementwise test needed
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(a.sum(dtype=np.float64)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
 def _all_finite(arrays: Sequence[np.ndarray]) -> bool:
-    return all(bool(np.isfinite(a).all()) for a in arrays)
+    return all(_finite(a) for a in arrays)
 
 
 class HypergradientController:

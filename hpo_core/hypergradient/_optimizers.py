@@ -29,8 +29,6 @@ __all__ = ["HypergradientSGD", "HypergradientAdam"]
 class _HypergradientOptimizer:
     """Shared bookkeeping: the controller, the last direction, in-place updates, state."""
 
-    _buffers: tuple[str, ...] = ()
-
     def __init__(
         self,
         lr: float | Sequence[float],
@@ -75,6 +73,7 @@ class _HypergradientOptimizer:
 
     # ---------------------------------------------------------------- step
     def _directions(self, grads: list[np.ndarray]) -> list[np.ndarray]:  # pragma: no cover
+        """Update the state (new arrays, never in place) and return ``d_t``, one per array."""
         raise NotImplementedError
 
     def _check(self, params: Any, grads: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -130,7 +129,7 @@ class _HypergradientOptimizer:
                 ctrl._record_skip("non-finite hypergradient")
                 return
             new, h = res
-        saved = {k: [a.copy() for a in v] for k, v in self._state.items()}
+        saved = dict(self._state)  # _directions replaces state lists, never mutates the arrays
         self.t += 1
         d = self._directions(g)
         if not _all_finite(d):  # e.g. overflow in a moment estimate: undo and skip
