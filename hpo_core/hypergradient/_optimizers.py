@@ -16,12 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.hypergradient._controller import (
-    HypergradientController,
-    _all_finite,
-    _as_list,
-    _real,
-)
+from hpo_core.hypergradient._checks import _all_finite, _as_list, _real
+from hpo_core.hypergradient._controller import HypergradientController
 
 __all__ = ["HypergradientSGD", "HypergradientAdam"]
 
