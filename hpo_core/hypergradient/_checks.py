@@ -1,0 +1,62 @@
+"""Option validation and finiteness checks shared by the hypergradient optimizers."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _real(
+    name: str,
+    value: Any,
+    *,
+    low: float,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    allowed: str,
+) -> float:
+    """Validate a real option and return it as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number {allowed}, got {value!r}")
+    v = float(value)
+    bad = (
+        not math.isfinite(v)
+        or (v <= low if low_open else v < low)
+        or (v >= high if high_open else v > high)
+    )
+    if bad:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return v
+
+
+def _as_list(arrays: Any, name: str) -> list[np.ndarray]:
+    """A list of arrays from a list/tuple of array-likes (a single ndarray counts as one)."""
+    if isinstance(arrays, np.ndarray):
+        arrays = [arrays]
+    try:
+        out = [np.asarray(a) for a in arrays]
+    except TypeError as exc:
+        msg = f"{name} must be a sequence of arrays, got {type(arrays).__name__}"
+        raise ValueError(msg) from exc
+    for i, a in enumerate(out):
+        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+            raise ValueError(f"{name}[{i}] must hold real numbers, got dtype {a.dtype}")
+    return out
+
+
+def _finite(a: np.ndarray) -> bool:
+    # one pass without a temporary: a sum is finite unless an entry is NaN/inf or it overflows,
+    # and only then (rare) is the exact elementwise test needed
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(a.sum(dtype=np.float64)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
+def _all_finite(arrays: Sequence[np.ndarray]) -> bool:
+    return all(_finite(a) for a in arrays)

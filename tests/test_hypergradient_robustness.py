@@ -1,0 +1,214 @@
+"""Hypergradient optimizers: bad input, NaN/inf gradients, bounds, saved state."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from hpo_core.hypergradient import (
+    HypergradientAdam,
+    HypergradientController,
+    HypergradientSGD,
+    NonFiniteGradientWarning,
+)
+
+
+def _make(kind, lr, beta, **kw):
+    if kind == "sgd":
+        return HypergradientSGD(lr=lr, beta=beta, **kw)
+    if kind == "sgdn":
+        return HypergradientSGD(lr=lr, beta=beta, momentum=0.9, nesterov=True, **kw)
+    return HypergradientAdam(lr=lr, beta=beta, **kw)
+
+
+def _quadratic(d=6, seed=0, lo=1.0, hi=10.0):
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    a = q @ np.diag(np.linspace(lo, hi, d)) @ q.T
+    b = rng.normal(size=d)
+
+    def f(x):
+        return 0.5 * x @ a @ x - b @ x
+
+    def grad(x):
+        return a @ x - b
+
+    f.a, f.b = a, b
+    return f, grad, rng.normal(size=d)
+
+
+def _split(flat):
+    return [flat[:6].reshape(3, 2).copy(), flat[6:].copy()]
+
+
+def _flat(arrays):
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+# ---------------------------------------------------------------- robustness
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("kind", ["sgd", "sgdn", "adam"])
+def test_non_finite_gradient_skips_the_step(kind, bad):
+    f, grad, x0 = _quadratic(seed=8)
+    clean, noisy = [x0.copy()], [x0.copy()]
+    o_clean, o_noisy = _make(kind, 0.01, 1e-4), _make(kind, 0.01, 1e-4)
+    for t in range(12):
+        o_clean.step(clean, [grad(clean[0])])
+        o_noisy.step(noisy, [grad(noisy[0])])
+        if t in (0, 5):  # a poisoned gradient in between: nothing may change
+            before, lr = noisy[0].copy(), o_noisy.lr
+            g = grad(noisy[0])
+            g[2] = bad
+            with pytest.warns(NonFiniteGradientWarning, match="step skipped"):
+                o_noisy.step(noisy, [g])
+            assert np.array_equal(noisy[0], before) and o_noisy.lr == lr
+    np.testing.assert_array_equal(noisy[0], clean[0])
+    assert o_noisy.lr == o_clean.lr and o_noisy.n_skipped == 2
+    assert len(o_noisy.lr_history) == len(o_clean.lr_history) + 2
+
+
+def test_controller_non_finite_keeps_rate():
+    ctrl = HypergradientController(lr=0.1, beta=1.0)
+    ctrl.update([np.ones(3)])
+    with pytest.warns(NonFiniteGradientWarning):
+        assert ctrl.update([np.array([1.0, np.nan, 0.0])], prev_update=[np.ones(3)]) == 0.1
+    with pytest.warns(NonFiniteGradientWarning):
+        assert ctrl.update([np.ones(3)], prev_update=[np.array([np.inf, 0, 0])]) == 0.1
+    with pytest.warns(NonFiniteGradientWarning, match="hypergradient"):  # dot product overflows
+        assert ctrl.update([np.full(3, 1e200)], direction=[np.full(3, 1e200)]) == 0.1
+    assert ctrl.n_skipped == 3 and ctrl.lr == 0.1
+
+
+def test_bounds_clip_the_rate():
+    theta = np.zeros(2)
+    opt = HypergradientSGD(lr=0.1, beta=1.0, lr_min=0.05, lr_max=0.3)
+    opt.step([theta], [np.ones(2)])
+    opt.step([theta], [np.ones(2)])  # h = -2: 0.1 + 2 -> clipped to 0.3
+    assert opt.lr == 0.3
+    opt.step([theta], [-np.ones(2)])  # h = +2: 0.3 - 2 -> clipped to 0.05
+    assert opt.lr == 0.05
+    ctrl = HypergradientController(lr=0.1, beta=1.0)  # default lr_min = 0: never negative
+    ctrl.update([np.ones(2)])
+    assert ctrl.update([-np.ones(2)], prev_update=[-0.1 * np.ones(2)]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "factory, match",
+    [
+        (lambda: HypergradientSGD(lr=0.0), "lr must be a finite number > 0"),
+        (lambda: HypergradientSGD(lr=-1.0), "lr must be"),
+        (lambda: HypergradientSGD(lr=float("nan")), "lr must be"),
+        (lambda: HypergradientSGD(lr="0.1"), "lr must be"),
+        (lambda: HypergradientSGD(lr=True), "lr must be"),
+        (lambda: HypergradientSGD(beta=-1e-3), "beta must be a finite number >= 0"),
+        (lambda: HypergradientSGD(beta=math.inf), "beta must be"),
+        (lambda: HypergradientSGD(beta=1.0, multiplicative=True), r"beta must be in \[0, 1\)"),
+        (lambda: HypergradientSGD(multiplicative="yes"), "multiplicative must be"),
+        (lambda: HypergradientSGD(momentum=1.0), r"momentum must be in \[0, 1\)"),
+        (lambda: HypergradientSGD(nesterov=True), "nesterov=True needs momentum"),
+        (lambda: HypergradientSGD(lr_min=-0.1), "lr_min must be"),
+        (lambda: HypergradientSGD(lr_min=0.1, lr_max=0.1), "lr_max must be a number > lr_min"),
+        (lambda: HypergradientSGD(lr=1.0, lr_max=0.5), r"lr must lie in \[lr_min, lr_max\]"),
+        (lambda: HypergradientSGD(groups="ab"), "groups must be a sequence"),
+        (lambda: HypergradientSGD(groups=[]), "groups must hold"),
+        (lambda: HypergradientSGD(lr=[0.1, 0.2], groups=[0, 0]), "lr has 2 values but"),
+        (lambda: HypergradientAdam(betas=(1.0, 0.9)), r"betas\[0\] must be in \[0, 1\)"),
+        (lambda: HypergradientAdam(betas=0.9), "betas must be a pair"),
+        (lambda: HypergradientAdam(eps=0.0), "eps must be a finite number > 0"),
+    ],
+)
+def test_bad_options_raise(factory, match):
+    with pytest.raises(ValueError, match=match):
+        factory()
+
+
+def test_bad_step_arguments_raise():
+    opt = HypergradientSGD(lr=0.1)
+    with pytest.raises(ValueError, match="got 1 parameter arrays but 2 gradients"):
+        opt.step([np.zeros(2)], [np.zeros(2), np.zeros(2)])
+    with pytest.raises(ValueError, match="shape"):
+        opt.step([np.zeros(2)], [np.zeros(3)])
+    with pytest.raises(ValueError, match="floating-point numpy array"):
+        opt.step([np.zeros(2, dtype=int)], [np.zeros(2)])
+    with pytest.raises(ValueError, match="floating-point numpy array"):
+        opt.step([[0.0, 0.0]], [np.zeros(2)])
+    ro = np.zeros(2)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        opt.step([ro], [np.zeros(2)])
+    with pytest.raises(ValueError, match="groups has 2 labels"):
+        HypergradientSGD(groups=["a", "b"]).step([np.zeros(1)], [np.zeros(1)])
+    opt.step([np.zeros(2)], [np.ones(2)])
+    with pytest.raises(ValueError, match="earlier steps had 1"):
+        opt.step([np.zeros(2), np.zeros(1)], [np.ones(2), np.ones(1)])
+    with pytest.raises(ValueError, match="not both"):
+        HypergradientController(0.1, 0.1).update([np.ones(1)], [np.ones(1)], direction=[np.ones(1)])
+
+
+def test_float32_parameters_stay_float32():
+    w = np.ones(5, dtype=np.float32)
+    opt = HypergradientAdam(lr=0.01, beta=1e-4)
+    for _ in range(5):
+        opt.step([w], [w.copy()])
+    assert w.dtype == np.float32 and np.all(w < 1)
+
+
+# ---------------------------------------------------------------- state
+@pytest.mark.parametrize("kind", ["sgd", "sgdn", "adam"])
+def test_state_dict_round_trip(kind):
+    f, grad, x0 = _quadratic(d=10, seed=9)
+    p = _split(x0)
+    opt = _make(kind, [0.01, 0.02], 1e-4, groups=["w", "b"])
+    for _ in range(5):
+        opt.step(p, _split(grad(_flat(p))))
+    state = opt.state_dict()
+    saved = [a.copy() for a in p]
+    for _ in range(5):
+        opt.step(p, _split(grad(_flat(p))))
+    other = _make(kind, 0.5, 0.0)  # different options: the state brings its own
+    other.load_state_dict(state)
+    q = saved
+    for _ in range(5):
+        other.step(q, _split(grad(_flat(q))))
+    np.testing.assert_array_equal(_flat(q), _flat(p))
+    np.testing.assert_array_equal(other.lr_history, opt.lr_history)
+    assert other.beta == opt.beta
+    with pytest.raises(ValueError, match="state is for"):
+        HypergradientAdam().load_state_dict(HypergradientSGD().state_dict())
+
+
+def test_controller_state_dict_round_trip():
+    ctrl = HypergradientController(lr=0.1, beta=0.01, multiplicative=False, lr_max=1.0)
+    ctrl.update([np.ones(2)])
+    ctrl.update([np.ones(2)], prev_update=[-0.1 * np.ones(2)])
+    copy = HypergradientController(lr=0.3, beta=0.0)
+    copy.load_state_dict(ctrl.state_dict())
+    args = ([np.ones(2)], [-ctrl.lr * np.ones(2)])
+    assert copy.update(*args) == ctrl.update(*args)
+    np.testing.assert_array_equal(copy.lr_history, ctrl.lr_history)
+    with pytest.raises(ValueError, match="missing keys"):
+        copy.load_state_dict({"lr": 0.1})
+
+
+def test_setting_the_rate_by_hand():
+    ctrl = HypergradientController(lr=0.1, beta=1.0)
+    ctrl.lr = 0.2  # before any update: the initial rate
+    assert ctrl.update([np.ones(1)]) == 0.2
+    ctrl.lr = 0.5  # mid-run: the next update starts from 0.5; the last step was made with 0.2
+    lr = ctrl.update([np.ones(1)], prev_update=[-0.2 * np.ones(1)])
+    assert lr == pytest.approx(0.5 + 1.0)
+    np.testing.assert_allclose(ctrl.lr_history, [0.2, 0.2, 1.5])
+    with pytest.raises(ValueError, match="lr must be"):
+        ctrl.lr = -1.0
+
+
+def test_huge_but_finite_gradient_is_not_mistaken_for_nan():
+    w = np.zeros(2)
+    opt = HypergradientSGD(lr=1e-300, beta=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step([w], [np.array([1e308, 1e308])])  # the sum overflows, the entries do not
+    assert opt.n_skipped == 0 and np.all(w == -1e8)
