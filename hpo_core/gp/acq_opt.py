@@ -139,7 +139,6 @@ def maximize(
     -------
     (x, value), or None when every point scored is in ``exclude``.
     """
-    d = len(kinds)
     kinds = np.asarray(kinds)
     levels = np.asarray(levels)
     cont = (kinds == 0) | ((kinds == 1) & (levels > 16))

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
-from scipy.linalg import lapack, solve_triangular
+from scipy.linalg import lapack
 from scipy.optimize import minimize
 
-from hpo_core.gp.kernels import _cross, _cross_grad, _gram, _gram_grad
+from hpo_core._numba import JIT
+from hpo_core.gp.kernels import _cross, _cross_grad, _gram, _gram_dk, _gram_grad_kd
 
 __all__ = ["GP", "OutputTransform", "Prior", "neg_log_posterior", "fit_theta", "cholesky"]
 
@@ -135,13 +137,15 @@ def neg_log_posterior(
     value : float
     grad : ndarray of shape (d + 2,)
     """
-    K = _gram(F, theta, cat)
+    K, D = _gram_dk(F, theta, cat)
     L, _ = cholesky(K)
     alpha, _ = lapack.dpotrs(L, z, lower=1)
-    Kinv = _inverse(L)
+    Kinv, info = lapack.dpotri(L, lower=1)  # lower triangle only: all _gram_grad_kd reads
+    if info != 0:
+        raise np.linalg.LinAlgError("dpotri failed")
     W = np.outer(alpha, alpha)
     W -= Kinv
-    g = _gram_grad(F, theta, cat, W)
+    g = _gram_grad_kd(F, theta, cat, W, K, D)
     lp, glp = prior.logpdf(theta)
     nll = 0.5 * float(z @ alpha) + float(np.sum(np.log(np.diag(L)))) + 0.5 * len(z) * _LOG_2PI
     return nll - lp, -g - glp
@@ -179,6 +183,39 @@ def fit_theta(
     return best
 
 
+@numba.njit(**JIT)
+def _append_row(Lb, Kb, n, k, diag):  # pragma: no cover - compiled
+    """Grow the factor ``Lb[:n, :n]`` and the inverse ``Kb[:n, :n]`` in place by the row of
+    kernel values k (n,) with diagonal entry diag. False (nothing changed) when the new pivot
+    is not safely positive."""
+    lv = np.empty(n)
+    for i in range(n):
+        s = k[i]
+        for j in range(i):
+            s -= Lb[i, j] * lv[j]
+        lv[i] = s / Lb[i, i]
+    piv = diag - np.dot(lv, lv)
+    if not piv > 1e-10 * diag:
+        return False
+    p = math.sqrt(piv)
+    v = np.zeros(n)
+    for i in range(n):
+        s = 0.0
+        for j in range(n):
+            s += Kb[i, j] * k[j]
+        v[i] = -s / p
+    for i in range(n):
+        Lb[n, i] = lv[i]
+        Lb[i, n] = 0.0
+        for j in range(n):
+            Kb[i, j] += v[i] * v[j]
+        Kb[i, n] = v[i] / p
+        Kb[n, i] = v[i] / p
+    Lb[n, n] = p
+    Kb[n, n] = 1.0 / piv
+    return True
+
+
 class GP:
     """A factorised GP posterior on feature rows (see the module docstring).
 
@@ -188,63 +225,99 @@ class GP:
     z : ndarray of shape (n,)
     theta : ndarray of shape (d + 2,)
     cat : ndarray of shape (d,), bool
+    capacity : int, optional
+        Rows to reserve for growth without reallocation.
     """
 
-    def __init__(self, F: np.ndarray, z: np.ndarray, theta: np.ndarray, cat: np.ndarray) -> None:
-        self.F = np.ascontiguousarray(F, dtype=np.float64)
+    def __init__(
+        self,
+        F: np.ndarray,
+        z: np.ndarray,
+        theta: np.ndarray,
+        cat: np.ndarray,
+        capacity: int | None = None,
+    ) -> None:
+        F = np.ascontiguousarray(F, dtype=np.float64)
         self.theta = np.ascontiguousarray(theta, dtype=np.float64)
         self.cat = np.ascontiguousarray(cat, dtype=np.bool_)
         self.s2 = math.exp(self.theta[-2])
-        self.L, self.jitter = cholesky(_gram(self.F, self.theta, self.cat))
-        self.Kinv = _inverse(self.L)
+        L, self.jitter = cholesky(_gram(F, self.theta, self.cat))
+        n = len(F)
+        self._alloc(max(n + 8, int(1.1 * n), capacity or 0), F.shape[1])
+        self._n = n
+        self._F[:n], self._L[:n, :n], self._K[:n, :n] = F, L, _inverse(L)
         self.set_targets(z)
 
-    def set_targets(self, z: np.ndarray) -> None:
-        """Replace the targets z (n,) (after a new output transform); O(n^2)."""
-        self.z = np.ascontiguousarray(z, dtype=np.float64)
-        self.alpha = self.Kinv @ self.z
+    def _alloc(self, cap: int, d: int) -> None:
+        self._F = np.empty((cap, d))
+        self._L = np.zeros((cap, cap))
+        self._K = np.zeros((cap, cap))
 
     @property
     def n(self) -> int:
-        return len(self.F)
+        return self._n
 
-    def append(self, F_new: np.ndarray, z_new: np.ndarray) -> GP:
-        """A new GP with rows F_new (m, d) and targets z_new (m,) added, in O(m n^2).
+    @property
+    def F(self) -> np.ndarray:
+        """Feature rows, shape (n, d)."""
+        return self._F[: self._n]
 
-        Falls back to factorising from scratch (with jitter) when a new pivot is not safely
-        positive (a duplicate point with tiny noise).
+    @property
+    def L(self) -> np.ndarray:
+        """Lower Cholesky factor of K, shape (n, n) (a view)."""
+        return self._L[: self._n, : self._n]
+
+    @property
+    def Kinv(self) -> np.ndarray:
+        """Inverse of K, shape (n, n) (a view)."""
+        return self._K[: self._n, : self._n]
+
+    def set_targets(self, z: np.ndarray) -> None:
+        """Replace the targets z (n,) (after a new output transform); O(n^2)."""
+        self.z = np.ascontiguousarray(z, dtype=np.float64).reshape(-1)
+        if len(self.z) != self._n:
+            raise ValueError(f"z must have shape ({self._n},), got {self.z.shape}")
+        self.alpha = self.Kinv @ self.z
+
+    def copy(self, extra: int = 0) -> GP:
+        """An independent copy with room for ``extra`` more rows."""
+        out = object.__new__(GP)
+        out.theta, out.cat, out.s2, out.jitter = self.theta, self.cat, self.s2, self.jitter
+        n = self._n
+        out._alloc(n + extra, self._F.shape[1])
+        out._n = n
+        out._F[:n], out._L[:n, :n], out._K[:n, :n] = self.F, self.L, self.Kinv
+        out.z, out.alpha = self.z, self.alpha
+        return out
+
+    def append(self, F_new: np.ndarray, z_new: np.ndarray, inplace: bool = False) -> GP:
+        """The GP with rows F_new (m, d) and targets z_new (m,) added, in O(m n^2).
+
+        Returns a new GP unless ``inplace``. Factorises from scratch (with jitter) when a new
+        pivot is not safely positive (a duplicate point with tiny noise, say).
         """
         F_new = np.atleast_2d(np.asarray(F_new, dtype=np.float64))
         z_all = np.concatenate([self.z, np.asarray(z_new, dtype=np.float64).reshape(-1)])
-        L, Kinv, F = self.L, self.Kinv, self.F
-        diag = self.s2 + math.exp(self.theta[-1]) + self.jitter
+        m = len(F_new)
+        if len(z_all) != self._n + m:
+            raise ValueError(f"z_new must have shape ({m},)")
+        gp = self if inplace else self.copy(extra=m)
+        n = gp._n
+        if n + m > len(gp._F):
+            grown = gp.copy(extra=max(m, n // 4 + 8))
+            gp._F, gp._L, gp._K = grown._F, grown._L, grown._K
+        diag = gp.s2 + math.exp(gp.theta[-1]) + gp.jitter
         for f in F_new:
-            k = _cross(f[None, :], F, self.theta, self.cat)[0]
-            l = solve_triangular(L, k, lower=True, check_finite=False)
-            piv = diag - float(l @ l)
-            if not piv > 1e-10 * diag:
-                return GP(np.vstack([self.F, F_new]), z_all, self.theta, self.cat)
-            p = math.sqrt(piv)
-            n = len(F)
-            L2 = np.zeros((n + 1, n + 1))
-            L2[:n, :n] = L
-            L2[n, :n] = l
-            L2[n, n] = p
-            r = np.empty(n + 1)
-            r[:n] = -(Kinv @ k) / p
-            r[n] = 1.0 / p
-            K2 = np.empty((n + 1, n + 1))
-            K2[:n, :n] = Kinv
-            K2[n, :n] = 0.0
-            K2[:n, n] = 0.0
-            K2[n, n] = 0.0
-            K2 += np.outer(r, r)
-            L, Kinv, F = L2, K2, np.vstack([F, f])
-        out = object.__new__(GP)
-        out.F, out.theta, out.cat, out.s2 = F, self.theta, self.cat, self.s2
-        out.L, out.Kinv, out.jitter = L, Kinv, self.jitter
-        out.set_targets(z_all)
-        return out
+            k = _cross(f[None, :], gp.F, gp.theta, gp.cat)[0]
+            if not _append_row(gp._L, gp._K, gp._n, k, diag):
+                F_all = np.vstack([gp.F, F_new[len(gp.F) - n :]])
+                fresh = GP(F_all, z_all, gp.theta, gp.cat)
+                gp.__dict__.update(fresh.__dict__)
+                return gp
+            gp._F[gp._n] = f
+            gp._n += 1
+        gp.set_targets(z_all)
+        return gp
 
     def predict(self, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and latent variance at feature rows A (m, d): two arrays (m,)."""
@@ -255,7 +328,8 @@ class GP:
 
     def predict_grad(self, A: np.ndarray) -> tuple[np.ndarray, ...]:
         """Mean (m,), variance (m,) and their gradients wrt A's rows, (m, d) each."""
-        Kc, G = _cross_grad(np.ascontiguousarray(A, dtype=np.float64), self.F, self.theta, self.cat)
+        A = np.ascontiguousarray(A, dtype=np.float64)
+        Kc, G = _cross_grad(A, self.F, self.theta, self.cat)
         mu = Kc @ self.alpha
         V = Kc @ self.Kinv
         var = self.s2 - np.einsum("ij,ij->i", V, Kc)

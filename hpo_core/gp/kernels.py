@@ -41,14 +41,15 @@ def features(X: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(**JIT)
-def _sqdist(a, b, w, cat):  # pragma: no cover - compiled
+def _sqdist(A, a, B, b, w, cat):  # pragma: no cover - compiled
+    """Scaled squared distance of rows A[a] and B[b] (indices, not slices: no view objects)."""
     r2 = 0.0
-    for j in range(a.shape[0]):
+    for j in range(A.shape[1]):
+        t = A[a, j] - B[b, j]
         if cat[j]:
-            if a[j] != b[j]:
+            if t != 0.0:
                 r2 += w[j]
         else:
-            t = a[j] - b[j]
             r2 += w[j] * t * t
     return r2
 
@@ -64,19 +65,28 @@ def _k_and_dk(r2, s2):  # pragma: no cover - compiled
 
 
 @numba.njit(**JIT)
-def _gram(X, theta, cat):  # pragma: no cover - compiled
+def _gram_dk(X, theta, cat):  # pragma: no cover - compiled
+    """K = k(X, X) + noise I (n, n) and D, the lower triangle of dk/d(r^2) (n, n)."""
     n, d = X.shape
     w = np.exp(-2.0 * theta[:d])
     s2 = math.exp(theta[d])
     noise = math.exp(theta[d + 1])
     K = np.empty((n, n))
+    D = np.empty((n, n))
     for a in range(n):
         K[a, a] = s2 + noise
+        D[a, a] = 0.0
         for b in range(a):
-            k, _ = _k_and_dk(_sqdist(X[a], X[b], w, cat), s2)
+            k, dk = _k_and_dk(_sqdist(X, a, X, b, w, cat), s2)
             K[a, b] = k
             K[b, a] = k
-    return K
+            D[a, b] = dk
+    return K, D
+
+
+@numba.njit(**JIT)
+def _gram(X, theta, cat):  # pragma: no cover - compiled
+    return _gram_dk(X, theta, cat)[0]
 
 
 @numba.njit(**JIT)
@@ -88,38 +98,47 @@ def _cross(A, X, theta, cat):  # pragma: no cover - compiled
     K = np.empty((m, n))
     for a in range(m):
         for b in range(n):
-            K[a, b], _ = _k_and_dk(_sqdist(A[a], X[b], w, cat), s2)
+            K[a, b], _ = _k_and_dk(_sqdist(A, a, X, b, w, cat), s2)
     return K
 
 
 @numba.njit(**JIT)
-def _gram_grad(X, theta, cat, W):  # pragma: no cover - compiled
-    """g_i = 1/2 sum_ab W_ab dK_ab / dtheta_i (the marginal-likelihood gradient for W =
-    alpha alpha^T - Kinv)."""
+def _gram_grad_kd(X, theta, cat, W, K, D):  # pragma: no cover - compiled
+    """g_i = 1/2 sum_ab W_ab dK_ab / dtheta_i from K and D of ``_gram_dk``; W symmetric, only
+    its lower triangle (diagonal included) is read."""
     n, d = X.shape
     w = np.exp(-2.0 * theta[:d])
     s2 = math.exp(theta[d])
     noise = math.exp(theta[d + 1])
     g = np.zeros(d + 2)
     trace = 0.0
+    acc = np.zeros(d)
     for a in range(n):
         trace += W[a, a]
         for b in range(a):
-            r2 = _sqdist(X[a], X[b], w, cat)
-            k, dk = _k_and_dk(r2, s2)
-            wab = W[a, b] + W[b, a]
-            g[d] += wab * k
-            c = -2.0 * wab * dk
+            wab = 2.0 * W[a, b]
+            g[d] += wab * K[a, b]
+            c = -2.0 * wab * D[a, b]
             for j in range(d):
+                t = X[a, j] - X[b, j]
                 if cat[j]:
-                    if X[a, j] != X[b, j]:
-                        g[j] += c * w[j]
+                    if t != 0.0:
+                        acc[j] += c
                 else:
-                    t = X[a, j] - X[b, j]
-                    g[j] += c * w[j] * t * t
+                    acc[j] += c * t * t
+    for j in range(d):
+        g[j] = acc[j] * w[j]
     g[d] += trace * s2
     g[d + 1] = trace * noise
     return 0.5 * g
+
+
+@numba.njit(**JIT)
+def _gram_grad(X, theta, cat, W):  # pragma: no cover - compiled
+    """g_i = 1/2 sum_ab W_ab dK_ab / dtheta_i (the marginal-likelihood gradient for W =
+    alpha alpha^T - Kinv); W symmetric, only its lower triangle is read."""
+    K, D = _gram_dk(X, theta, cat)
+    return _gram_grad_kd(X, theta, cat, W, K, D)
 
 
 @numba.njit(**JIT)
@@ -134,7 +153,7 @@ def _cross_grad(A, X, theta, cat):  # pragma: no cover - compiled
     G = np.zeros((m, n, d))
     for a in range(m):
         for b in range(n):
-            k, dk = _k_and_dk(_sqdist(A[a], X[b], w, cat), s2)
+            k, dk = _k_and_dk(_sqdist(A, a, X, b, w, cat), s2)
             K[a, b] = k
             for j in range(d):
                 if not cat[j]:
@@ -172,7 +191,8 @@ def cross(A: np.ndarray, X: np.ndarray, theta: np.ndarray, cat: np.ndarray) -> n
 
 
 def gram_grad(X: np.ndarray, theta: np.ndarray, cat: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``1/2 sum_ab W_ab dK_ab/dtheta``, shape (d + 2,), for W of shape (n, n)."""
+    """``1/2 sum_ab W_ab dK_ab/dtheta``, shape (d + 2,), for symmetric W of shape (n, n)
+    (only its lower triangle is read)."""
     X, theta, cat = _check(X, theta, cat)
     W = np.ascontiguousarray(W, dtype=np.float64)
     if W.shape != (len(X), len(X)):

@@ -68,7 +68,7 @@ class BayesianOptimization(Strategy):
     refit_every : int or None
         Refit the hyperparameters after this many new observations; None refits every ask up to
         40 observations and then after each growth of 5% (the factorisation is grown in between).
-    fit_max : int, default 400
+    fit_max : int, default 256
         Largest number of observations the hyperparameters are fitted on (the best quarter plus
         a random subset beyond it); the posterior always uses every observation.
     noise_floor : float, default 1e-6
@@ -86,7 +86,7 @@ class BayesianOptimization(Strategy):
         n_candidates: int = 1024,
         n_starts: int = 5,
         refit_every: int | None = None,
-        fit_max: int = 400,
+        fit_max: int = 256,
         noise_floor: float = 1e-6,
     ) -> None:
         if acquisition not in ACQUISITIONS:
@@ -190,7 +190,7 @@ class BayesianOptimization(Strategy):
         new = np.flatnonzero(is_new)
         gp = self._gp
         if len(new):
-            gp = gp.append(F[new], z[new])
+            gp = gp.append(F[new], z[new], inplace=True)
         order = np.concatenate([old, new])
         gp.set_targets(z[order])
         self._gp, self._gp_ids = gp, ids[order]
@@ -217,7 +217,7 @@ class BayesianOptimization(Strategy):
 
     def _propose_model(self, history: History, q: int, batch: np.ndarray) -> np.ndarray:
         y = history.y
-        if np.min(y) > 0 and np.max(y) / np.min(y) > 1e8:
+        if np.min(y) > 0 and np.log(np.max(y)) - np.log(np.min(y)) > math.log(1e8):
             y = np.log(y)
         z = OutputTransform(y)(y)
         gp = self._model(history, z)
@@ -225,7 +225,7 @@ class BayesianOptimization(Strategy):
         X_fant = np.vstack([history.X_pending, batch])
         gp, best = self._fantasise(gp, X_fant, best, z)
         n = len(z)
-        cands = self.n_candidates if n <= 400 else max(256, int(self.n_candidates * (400 / n) ** 2))
+        cands = self.n_candidates if n <= 200 else max(128, int(self.n_candidates * 200 / n))
         cands = 1 << int(math.log2(cands))
         incumbents = history.X[np.argsort(z, kind="stable")[: min(5, n)]]
         out = []
