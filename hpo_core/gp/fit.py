@@ -53,9 +53,9 @@ class OutputTransform:
 
     def _warp(self, y: np.ndarray) -> np.ndarray:
         u = (np.asarray(y, dtype=np.float64) / self.c - self.med) / self.s
-        hi, lo = u > 2.0, u < -10.0
+        hi, lo = u > 2.0, u < -50.0
         u[hi] = 2.0 + np.log1p(u[hi] - 2.0)
-        u[lo] = -10.0 - np.log1p(-10.0 - u[lo])
+        u[lo] = -50.0 - np.log1p(-50.0 - u[lo])
         return u
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
@@ -70,8 +70,16 @@ class Prior:
 
     def __init__(self, d: int, noise_floor: float = 1e-6) -> None:
         self.d = d
-        self.mean = np.concatenate([np.full(d, math.sqrt(2.0) + 0.5 * math.log(d)), [0.0, -5.0]])
-        self.sd = np.concatenate([np.full(d, math.sqrt(3.0)), [1.5, 2.0]])
+        # log-normal(sqrt2 + log(d)/2, sqrt3) on each lengthscale and log-normal(-4, 1) on the
+        # noise, as densities of l and noise themselves: in log coordinates a normal centred
+        # on the log of their mode (mu - sigma^2)
+        ls = math.sqrt(2.0) + 0.5 * math.log(d) - 3.0
+        self.mean = np.concatenate([np.full(d, ls), [0.0, -5.0]])
+        self.sd = np.concatenate([np.full(d, math.sqrt(3.0)), [1.5, 1.0]])
+        # below its centre the noise prior is four times wider: deterministic objectives
+        # (most benchmarks, many training runs with fixed seeds) want a noise near the floor
+        self.sd_low = self.sd.copy()
+        self.sd_low[-1] = 4.0
         lo = np.concatenate([np.full(d, math.log(1e-2)), [math.log(1e-3), math.log(noise_floor)]])
         hi = np.concatenate([np.full(d, math.log(1e3)), [math.log(1e3), 0.0]])
         self.bounds = np.stack([lo, hi], axis=1)
@@ -87,8 +95,9 @@ class Prior:
 
     def logpdf(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density (up to a constant) and its gradient wrt theta."""
-        r = (theta - self.mean) / self.sd
-        return float(-0.5 * r @ r), -r / self.sd
+        sd = np.where(theta < self.mean, self.sd_low, self.sd)
+        r = (theta - self.mean) / sd
+        return float(-0.5 * r @ r), -r / sd
 
 
 def cholesky(K: np.ndarray) -> tuple[np.ndarray, float]:

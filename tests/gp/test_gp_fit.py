@@ -21,10 +21,11 @@ def _data(n=20, d=3, seed=0):
 
 def test_neg_log_posterior_agrees_with_reference_and_finite_differences():
     X, z, theta, cat = _data()
+    theta[-1] = -7.0  # below the noise prior's centre: its wider side
     prior = Prior(X.shape[1])
     v, g = neg_log_posterior(theta, X, z, cat, prior)
     assert v == pytest.approx(
-        ref.neg_log_posterior(theta, X, z, cat, prior.mean, prior.sd), rel=1e-10
+        ref.neg_log_posterior(theta, X, z, cat, prior.mean, prior.sd, prior.sd_low), rel=1e-10
     )
     h = 1e-6
     for i in range(len(theta)):

@@ -66,11 +66,11 @@ def cross_grad(A, X, theta, cat):
     return cross(A, X, theta, cat), G
 
 
-def neg_log_posterior(theta, X, z, cat, prior_mean, prior_sd):
+def neg_log_posterior(theta, X, z, cat, prior_mean, prior_sd, prior_sd_low):
     K = gram(X, theta, cat)
     _, logdet = np.linalg.slogdet(K)
     nll = 0.5 * z @ np.linalg.solve(K, z) + 0.5 * logdet + 0.5 * len(z) * math.log(2 * math.pi)
-    r = (theta - prior_mean) / prior_sd
+    r = (theta - prior_mean) / np.where(theta < prior_mean, prior_sd_low, prior_sd)
     return nll + 0.5 * r @ r
 
 
