@@ -13,14 +13,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
+import numba
 import numpy as np
 from scipy.optimize import minimize
 
+from hpo_core._numba import JIT
 from hpo_core.gp.acquisition import ACQUISITIONS, _acquisition
 from hpo_core.gp.fit import GP
-from hpo_core.gp.kernels import features
+from hpo_core.gp.kernels import _k_and_dk, _sqdist, features
 
 __all__ = ["AcquisitionProblem", "maximize"]
 
@@ -62,10 +65,71 @@ class AcquisitionProblem:
         return _acquisition(mu, var, self.best, self.code, self.beta)[0]
 
     def value_grad(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Values (m,) and gradients (m, d) wrt the continuous columns of X (m, d)."""
-        mu, var, dmu, dvar = self.gp.predict_grad(features(X, self.levels))
-        a, gmu, gvar = _acquisition(mu, var, self.best, self.code, self.beta)
-        return a, gmu[:, None] * dmu + gvar[:, None] * dvar
+        """Values (m,) and gradients (m, d) wrt the continuous columns of X (m, d), in one
+        compiled pass."""
+        gp = self.gp
+        return _value_grad(
+            np.ascontiguousarray(X, dtype=np.float64),
+            self.levels,
+            gp.F,
+            gp.theta,
+            gp.cat,
+            gp.alpha,
+            gp._K,  # the contiguous buffer: its leading (n, n) block is Kinv
+            self.best,
+            self.code,
+            self.beta,
+        )
+
+
+@numba.njit(**JIT)
+def _value_grad(X, levels, F, theta, cat, alpha, Kinv, best, code, beta):  # pragma: no cover
+    """Acquisition values (m,) at points X (m, d) of the cube and their gradients (m, d).
+
+    Kinv may be a larger C-contiguous buffer whose leading (n, n) block is the inverse (a
+    contiguous array lets the inner loops vectorise; a sliced view would not)."""
+    m, d = X.shape
+    n = F.shape[0]
+    w = np.exp(-2.0 * theta[:d])
+    s2 = math.exp(theta[d])
+    A = X.copy()
+    for j in range(d):
+        if levels[j] > 0:
+            for i in range(m):
+                A[i, j] = min(math.floor(min(max(X[i, j], 0.0), 1.0) * levels[j]), levels[j] - 1)
+    mu = np.zeros(m)
+    var = np.empty(m)
+    dmu = np.zeros((m, d))
+    dvar = np.zeros((m, d))
+    k = np.empty(n)
+    v = np.empty(n)
+    G = np.empty((n, d))
+    for i in range(m):
+        for b in range(n):
+            kb, dk = _k_and_dk(_sqdist(A, i, F, b, w, cat), s2)
+            k[b] = kb
+            mu[i] += kb * alpha[b]
+            for j in range(d):
+                g = 0.0 if cat[j] else 2.0 * dk * w[j] * (A[i, j] - F[b, j])
+                G[b, j] = g
+                dmu[i, j] += g * alpha[b]
+        v[:] = 0.0
+        for c in range(n):  # v = Kinv k as axpys over Kinv's rows (symmetric): vectorises
+            kc = k[c]
+            for b in range(n):
+                v[b] += Kinv[c, b] * kc
+        q = 0.0
+        for b in range(n):
+            q += k[b] * v[b]
+            for j in range(d):
+                dvar[i, j] -= 2.0 * G[b, j] * v[b]
+        var[i] = s2 - q
+    a, gmu, gvar = _acquisition(mu, var, best, code, beta)
+    grad = np.empty((m, d))
+    for i in range(m):
+        for j in range(d):
+            grad[i, j] = gmu[i] * dmu[i, j] + gvar[i] * dvar[i, j]
+    return a, grad
 
 
 def _distinct_top(X: np.ndarray, a: np.ndarray, k: int) -> np.ndarray:

@@ -68,7 +68,7 @@ class BayesianOptimization(Strategy):
     refit_every : int or None
         Refit the hyperparameters after this many new observations; None refits every ask up to
         40 observations and then after each growth of 5% (the factorisation is grown in between).
-    fit_max : int, default 256
+    fit_max : int, default 128
         Largest number of observations the hyperparameters are fitted on (the best quarter plus
         a random subset beyond it); the posterior always uses every observation.
     noise_floor : float, default 1e-6
@@ -86,7 +86,7 @@ class BayesianOptimization(Strategy):
         n_candidates: int = 1024,
         n_starts: int = 5,
         refit_every: int | None = None,
-        fit_max: int = 256,
+        fit_max: int = 128,
         noise_floor: float = 1e-6,
     ) -> None:
         if acquisition not in ACQUISITIONS:
@@ -171,8 +171,8 @@ class BayesianOptimization(Strategy):
             if self._theta is None:
                 starts = [self._prior.mode(), self._prior.sample(self.rng)]
             else:
-                starts = [self._theta] + ([self._prior.mode()] if n <= 200 else [])
-            maxiter = 200 if n <= 200 else 50
+                starts = [self._theta] + ([self._prior.mode()] if n <= 100 else [])
+            maxiter = 200 if n <= 100 else 50
             self._theta = fit_theta(F[sub], z[sub], self._cat, self._prior, starts, maxiter)
             self._n_fit = n
             gp = GP(F, z, self._theta, self._cat)
@@ -243,7 +243,7 @@ class BayesianOptimization(Strategy):
                 self._levels_all,
                 exclude,
                 n_starts=self.n_starts,
-                maxiter=100 if n <= 400 else 30,
+                maxiter=60 if n <= 400 else 30,
             )
             if res is None:
                 x = self._fresh(self.space.sample(1, self.rng), exclude)[0]

@@ -50,3 +50,23 @@ def test_returns_none_when_every_point_is_excluded():
     prob, X, z, rng = _problem(space, lambda x: x[0] + x[1], n=6)
     every = space.snap(np.array([[0.1, 0.1], [0.1, 0.9], [0.9, 0.1], [0.9, 0.9]]))
     assert maximize(prob, every, every[:1], rng, space.kinds, space.levels, every) is None
+
+
+def test_compiled_value_grad_agrees_with_reference_and_finite_differences():
+    from tests.reference import gp as ref
+
+    space = Space({"a": (0.0, 1.0), "b": (0.0, 1.0), "c": ["x", "y", "z"]})
+    prob, X, z, rng = _problem(space, lambda x: x[0] + np.sin(5 * x[1]) + x[2], n=12)
+    A = space.snap(rng.random((4, 3)))
+    a, g = prob.value_grad(A)
+    F = features(X, prob.levels)
+    mu, var = ref.posterior(features(A, prob.levels), F, z, prob.gp.theta, prob.gp.cat)
+    np.testing.assert_allclose(a, ref.acquisition(mu, var, prob.best, "logei"), rtol=1e-8)
+    np.testing.assert_allclose(a, prob.score(A), rtol=1e-9)
+    h = 1e-6
+    for j in range(2):
+        e = np.zeros(3)
+        e[j] = h
+        fd = (prob.score(A + e) - prob.score(A - e)) / (2 * h)
+        np.testing.assert_allclose(g[:, j], fd, rtol=1e-4, atol=1e-6)
+    assert np.all(g[:, 2] == 0)
