@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import numpy as np
-from scipy.stats import qmc
 
 from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
 from hpo_core.gp.acquisition import ACQUISITIONS
 from hpo_core.gp.fit import GP, OutputTransform, Prior, fit_theta
 from hpo_core.gp.kernels import features
+from hpo_core.gp.sobol import Sobol
 from hpo_core.strategies.base import History, Strategy
 
 __all__ = ["BayesianOptimization"]
@@ -122,18 +121,16 @@ class BayesianOptimization(Strategy):
         self._cat = self._kinds == 2
         self._prior = Prior(d, self.noise_floor)
         self._init = self.n_initial if self.n_initial is not None else max(5, min(2 * d, 20))
-        self._design = qmc.Sobol(d, scramble=True, rng=rng)
-        self._cands = qmc.Sobol(d, scramble=True, rng=rng)
+        self._design = Sobol(d, rng)
+        self._cands = Sobol(d, rng)
         self._theta: np.ndarray | None = None
         self._n_fit = 0
         self._gp: GP | None = None
         self._gp_ids = np.empty(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ helpers
-    def _sobol(self, engine: qmc.Sobol, n: int) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # runs that are not a power of two
-            return engine.random(n)
+    def _sobol(self, engine: Sobol, n: int) -> np.ndarray:
+        return engine.random(n)
 
     def _fresh(self, X: np.ndarray, taken: np.ndarray) -> np.ndarray:
         """Snap X's rows; replace any that repeat a taken point (or each other) by random ones."""
