@@ -86,8 +86,9 @@ class AcquisitionProblem:
 def _value_grad(X, levels, F, theta, cat, alpha, Kinv, best, code, beta):  # pragma: no cover
     """Acquisition values (m,) at points X (m, d) of the cube and their gradients (m, d).
 
-    Kinv may be a larger C-contiguous buffer whose leading (n, n) block is the inverse (a
-    contiguous array lets the inner loops vectorise; a sliced view would not)."""
+    Kinv may be a larger C-contiguous buffer whose leading (n, n) block is the inverse and
+    whose other rows and columns are zero (a contiguous array goes to BLAS; a view would
+    not)."""
     m, d = X.shape
     n = F.shape[0]
     w = np.exp(-2.0 * theta[:d])
@@ -97,32 +98,29 @@ def _value_grad(X, levels, F, theta, cat, alpha, Kinv, best, code, beta):  # pra
         if levels[j] > 0:
             for i in range(m):
                 A[i, j] = min(math.floor(min(max(X[i, j], 0.0), 1.0) * levels[j]), levels[j] - 1)
+    cap = Kinv.shape[0]
     mu = np.zeros(m)
     var = np.empty(m)
     dmu = np.zeros((m, d))
     dvar = np.zeros((m, d))
-    k = np.empty(n)
-    v = np.empty(n)
-    G = np.empty((n, d))
+    Kp = np.zeros((m, cap))  # k(A, F), zero-padded to the buffer: one matrix product below
+    G = np.empty((m, n, d))
     for i in range(m):
         for b in range(n):
             kb, dk = _k_and_dk(_sqdist(A, i, F, b, w, cat), s2)
-            k[b] = kb
+            Kp[i, b] = kb
             mu[i] += kb * alpha[b]
             for j in range(d):
                 g = 0.0 if cat[j] else 2.0 * dk * w[j] * (A[i, j] - F[b, j])
-                G[b, j] = g
+                G[i, b, j] = g
                 dmu[i, j] += g * alpha[b]
-        v[:] = 0.0
-        for c in range(n):  # v = Kinv k as axpys over Kinv's rows (symmetric): vectorises
-            kc = k[c]
-            for b in range(n):
-                v[b] += Kinv[c, b] * kc
+    V = Kp @ Kinv  # Kinv k for every row at once (BLAS; reads Kinv once)
+    for i in range(m):
         q = 0.0
         for b in range(n):
-            q += k[b] * v[b]
+            q += Kp[i, b] * V[i, b]
             for j in range(d):
-                dvar[i, j] -= 2.0 * G[b, j] * v[b]
+                dvar[i, j] -= 2.0 * G[i, b, j] * V[i, b]
         var[i] = s2 - q
     a, gmu, gvar = _acquisition(mu, var, best, code, beta)
     grad = np.empty((m, d))
