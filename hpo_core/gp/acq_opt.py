@@ -237,7 +237,7 @@ def maximize(
                 jac=True,
                 method="L-BFGS-B",
                 bounds=bounds,
-                options={"maxiter": maxiter},
+                options={"maxiter": maxiter, "ftol": 1e-8},
             )
             Xb = fixed.copy()
             Xb[mask] = res.x

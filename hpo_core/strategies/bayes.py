@@ -222,7 +222,7 @@ class BayesianOptimization(Strategy):
         X_fant = np.vstack([history.X_pending, batch])
         gp, best = self._fantasise(gp, X_fant, best, z)
         n = len(z)
-        cands = self.n_candidates if n <= 200 else max(128, int(self.n_candidates * 200 / n))
+        cands = self.n_candidates if n <= 100 else max(128, int(self.n_candidates * 100 / n))
         cands = 1 << int(math.log2(cands))
         incumbents = history.X[np.argsort(z, kind="stable")[: min(5, n)]]
         out = []
