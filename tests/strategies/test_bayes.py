@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hpo_core import Optimizer
 from hpo_core.strategies.base import StrategyFallbackWarning
@@ -166,3 +168,22 @@ def test_refit_schedule_and_incremental_growth_give_a_consistent_model():
     ref = type(gp)(gp.F, gp.z, gp.theta, gp.cat)
     np.testing.assert_allclose(gp.Kinv, ref.Kinv, rtol=1e-6, atol=1e-6)
     assert opt.best.value < 5.0
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    values=st.lists(finite, min_size=2, max_size=12),
+    points=st.lists(st.integers(0, 3), min_size=12, max_size=12),
+)
+def test_any_finite_history_gives_a_valid_ask(values, points):
+    opt = Optimizer({"x": (0.0, 1.0), "c": ["a", "b", "c"]}, strategy="bayes", seed=0)
+    for v, p in zip(values, points, strict=False):  # few distinct points: many duplicates
+        opt.tell({"x": p / 3, "c": "abc"[p % 3]}, v)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StrategyFallbackWarning)
+        trials = opt.ask(2)
+    assert len(trials) == 2
+    assert all(0.0 <= t.params["x"] <= 1.0 and t.params["c"] in "abc" for t in trials)
