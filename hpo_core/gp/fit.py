@@ -24,6 +24,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 #: spread of the log-lengthscale prior: Hvarfner et al. use sqrt(3); 1.0 (same mode) kept
 #: fewer Hartmann-6 runs in a local basin and did as well on Branin (10 seeds each)
 LS_SD = 1.0
+NOISE_MEAN = -5.0
 
 
 class OutputTransform:
@@ -77,7 +78,7 @@ class Prior:
         # noise, as densities of l and noise themselves: in log coordinates a normal centred
         # on the log of their mode (mu - sigma^2); the lengthscales' spread is LS_SD
         ls = math.sqrt(2.0) + 0.5 * math.log(d) - 3.0
-        self.mean = np.concatenate([np.full(d, ls), [0.0, -5.0]])
+        self.mean = np.concatenate([np.full(d, ls), [0.0, NOISE_MEAN]])
         self.sd = np.concatenate([np.full(d, LS_SD), [1.5, 1.0]])
         # below its centre the noise prior is four times wider: deterministic objectives
         # (most benchmarks, many training runs with fixed seeds) want a noise near the floor

@@ -72,6 +72,24 @@ class BayesianOptimization(Strategy):
         a random subset beyond it); the posterior always uses every observation.
     noise_floor : float, default 1e-6
         Smallest noise variance, relative to the standardised values.
+
+    Notes
+    -----
+    Cost of an ask with n observations in d dimensions: a hyperparameter refit costs
+    O(min(n, fit_max)^3) per likelihood evaluation, and happens every ask up to n = 40, then
+    after each 5% growth; between refits the factorisation grows in O(n^2) per new point. The
+    acquisition costs O(c n (d + n)) for c candidates (c shrinks as 1/n beyond n = 100) plus
+    O(n^2) per L-BFGS-B step and start.
+
+    Examples
+    --------
+    >>> from hpo_core import Optimizer
+    >>> opt = Optimizer({"x": (-2.0, 2.0)}, strategy=BayesianOptimization(n_initial=4), seed=0)
+    >>> for _ in range(10):
+    ...     trial = opt.ask()
+    ...     _ = opt.tell(trial, (trial.params["x"] - 0.5) ** 2)
+    >>> abs(opt.best.params["x"] - 0.5) < 0.05
+    True
     """
 
     name = "bayes"
