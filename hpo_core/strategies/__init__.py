@@ -25,6 +25,9 @@ STRATEGIES: dict[str, str] = {
     "random": "hpo_core.strategies.random:RandomSearch",
     "sobol": "hpo_core.strategies.sobol:SobolSearch",
     "grid": "hpo_core.strategies.grid:GridSearch",
+    "ga": "hpo_core.strategies.ga:GeneticAlgorithm",
+    "de": "hpo_core.strategies.de:DifferentialEvolution",
+    "cmaes": "hpo_core.strategies.cmaes:CMAES",
 }
 
 

@@ -1,0 +1,151 @@
+"""Bookkeeping shared by the population-based strategies (GA, DE, CMA-ES): ask/tell in any order.
+
+A generation hands out children from the current parents, ``lam`` at a time (one draw of the
+generator per block, so the sequence does not depend on how asks are batched); asking for more
+than ``lam`` before anything is told just breeds another block from the same parents. The
+generation closes once ``lam`` of its children have been told, failures included (a failed or
+never-told child does not stall it); the strategy then updates its parents from the children
+that completed. A child told after its generation closed is handed to ``_late`` (GA and DE use
+it, CMA-ES drops it); a child still pending after ``max_age`` newer trials is forgotten, and if
+it is told later it counts as a point from elsewhere. Points told that were never asked (a warm
+start, or another worker's results) go to ``_foreign`` and seed the population.
+
+The history is read incrementally: each ``propose`` looks only at the rows added since the
+last one and at the children still in flight, so the cost per trial does not grow with the
+history. Trial ids are row indices: the rows returned by ``propose`` become trials
+``len(history), len(history) + 1, ...``, which is how children are matched with their results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hpo_core.strategies.base import COMPLETE, PENDING, History, Strategy
+
+__all__ = ["Generational"]
+
+
+class Generational(Strategy):
+    """Base of population-based strategies; subclasses implement the hooks below.
+
+    Hooks
+    -----
+    _breed() -> (G, meta)
+        A block of ``lam`` children: genotypes (lam, d) and an int array (lam,) of tags.
+    _express(G) -> X
+        Genotypes (k, d) to points on the unit cube (k, d); default ``space.snap``.
+    _advance(G, meta, y, n_told)
+        Close the generation: the complete children's genotypes (k, d), tags (k,), values (k,).
+    _late(g, tag, y)
+        A child of a closed generation completed.
+    _foreign(x, y)
+        A point that was not asked completed; x is its encoded point (d,).
+    """
+
+    #: children per generation (set in ``setup`` by subclasses)
+    lam: int
+
+    def __init__(self, max_age: int | None = None) -> None:
+        if max_age is not None and (not isinstance(max_age, int) or max_age < 1):
+            raise ValueError(f"max_age must be None or an integer >= 1, got {max_age!r}")
+        self.max_age = max_age
+
+    def setup(self, space: Any, rng: np.random.Generator) -> None:
+        super().setup(space, rng)
+        self._seen = 0  # history rows looked at
+        self._inflight: dict[int, tuple[int, np.ndarray, int]] = {}  # id -> (gen, genotype, tag)
+        self._gen = 0
+        self._told = 0
+        self._members: list[tuple[np.ndarray, int, float]] = []
+        self._queue = np.empty((0, space.d))
+        self._tags = np.empty(0, dtype=np.int64)
+        self._next = 0
+
+    @property
+    def generation(self) -> int:
+        """Generations closed so far."""
+        return self._gen
+
+    # ---------------------------------------------------------------- hooks
+    def _express(self, G: np.ndarray) -> np.ndarray:
+        return self.space.snap(G)
+
+    def _late(self, g: np.ndarray, tag: int, y: float) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def _foreign(self, x: np.ndarray, y: float) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def _breed(self) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _advance(self, G: np.ndarray, tags: np.ndarray, y: np.ndarray, n_told: int) -> None:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # ---------------------------------------------------------------- ask
+    def propose(self, history: History, n: int) -> np.ndarray:
+        self._sync(history)
+        t0 = len(history)
+        G = np.empty((n, self.space.d))
+        for i in range(n):
+            if self._next >= len(self._queue):
+                self._queue, self._tags = self._breed()
+                self._next = 0
+            g = self._queue[self._next]
+            G[i] = g
+            self._inflight[t0 + i] = (self._gen, g, int(self._tags[self._next]))
+            self._next += 1
+        self._seen = t0 + n
+        return self._express(G)
+
+    def _sync(self, history: History) -> None:
+        t = len(history)
+        states, y_all = history.states, history.y_all
+        for tid in range(self._seen, t):  # rows added by tells of points not asked
+            if states[tid] == COMPLETE and tid not in self._inflight:
+                self._foreign(history.X_all[tid].copy(), float(y_all[tid]))
+        self._seen = t
+        if not self._inflight:
+            return
+        ids = np.fromiter(self._inflight, dtype=np.int64, count=len(self._inflight))
+        ids.sort()
+        st = states[ids]
+        max_age = self.max_age if self.max_age is not None else max(1000, 20 * self.lam)
+        for tid, s in zip(ids.tolist(), st.tolist(), strict=True):
+            if s == PENDING:
+                if tid < t - max_age:
+                    del self._inflight[tid]
+                continue
+            gen, g, tag = self._inflight.pop(tid)
+            y = float(y_all[tid])
+            if gen == self._gen:
+                self._told += 1
+                if s == COMPLETE:
+                    self._members.append((g, tag, y))
+            elif s == COMPLETE:
+                self._late(g, tag, y)
+            if self._told >= self.lam:
+                self._close()
+
+    def _close(self) -> None:
+        members, n_told = self._members, self._told
+        self._members, self._told = [], 0
+        self._gen += 1
+        self._queue = self._queue[:0]
+        self._next = 0
+        if members:
+            G = np.array([m[0] for m in members])
+            tags = np.array([m[1] for m in members], dtype=np.int64)
+            y = np.array([m[2] for m in members])
+        else:
+            G, tags, y = np.empty((0, self.space.d)), np.empty(0, np.int64), np.empty(0)
+        self._advance(G, tags, y, n_told)
+
+    def _join(self, g: np.ndarray, tag: int, y: float) -> None:
+        """Count a point as a complete member of the current generation."""
+        self._told += 1
+        self._members.append((g, tag, y))
+        if self._told >= self.lam:
+            self._close()
