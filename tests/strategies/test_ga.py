@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import hpo_core
 from tests.strategies import evo_common as common
 
 NAME = "ga"
@@ -28,3 +29,32 @@ def test_warm_start_seeds_population():
         assert np.any(np.all(np.isclose(strategy._P, x), axis=1))
 
     common.check_warm_start(NAME, seeded)
+
+
+def test_elitism_keeps_the_best():
+    opt = hpo_core.Optimizer(common.REALS, strategy="ga", seed=0)
+    best = []
+    for _ in range(8):
+        for t in opt.ask(opt.strategy.lam):
+            opt.tell(t, common.sphere(t.params))
+        opt.ask()  # syncs the closed generation
+        best.append(opt.strategy._f.min())
+    assert np.all(np.diff(best) <= 0)
+    assert best[-1] == opt.best.value
+    assert len(opt.strategy._P) <= opt.strategy.population_size
+
+
+def test_categorical_only_space():
+    space = {f"c{i}": hpo_core.Categorical(list("abcde")) for i in range(4)}
+    opt = hpo_core.Optimizer(space, strategy="ga", seed=0)
+    opt.minimize(lambda p: sum(v != "c" for v in p.values()), n_trials=300)
+    assert opt.best.value == 0
+
+
+def test_options_validated():
+    from hpo_core.strategies.ga import GeneticAlgorithm
+
+    with pytest.raises(ValueError, match="population_size must be an integer >= 4"):
+        GeneticAlgorithm(population_size=2)
+    with pytest.raises(ValueError, match=r"crossover_rate must be in \[0, 1\]"):
+        GeneticAlgorithm(crossover_rate=2)
