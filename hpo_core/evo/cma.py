@@ -1,9 +1,10 @@
 """CMA-ES sampling and update, as in Hansen's tutorial (arXiv:1604.00772, Table 1 and Fig. 6).
 
-Notation: ``d`` dimensions; ``lam`` offspring per generation; ``mu`` parents (the best ``mu``
-with positive weights ``w``, summing to 1); ``m`` the mean, ``sigma`` the step size, ``C = B
-diag(D**2) B^T`` the covariance; ``pc``, ``ps`` the evolution paths of ``C`` and ``sigma``.
-A sample is ``x = m + sigma * B (D * z)`` with ``z ~ N(0, I)`` drawn by the caller.
+Notation: ``d`` dimensions; ``lam`` offspring per generation, ranked best first; ``mu`` parents
+(the best ``mu``, with positive weights summing to 1; the others have negative weights, the
+"active" covariance update of the tutorial's 2016 version); ``m`` the mean, ``sigma`` the step
+size, ``C = B diag(D**2) B^T`` the covariance; ``pc``, ``ps`` the evolution paths of ``C`` and
+``sigma``. A sample is ``x = m + sigma * B (D * z)`` with ``z ~ N(0, I)`` drawn by the caller.
 
 ``min_std`` (one entry per column, 0 for none) puts a floor under ``sigma * sqrt(C[j, j])``:
 after each update a column whose standard deviation fell below its floor has its row and
@@ -29,8 +30,9 @@ class CMAParams:
     Attributes
     ----------
     lam, mu : int
-    weights : ndarray of shape (mu,)
-        Positive recombination weights summing to 1 (``log((lam + 1) / 2) - log(i)``).
+    weights : ndarray of shape (lam,)
+        Recombination weights, best first: ``log((lam + 1) / 2) - log(i)``, the ``mu``
+        positive ones scaled to sum to 1, the negative ones scaled as the tutorial's (53).
     mueff, cs, ds, cc, c1, cmu, chiN : float
     """
 
@@ -41,15 +43,28 @@ class CMAParams:
             raise ValueError(f"lam must be an integer >= 2, got {lam!r}")
         self.d, self.lam = int(d), int(lam)
         self.mu = mu = lam // 2
-        w = math.log((lam + 1) / 2) - np.log(np.arange(1, mu + 1))
-        self.weights = w / w.sum()
-        self.mueff = mueff = 1.0 / float(np.sum(self.weights**2))
+        w = math.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
+        pos, neg = w[:mu], w[mu:]
+        self.mueff = mueff = float(pos.sum() ** 2 / np.sum(pos**2))
         self.cs = (mueff + 2) / (d + mueff + 5)
         self.ds = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (d + 1)) - 1) + self.cs
         self.cc = (4 + mueff / d) / (d + 4 + 2 * mueff / d)
-        self.c1 = 2 / ((d + 1.3) ** 2 + mueff)
-        self.cmu = min(1 - self.c1, 2 * (mueff - 2 + 1 / mueff) / ((d + 2) ** 2 + mueff))
+        self.c1 = c1 = 2 / ((d + 1.3) ** 2 + mueff)
+        self.cmu = cmu = min(1 - c1, 2 * (0.25 + mueff + 1 / mueff - 2) / ((d + 2) ** 2 + mueff))
         self.chiN = math.sqrt(d) * (1 - 1 / (4 * d) + 1 / (21 * d * d))
+        weights = np.empty(lam)
+        weights[:mu] = pos / pos.sum()
+        if len(neg) and np.any(neg < 0):
+            mueff_neg = float(neg.sum() ** 2 / np.sum(neg**2))
+            scale = min(
+                1 + c1 / cmu if cmu > 0 else np.inf,
+                1 + 2 * mueff_neg / (mueff + 2),
+                (1 - c1 - cmu) / (d * cmu) if cmu > 0 else np.inf,
+            )
+            weights[mu:] = scale * neg / np.abs(neg).sum()
+        else:
+            weights[mu:] = 0.0
+        self.weights = weights
 
 
 def cma_params(d: int, lam: int) -> CMAParams:
@@ -107,25 +122,18 @@ def cma_sample(
 
 @numba.njit(**JIT)
 def _cma_update(
-    mean, sigma, C, pc, ps, B, D, Xsel, weights, cs, ds, cc, c1, cmu, mueff, chiN, gen, min_std
+    mean, sigma, C, pc, ps, B, D, Xs, weights, mu, cs, ds, cc, c1, cmu, mueff, chiN, gen, min_std
 ):
-    mu, d = Xsel.shape
-    # weighted mean of the selected steps
+    k, d = Xs.shape
+    Y = (Xs - mean) / sigma
+    # weighted mean of the best mu steps
     yw = np.zeros(d)
-    for k in range(mu):
+    for r in range(mu):
         for i in range(d):
-            yw[i] += weights[k] * (Xsel[k, i] - mean[i]) / sigma
+            yw[i] += weights[r] * Y[r, i]
     new_mean = mean + sigma * yw
     # C^(-1/2) yw = B D^-1 B^T yw, with the old B and D
-    t = np.zeros(d)
-    for j in range(d):
-        for i in range(d):
-            t[j] += B[i, j] * yw[i]
-        t[j] /= D[j]
-    inv_sqrt_yw = np.zeros(d)
-    for i in range(d):
-        for j in range(d):
-            inv_sqrt_yw[i] += B[i, j] * t[j]
+    inv_sqrt_yw = _inv_sqrt_times(B, D, yw)
     a = math.sqrt(cs * (2.0 - cs) * mueff)
     new_ps = (1.0 - cs) * ps + a * inv_sqrt_yw
     norm_ps = math.sqrt(np.sum(new_ps * new_ps))
@@ -134,14 +142,17 @@ def _cma_update(
     hs = 1.0 if norm_ps / denom < (1.4 + 2.0 / (d + 1.0)) * chiN else 0.0
     new_pc = (1.0 - cc) * pc + hs * math.sqrt(cc * (2.0 - cc) * mueff) * yw
     delta = (1.0 - hs) * cc * (2.0 - cc)
-    new_C = (1.0 + c1 * delta - c1 - cmu) * C
+    # negative weights act on steps rescaled to the length d in the metric of C
+    wo = weights.copy()
+    for r in range(mu, k):
+        v = _inv_sqrt_times(B, D, Y[r])
+        wo[r] *= d / max(np.sum(v * v), 1e-300)
+    new_C = (1.0 + c1 * delta - c1 - cmu * np.sum(weights)) * C
     for i in range(d):
         for j in range(d):
             rank_mu = 0.0
-            for k in range(mu):
-                rank_mu += (
-                    weights[k] * (Xsel[k, i] - mean[i]) * (Xsel[k, j] - mean[j]) / (sigma * sigma)
-                )
+            for r in range(k):
+                rank_mu += wo[r] * Y[r, i] * Y[r, j]
             new_C[i, j] += c1 * new_pc[i] * new_pc[j] + cmu * rank_mu
     # floor on the standard deviation of chosen columns
     for j in range(d):
@@ -156,6 +167,21 @@ def _cma_update(
     ev, new_B = np.linalg.eigh(new_C)
     new_D = np.sqrt(np.maximum(ev, 1e-300))
     return new_mean, new_sigma, new_C, new_pc, new_ps, new_B, new_D
+
+
+@numba.njit(**JIT)
+def _inv_sqrt_times(B, D, y):
+    d = len(y)
+    t = np.zeros(d)
+    for j in range(d):
+        for i in range(d):
+            t[j] += B[i, j] * y[i]
+        t[j] /= D[j]
+    out = np.zeros(d)
+    for i in range(d):
+        for j in range(d):
+            out[i] += B[i, j] * t[j]
+    return out
 
 
 def cma_update(
@@ -183,8 +209,9 @@ def cma_update(
     D : ndarray of shape (d,)
         ``C == B @ diag(D**2) @ B.T`` (as returned by the previous update).
     Xsel : ndarray of shape (k, d)
-        The best samples of the generation (drawn around ``mean``), sorted best first;
-        the first ``min(k, params.mu)`` are used with ``params.weights`` (renormalised).
+        Samples of the generation (drawn around ``mean``), sorted best first, k <= lam. The
+        first ``min(k, mu)`` move the mean (their weights renormalised when k < mu); all
+        shape C, the ones after the first ``mu`` with negative weights.
     params : CMAParams
     gen : int
         Generations done so far (0 for the first update); used for ``h_sigma``.
@@ -208,9 +235,14 @@ def cma_update(
         raise ValueError(f"params are for d={params.d}, the state has d={d}")
     if not sigma > 0:
         raise ValueError(f"sigma must be > 0, got {sigma!r}")
-    k = min(len(Xsel), params.mu)
-    w = params.weights[:k] / params.weights[:k].sum()
-    mueff = 1.0 / float(np.sum(w**2)) if k < params.mu else params.mueff
+    k = len(Xsel)
+    if k > params.lam:
+        raise ValueError(f"Xsel has {k} samples, more than params.lam={params.lam}")
+    mu = min(k, params.mu)
+    w = params.weights[:k].copy()
+    if k < params.mu:
+        w /= w.sum()
+    mueff = 1.0 / float(np.sum(w[:mu] ** 2)) if k < params.mu else params.mueff
     min_std = np.zeros(d) if min_std is None else _vec("min_std", min_std)
     if min_std.shape != (d,):
         raise ValueError(f"min_std must have shape ({d},), got {min_std.shape}")
@@ -222,8 +254,9 @@ def cma_update(
         ps,
         B,
         D,
-        Xsel[:k],
+        Xsel,
         w,
+        mu,
         params.cs,
         params.ds,
         params.cc,

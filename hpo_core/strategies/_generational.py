@@ -6,8 +6,8 @@ than ``lam`` before anything is told just breeds another block from the same par
 generation closes once ``lam`` of its children have been told, failures included (a failed or
 never-told child does not stall it); the strategy then updates its parents from the children
 that completed. A child told after its generation closed is handed to ``_late`` (GA and DE use
-it, CMA-ES drops it); a child still pending after ``max_age`` newer trials is forgotten, and if
-it is told later it counts as a point from elsewhere. Points told that were never asked (a warm
+it, CMA-ES drops it); a child still pending after ``max_age`` newer trials is forgotten (and
+ignored if it is told later), so the work per ask stays bounded. Points told that were never asked (a warm
 start, or another worker's results) go to ``_foreign`` and seed the population.
 
 The history is read incrementally: each ``propose`` looks only at the rows added since the
@@ -110,14 +110,12 @@ class Generational(Strategy):
         if not self._inflight:
             return
         ids = np.fromiter(self._inflight, dtype=np.int64, count=len(self._inflight))
-        ids.sort()
         st = states[ids]
         max_age = self.max_age if self.max_age is not None else max(1000, 20 * self.lam)
-        for tid, s in zip(ids.tolist(), st.tolist(), strict=True):
-            if s == PENDING:
-                if tid < t - max_age:
-                    del self._inflight[tid]
-                continue
+        for tid in ids[(st == PENDING) & (ids < t - max_age)].tolist():
+            del self._inflight[tid]  # pending too long: forgotten
+        done = np.sort(ids[st != PENDING])
+        for tid, s in zip(done.tolist(), states[done].tolist(), strict=True):
             gen, g, tag = self._inflight.pop(tid)
             y = float(y_all[tid])
             if gen == self._gen:

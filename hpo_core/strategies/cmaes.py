@@ -33,10 +33,11 @@ class CMAES(Generational):
 
     Restarts (IPOP)
         A run restarts from a random mean with a doubled population (up to
-        ``max_population_size``) when it stagnates: the best value did not improve in
-        ``10 + 30 d / lam`` generations, the generation bests and values span less than
-        ``tolfun``, the real columns' steps fell below ``tolx``, or the condition number of C
-        exceeds 1e14.
+        ``max_population_size``) when it stagnates, by Hansen's criteria (BBOB 2009): the
+        generation bests of the last ``10 + 30 d / lam`` generations and the current values
+        span less than ``tolfun``; the real columns' steps fell below ``tolx``; the median of
+        the 20 newest generation bests is no better than that of the 20 oldest in the last 20%
+        (at least ``120 + 30 d / lam``) of the generations; or C's condition number exceeds 1e14.
 
     Ask/tell
         A generation has ``lam`` samples; asking for more draws more from the same distribution;
@@ -59,7 +60,7 @@ class CMAES(Generational):
         value's width.
     tolfun, tolx : float, default 1e-12
     max_age : int or None
-        Trials after which a sample still pending is forgotten (default ``max(1000, 20 * lam)``).
+        Trials after which a sample still pending is ignored (default ``max(1000, 20 * lam)``).
     """
 
     name = "cmaes"
@@ -123,7 +124,6 @@ class CMAES(Generational):
         self._C, self._B, self._D = np.eye(d), np.eye(d), np.ones(d)
         self._pc, self._ps = np.zeros(d), np.zeros(d)
         self._g = 0  # updates in this run
-        self._best_run, self._since_best = np.inf, 0
         self._gen_bests: list[float] = []
 
     def _p(self, lam: int) -> CMAParams:
@@ -193,32 +193,30 @@ class CMAES(Generational):
         self._mean, self._sigma, self._C, self._pc, self._ps, self._B, self._D = (
             m, s, C, pc, ps, B, D
         )  # fmt: skip
-        best = float(y[order[0]])
-        self._gen_bests.append(best)
-        if not np.isfinite(self._best_run) or best < self._best_run - 1e-12 - 1e-9 * abs(
-            self._best_run
-        ):
-            self._best_run, self._since_best = best, 0
-        else:
-            self._since_best += 1
+        self._gen_bests.append(float(y[order[0]]))
         if self.restarts and self._stagnant(y):
             self._restarts += 1
             lam = min(2 * self.lam, max(self.max_population_size, self._lam0))
             self._start(lam, mean=self.rng.random(self.space.d))
 
     def _stagnant(self, y: np.ndarray) -> bool:
-        d = self.space.d
+        """Hansen's termination criteria for IPOP (tolfun, tolx, stagnation, condition)."""
+        d, g, bests = self.space.d, self._g, self._gen_bests
         window = 10 + math.ceil(30 * d / self.lam)
-        if self._since_best >= window:
-            return True
-        recent = self._gen_bests[-window:]
+        recent = bests[-window:]
         if (
             len(recent) >= window
-            and max(recent) - min(recent) < self.tolfun
-            and np.ptp(y) < self.tolfun
+            and max(max(recent), y.max()) - min(min(recent), y.min()) < self.tolfun
         ):
             return True
         std = self._sigma * np.sqrt(np.diag(self._C))
         if self._real.any() and np.all(std[self._real] < self.tolx):
             return True
+        # stagnation: the median of the 20 newest generation bests is no better than that of
+        # the 20 oldest, in the last 20% (at least 120 + 30 d / lam) of the generations
+        span = max(120 + math.ceil(30 * d / self.lam), g // 5)
+        if g >= span:
+            tail = bests[-span:]
+            if np.median(tail[-20:]) >= np.median(tail[:20]):
+                return True
         return bool(self._D.max() > 1e7 * self._D.min())  # condition number of C > 1e14

@@ -24,14 +24,15 @@ class DifferentialEvolution(Generational):
     Parameters
     ----------
     population_size : int or None, default None
-        Slots in the population; None means ``clip(4 * d, 10, 40)``.
-    scheme : {"rand/1/bin", "current-to-best/1/bin"}, default "rand/1/bin"
+        Slots in the population; None means ``clip(2 * d, 10, 40)`` (small populations suit
+        the budgets of hyperparameter searches).
+    scheme : {"rand/1/bin", "current-to-best/1/bin"}, default "current-to-best/1/bin"
     F : float or (float, float), default (0.5, 1.0)
         Differential weight in (0, 2]; a pair draws it uniformly per generation ("dither").
-    CR : float, default 0.9
+    CR : float, default 0.7
         Crossover rate in [0, 1].
     max_age : int or None
-        Trials after which a child still pending is forgotten (default ``max(1000, 20 * lam)``).
+        Trials after which a child still pending is ignored (default ``max(1000, 20 * lam)``).
     """
 
     name = "de"
@@ -39,9 +40,9 @@ class DifferentialEvolution(Generational):
     def __init__(
         self,
         population_size: int | None = None,
-        scheme: str = "rand/1/bin",
+        scheme: str = "current-to-best/1/bin",
         F: float | tuple[float, float] = (0.5, 1.0),
-        CR: float = 0.9,
+        CR: float = 0.7,
         max_age: int | None = None,
     ) -> None:
         super().__init__(max_age)
@@ -67,7 +68,7 @@ class DifferentialEvolution(Generational):
     def setup(self, space: Any, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         n = self.population_size
-        self.lam = n if n is not None else int(np.clip(4 * space.d, 10, 40))
+        self.lam = n if n is not None else int(np.clip(2 * space.d, 10, 40))
         self._P = np.zeros((self.lam, space.d))
         self._f = np.full(self.lam, np.nan)
 

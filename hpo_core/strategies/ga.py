@@ -36,7 +36,7 @@ class GeneticAlgorithm(Generational):
         Distribution indices of SBX and polynomial mutation: larger keeps children closer.
     tournament_size : int, default 2
     max_age : int or None
-        Trials after which a child still pending is forgotten (default ``max(1000, 20 * lam)``).
+        Trials after which a child still pending is ignored (default ``max(1000, 20 * lam)``).
     """
 
     name = "ga"

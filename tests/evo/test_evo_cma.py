@@ -28,7 +28,7 @@ def test_sample_agrees_with_reference():
     np.testing.assert_allclose(np.cov(Y.T), C, atol=0.35)
 
 
-@pytest.mark.parametrize("k", [1, 3, 6])
+@pytest.mark.parametrize("k", [1, 3, 6, 9, 12])
 @pytest.mark.parametrize("gen", [0, 40])
 def test_update_agrees_with_reference(k, gen):
     rng = np.random.default_rng(1)
@@ -80,8 +80,10 @@ def test_sigma_grows_on_linear_slope(seed):
 
 def test_params_match_tutorial_defaults():
     p = evo.cma_params(10, 10)
-    assert p.mu == 5 and abs(p.weights.sum() - 1) < 1e-12
-    assert np.all(np.diff(p.weights) < 0)
+    assert p.mu == 5 and abs(p.weights[:5].sum() - 1) < 1e-12
+    assert np.all(np.diff(p.weights) < 0) and np.all(p.weights[5:] < 0)
+    # the negative weights keep C positive definite (tutorial's alpha_posdef)
+    assert -p.weights[5:].sum() <= (1 - p.c1 - p.cmu) / (10 * p.cmu) + 1e-12
     assert 0 < p.c1 + p.cmu <= 1 and 0 < p.cs < 1 and p.ds > 1
     with pytest.raises(ValueError, match="lam must be"):
         evo.cma_params(3, 1)

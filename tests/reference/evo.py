@@ -64,11 +64,14 @@ def cma_sample(mean, sigma, B, D, Z):
 
 
 def cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std=None):
-    """Hansen's tutorial, Fig. 6, positive weights only; returns mean, sigma, C, pc, ps, B, D."""
+    """Hansen's tutorial (2016), Fig. 6, active weights; returns mean, sigma, C, pc, ps, B, D."""
     d = len(mean)
-    k = min(len(Xsel), params.mu)
-    w = params.weights[:k] / params.weights[:k].sum()
-    mueff = 1 / np.sum(w**2) if k < params.mu else params.mueff
+    k = len(Xsel)
+    mu = min(k, params.mu)
+    w = params.weights[:k].copy()
+    if k < params.mu:
+        w /= w.sum()
+    mueff = 1 / np.sum(w[:mu] ** 2) if k < params.mu else params.mueff
     cs, ds, cc, c1, cmu, chiN = (
         params.cs,
         params.ds,
@@ -77,8 +80,8 @@ def cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std=None):
         params.cmu,
         params.chiN,
     )
-    Y = (Xsel[:k] - mean) / sigma
-    yw = w @ Y
+    Y = (Xsel - mean) / sigma
+    yw = w[:mu] @ Y[:mu]
     m = mean + sigma * yw
     C_inv_sqrt = B @ np.diag(1 / D) @ B.T
     ps = (1 - cs) * ps + math.sqrt(cs * (2 - cs) * mueff) * C_inv_sqrt @ yw
@@ -88,7 +91,9 @@ def cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std=None):
     )
     pc = (1 - cc) * pc + hs * math.sqrt(cc * (2 - cc) * mueff) * yw
     delta = (1 - hs) * cc * (2 - cc)
-    C = (1 + c1 * delta - c1 - cmu) * C + c1 * np.outer(pc, pc) + cmu * (Y.T * w) @ Y
+    norms = np.sum((Y @ C_inv_sqrt.T) ** 2, axis=1)
+    wo = np.where(np.arange(k) < mu, w, w * d / norms)
+    C = (1 + c1 * delta - c1 - cmu * w.sum()) * C + c1 * np.outer(pc, pc) + cmu * (Y.T * wo) @ Y
     if min_std is not None:
         s = sigma_new * np.sqrt(np.diag(C))
         f = np.where((min_std > 0) & (s < min_std), min_std / s, 1.0)

@@ -58,3 +58,18 @@ def test_options_validated():
         GeneticAlgorithm(population_size=2)
     with pytest.raises(ValueError, match=r"crossover_rate must be in \[0, 1\]"):
         GeneticAlgorithm(crossover_rate=2)
+
+
+def test_trials_pending_too_long_are_forgotten():
+    from hpo_core.strategies.ga import GeneticAlgorithm
+
+    opt = hpo_core.Optimizer(common.REALS, strategy=GeneticAlgorithm(max_age=60), seed=0)
+    stale = opt.ask(5)  # never told while the search goes on
+    opt.minimize(common.sphere, n_trials=300)
+    assert opt.strategy.generation >= 5
+    assert all(t.id not in opt.strategy._inflight for t in stale)
+    assert len(opt.strategy._inflight) <= 60
+    # told at last, a forgotten trial is ignored (and harmless)
+    opt.tell(stale[0], -1.0)
+    opt.ask(3)
+    assert opt.strategy._f.min() > -1.0
