@@ -6,9 +6,9 @@ than ``lam`` before anything is told just breeds another block from the same par
 generation closes once ``lam`` of its children have been told, failures included (a failed or
 never-told child does not stall it); the strategy then updates its parents from the children
 that completed. A child told after its generation closed is handed to ``_late`` (GA and DE use
-it, CMA-ES drops it); a child still pending after ``max_age`` newer trials is forgotten (and
-ignored if it is told later), so the work per ask stays bounded. Points told that were never asked (a warm
-start, or another worker's results) go to ``_foreign`` and seed the population.
+it, CMA-ES drops it). A child still pending after ``max_age`` newer trials is forgotten (and
+ignored if told later), so the work per ask stays bounded. Points told that were never asked (a
+warm start, or another worker's results) go to ``_foreign`` and seed the population.
 
 The history is read incrementally: each ``propose`` looks only at the rows added since the
 last one and at the children still in flight, so the cost per trial does not grow with the

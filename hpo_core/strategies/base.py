@@ -131,9 +131,6 @@ class Strategy(ABC):
         return self.space.sample(n, self.rng)
 
     def __repr__(self) -> str:
-        opts = ", ".join(
-            f"{k}={v!r}"
-            for k, v in vars(self).items()
-            if not k.startswith("_") and k not in ("space", "rng")
-        )
+        opts = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_")
+                         and k not in ("space", "rng"))
         return f"{type(self).__name__}({opts})"
