@@ -114,3 +114,28 @@ def check_warm_start(name: str, check_seeded) -> None:
         opt.tell({k: 0.4 for k in REALS}, 0.04)
     opt.minimize(sphere, n_trials=100)
     assert opt.best.value <= 0.04
+
+
+def check_random_sessions(name: str, ops: list[tuple[int, int, float]]) -> None:
+    """Any interleaving of asks, tells, failures, late tells and warm starts gives valid asks.
+
+    Each op is (kind, k, value): kind 0 asks k trials, 1 tells the k-th oldest pending trial
+    ``value`` (NaN records a failure), 2 tells a point that was not asked.
+    """
+    opt = hpo_core.Optimizer(MIXED, strategy=name, seed=0)
+    pending: list = []
+    rng = np.random.default_rng(0)
+    for kind, k, value in ops:
+        if kind == 0:
+            new = opt.ask(k)
+            pending.extend(new)
+            assert 1 <= len(new) <= k
+        elif kind == 1 and pending:
+            opt.tell(pending.pop(min(k, len(pending) - 1)), value)
+        elif kind == 2:
+            x = opt.space.sample(1, rng)[0]
+            opt.tell(opt.space.decode(x), value)
+    pending.extend(opt.ask(3))  # and one more ask after it all
+    X = opt.history().X_all
+    assert X.min() >= 0 and X.max() <= 1
+    np.testing.assert_array_equal(opt.space.snap(X), X)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hpo_core
 from tests.strategies import evo_common as common
@@ -74,3 +76,18 @@ def test_options_validated():
         CMAES(sigma0=0)
     with pytest.raises(ValueError, match="population_size"):
         CMAES(population_size=1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(1, 12),
+            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(0.0)),
+        ),
+        max_size=120,
+    )
+)
+def test_any_sequence_of_operations_gives_valid_asks(ops):
+    common.check_random_sessions(NAME, ops)

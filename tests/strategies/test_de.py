@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hpo_core
 from tests.strategies import evo_common as common
@@ -57,3 +59,18 @@ def test_options_validated():
         DifferentialEvolution(F=(1.0, 0.5))
     with pytest.raises(ValueError, match=r"CR must be in \[0, 1\]"):
         DifferentialEvolution(CR=1.5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(1, 12),
+            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(0.0)),
+        ),
+        max_size=120,
+    )
+)
+def test_any_sequence_of_operations_gives_valid_asks(ops):
+    common.check_random_sessions(NAME, ops)

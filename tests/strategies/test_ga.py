@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hpo_core
 from tests.strategies import evo_common as common
@@ -73,3 +75,18 @@ def test_trials_pending_too_long_are_forgotten():
     opt.tell(stale[0], -1.0)
     opt.ask(3)
     assert opt.strategy._f.min() > -1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(1, 12),
+            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(0.0)),
+        ),
+        max_size=120,
+    )
+)
+def test_any_sequence_of_operations_gives_valid_asks(ops):
+    common.check_random_sessions(NAME, ops)
