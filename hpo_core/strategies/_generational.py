@@ -61,6 +61,7 @@ class Generational(Strategy):
         self._members: list[tuple[np.ndarray, int, float]] = []
         self._queue = np.empty((0, space.d))
         self._tags = np.empty(0, dtype=np.int64)
+        self._points = self._queue
         self._next = 0
 
     @property
@@ -88,34 +89,54 @@ class Generational(Strategy):
     def propose(self, history: History, n: int) -> np.ndarray:
         self._sync(history)
         t0 = len(history)
-        G = np.empty((n, self.space.d))
-        for i in range(n):
+        out = []
+        i = 0
+        while i < n:
             if self._next >= len(self._queue):
                 self._queue, self._tags = self._breed()
+                self._points = self._express(self._queue)  # once per block, not per ask
                 self._next = 0
-            g = self._queue[self._next]
-            G[i] = g
-            self._inflight[t0 + i] = (self._gen, g, int(self._tags[self._next]))
-            self._next += 1
+            k = min(n - i, len(self._queue) - self._next)
+            for j in range(self._next, self._next + k):
+                self._inflight[t0 + i] = (self._gen, self._queue[j], int(self._tags[j]))
+                i += 1
+            out.append(self._points[self._next : self._next + k])
+            self._next += k
         self._seen = t0 + n
-        return self._express(G)
+        return out[0] if len(out) == 1 else np.concatenate(out)
 
     def _sync(self, history: History) -> None:
         t = len(history)
         states, y_all = history.states, history.y_all
+        if self._seen > t:  # rows proposed last time were never created: forget them
+            for tid in range(t, self._seen):
+                self._inflight.pop(tid, None)
+            self._seen = t
         for tid in range(self._seen, t):  # rows added by tells of points not asked
             if states[tid] == COMPLETE and tid not in self._inflight:
                 self._foreign(history.X_all[tid].copy(), float(y_all[tid]))
         self._seen = t
         if not self._inflight:
             return
-        ids = np.fromiter(self._inflight, dtype=np.int64, count=len(self._inflight))
-        st = states[ids]
         max_age = self.max_age if self.max_age is not None else max(1000, 20 * self.lam)
-        for tid in ids[(st == PENDING) & (ids < t - max_age)].tolist():
+        if len(self._inflight) <= 64:  # the usual case: plain Python is faster than numpy here
+            done, codes, stale, limit = [], [], [], t - max_age
+            for tid in sorted(self._inflight):
+                s = int(states[tid])
+                if s != PENDING:
+                    done.append(tid)
+                    codes.append(s)
+                elif tid < limit:
+                    stale.append(tid)
+        else:
+            ids = np.fromiter(self._inflight, dtype=np.int64, count=len(self._inflight))
+            st = states[ids]
+            stale = ids[(st == PENDING) & (ids < t - max_age)].tolist()
+            done_ids = np.sort(ids[st != PENDING])
+            done, codes = done_ids.tolist(), states[done_ids].tolist()
+        for tid in stale:
             del self._inflight[tid]  # pending too long: forgotten
-        done = np.sort(ids[st != PENDING])
-        for tid, s in zip(done.tolist(), states[done].tolist(), strict=True):
+        for tid, s in zip(done, codes, strict=True):
             gen, g, tag = self._inflight.pop(tid)
             y = float(y_all[tid])
             if gen == self._gen:
