@@ -90,3 +90,13 @@ def test_trials_pending_too_long_are_forgotten():
 )
 def test_any_sequence_of_operations_gives_valid_asks(ops):
     common.check_random_sessions(NAME, ops)
+
+
+def test_proposals_that_never_became_trials_are_forgotten():
+    opt = hpo_core.Optimizer(common.REALS, strategy="ga", seed=0)
+    opt.strategy.propose(opt.history(), 4)  # rows the optimizer never recorded
+    opt.tell({k: 0.0 for k in common.REALS}, -5.0)  # takes id 0, which was proposed above
+    opt.ask()
+    # recorded as a point from elsewhere, with its own coordinates (0.0 encodes to 0.5)
+    P, f = opt.strategy._P, opt.strategy._f
+    np.testing.assert_allclose(P[f == -5.0], np.full((1, 4), 0.5))
