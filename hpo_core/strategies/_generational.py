@@ -13,7 +13,9 @@ warm start, or another worker's results) go to ``_foreign`` and seed the populat
 The history is read incrementally: each ``propose`` looks only at the rows added since the
 last one and at the children still in flight, so the cost per trial does not grow with the
 history. Trial ids are row indices: the rows returned by ``propose`` become trials
-``len(history), len(history) + 1, ...``, which is how children are matched with their results.
+``len(history), len(history) + 1, ...``, which is how children are matched with their results
+(checked on the next ask against the recorded points: a proposal that did not become its trial
+is forgotten).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Generational(Strategy):
         super().setup(space, rng)
         self._seen = 0  # history rows looked at
         self._inflight: dict[int, tuple[int, np.ndarray, int]] = {}  # id -> (gen, genotype, tag)
+        self._proposed: tuple[int, np.ndarray] | None = None  # (first id, points) of last ask
         self._gen = 0
         self._told = 0
         self._members: list[tuple[np.ndarray, int, float]] = []
@@ -102,19 +105,25 @@ class Generational(Strategy):
                 i += 1
             out.append(self._points[self._next : self._next + k])
             self._next += k
-        self._seen = t0 + n
-        return out[0] if len(out) == 1 else np.concatenate(out)
+        X = out[0] if len(out) == 1 else np.concatenate(out)
+        self._proposed = (t0, X)
+        return X
 
     def _sync(self, history: History) -> None:
         t = len(history)
-        states, y_all = history.states, history.y_all
-        if self._seen > t:  # rows proposed last time were never created: forget them
-            for tid in range(t, self._seen):
-                self._inflight.pop(tid, None)
-            self._seen = t
-        for tid in range(self._seen, t):  # rows added by tells of points not asked
+        states, y_all, X_all = history.states, history.y_all, history.X_all
+        # rows added since the last ask: ours (as proposed) or told from elsewhere; a proposal
+        # whose trial was never created, or whose id went to another point, is forgotten
+        if self._proposed is not None:
+            t0, X = self._proposed
+            self._proposed = None
+            made = min(max(t - t0, 0), len(X))
+            same = np.all(X_all[t0 : t0 + made] == X[:made], axis=1)
+            for i in np.flatnonzero(~same).tolist() + list(range(made, len(X))):
+                self._inflight.pop(t0 + i, None)
+        for tid in range(self._seen, t):
             if states[tid] == COMPLETE and tid not in self._inflight:
-                self._foreign(history.X_all[tid].copy(), float(y_all[tid]))
+                self._foreign(X_all[tid].copy(), float(y_all[tid]))
         self._seen = t
         if not self._inflight:
             return
