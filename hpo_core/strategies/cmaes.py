@@ -19,6 +19,13 @@ def _reflect(G: np.ndarray) -> np.ndarray:
     return np.where(t > 1.0, 2.0 - t, t)
 
 
+def _nearest_image(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """The point nearest to ``m`` among those that ``_reflect`` maps to ``x`` (x in [0, 1])."""
+    base = 2.0 * np.floor(m / 2.0)
+    images = np.stack([base - x, base + x, base + 2.0 - x, base + 2.0 + x])
+    return images[np.argmin(np.abs(images - m), axis=0), np.arange(len(x))]
+
+
 class CMAES(Generational):
     """Covariance matrix adaptation evolution strategy (Hansen's tutorial formulation).
 
@@ -168,7 +175,7 @@ class CMAES(Generational):
             return
         # inject with the step clipped to a typical length (Hansen, 2011)
         d = self.space.d
-        step = (x - self._mean) / self._sigma
+        step = (_nearest_image(x, self._mean) - self._mean) / self._sigma
         norm = np.linalg.norm((self._B.T @ step) / self._D)
         cap = math.sqrt(d) + 2 * d / (d + 2)
         if norm > cap:

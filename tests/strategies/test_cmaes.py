@@ -91,3 +91,17 @@ def test_options_validated():
 )
 def test_any_sequence_of_operations_gives_valid_asks(ops):
     common.check_random_sessions(NAME, ops)
+
+
+def test_injected_points_use_their_image_nearest_the_mean():
+    from hpo_core.strategies.cmaes import _nearest_image, _reflect
+
+    rng = np.random.default_rng(0)
+    m = rng.uniform(-0.5, 1.5, (200, 3))
+    x = rng.random((200, 3))
+    for mi, xi in zip(m, x, strict=True):
+        g = _nearest_image(xi, mi)
+        np.testing.assert_allclose(_reflect(g), xi, atol=1e-12)
+        assert np.all(np.abs(g - mi) <= 1.0 + 1e-12)
+    # the mean's own point, told from elsewhere, is injected as a zero step
+    np.testing.assert_allclose(_nearest_image(_reflect(m[0]), m[0]), m[0], atol=1e-12)
