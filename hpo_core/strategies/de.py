@@ -33,6 +33,14 @@ class DifferentialEvolution(Generational):
         Crossover rate in [0, 1].
     max_age : int or None
         Trials after which a child still pending is ignored (default ``max(1000, 20 * lam)``).
+
+    Examples
+    --------
+    >>> from hpo_core import Optimizer
+    >>> opt = Optimizer({"x": (-5.0, 5.0), "n": (1, 9)}, strategy="de", seed=0)
+    >>> best = opt.minimize(lambda p: (p["x"] - 1) ** 2 + (p["n"] - 3) ** 2, n_trials=400)
+    >>> round(best.params["x"], 1), best.params["n"]
+    (1.0, 3)
     """
 
     name = "de"
