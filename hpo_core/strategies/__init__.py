@@ -26,6 +26,9 @@ STRATEGIES: dict[str, str] = {
     "sobol": "hpo_core.strategies.sobol:SobolSearch",
     "grid": "hpo_core.strategies.grid:GridSearch",
     "bayes": "hpo_core.strategies.bayes:BayesianOptimization",
+    "ga": "hpo_core.strategies.ga:GeneticAlgorithm",
+    "de": "hpo_core.strategies.de:DifferentialEvolution",
+    "cmaes": "hpo_core.strategies.cmaes:CMAES",
 }
 
 

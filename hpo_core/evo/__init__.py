@@ -1,0 +1,31 @@
+"""Compiled evolutionary operators on the unit cube (arrays in, arrays out).
+
+Nothing here knows about trials or spaces: strategies in ``hpo_core.strategies`` adapt the
+history to these arrays. Random numbers are drawn by the caller and passed in.
+"""
+
+from __future__ import annotations
+
+from hpo_core.evo.cma import CMAParams, cma_params, cma_sample, cma_update
+from hpo_core.evo.de import DE_SCHEMES, de_mutation
+from hpo_core.evo.operators import (
+    polynomial_mutation,
+    random_reset,
+    sbx,
+    tournament,
+    uniform_crossover,
+)
+
+__all__ = [
+    "CMAParams",
+    "DE_SCHEMES",
+    "cma_params",
+    "cma_sample",
+    "cma_update",
+    "de_mutation",
+    "polynomial_mutation",
+    "random_reset",
+    "sbx",
+    "tournament",
+    "uniform_crossover",
+]

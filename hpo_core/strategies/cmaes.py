@@ -1,0 +1,237 @@
+"""CMA-ES with IPOP restarts on the unit-cube encoding (``strategy="cmaes"``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from hpo_core.evo import CMAParams, cma_sample, cma_update
+from hpo_core.strategies._generational import Generational
+
+__all__ = ["CMAES"]
+
+
+def _reflect(G: np.ndarray) -> np.ndarray:
+    """Fold the real line onto [0, 1] by mirroring at 0 and 1 (period 2)."""
+    t = np.mod(G, 2.0)
+    return np.where(t > 1.0, 2.0 - t, t)
+
+
+def _nearest_image(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """The point nearest to ``m`` among those that ``_reflect`` maps to ``x`` (x in [0, 1])."""
+    base = 2.0 * np.floor(m / 2.0)
+    images = np.stack([base - x, base + x, base + 2.0 - x, base + 2.0 + x])
+    return images[np.argmin(np.abs(images - m), axis=0), np.arange(len(x))]
+
+
+class CMAES(Generational):
+    """Covariance matrix adaptation evolution strategy (Hansen's tutorial formulation).
+
+    Encodings and boundaries
+        The search runs on the unit cube of the space's encoding. A sample outside [0, 1] is
+        mirrored back at the faces (the map is 2-periodic, so the search distribution is never
+        cut or piled on a face; the mean is kept within one period of the box). Integer columns
+        and categorical columns (a categorical with k choices is one column, choice i covering
+        ``[i/k, (i+1)/k)``: an ordinal encoding, best for few or ordered choices) are snapped to
+        their values when asked, and their standard deviation ``sigma * sqrt(C[j, j])`` is kept
+        at least ``min_step / levels``, so the search does not stall on one value.
+
+    Restarts (IPOP)
+        A run restarts from a random mean with a doubled population (up to
+        ``max_population_size``) when it stagnates, by Hansen's criteria (BBOB 2009): the
+        generation bests of the last ``10 + 30 d / lam`` generations and the current values
+        span less than ``tolfun``; the real columns' steps fell below ``tolx``; the median of
+        the 20 newest generation bests is no better than that of the 20 oldest in the last 20%
+        (at least ``120 + 30 d / lam``) of the generations; or C's condition number exceeds 1e14.
+
+    Ask/tell
+        A generation has ``lam`` samples; asking for more draws more from the same distribution;
+        it updates once ``lam`` of its samples are told, failures included, from the complete
+        ones. Samples told after their generation closed are ignored. Points told that were not
+        asked set the starting mean (before the first ask: the best of them) or are injected
+        into the current generation with their step clipped (Hansen, 2011).
+
+    Parameters
+    ----------
+    sigma0 : float, default 0.25
+        Initial step size on the unit cube, in (0, 1].
+    population_size : int or None
+        Samples per generation of the first run; None means ``4 + floor(3 ln d)``.
+    restarts : bool, default True
+        IPOP restarts on stagnation.
+    max_population_size : int, default 512
+    min_step : float, default 0.3
+        Floor of the standard deviation of integer and categorical columns, in units of one
+        value's width.
+    tolfun, tolx : float, default 1e-12
+    max_age : int or None
+        Trials after which a sample still pending is ignored (default ``max(1000, 20 * lam)``).
+
+    Examples
+    --------
+    >>> from hpo_core import Optimizer
+    >>> opt = Optimizer({"x": (-5.0, 5.0), "n": (1, 9)}, strategy="cmaes", seed=0)
+    >>> best = opt.minimize(lambda p: (p["x"] - 1) ** 2 + (p["n"] - 3) ** 2, n_trials=400)
+    >>> round(best.params["x"], 1), best.params["n"]
+    (1.0, 3)
+    """
+
+    name = "cmaes"
+
+    def __init__(
+        self,
+        sigma0: float = 0.25,
+        population_size: int | None = None,
+        restarts: bool = True,
+        max_population_size: int = 512,
+        min_step: float = 0.3,
+        tolfun: float = 1e-12,
+        tolx: float = 1e-12,
+        max_age: int | None = None,
+    ) -> None:
+        super().__init__(max_age)
+        if not 0.0 < sigma0 <= 1.0:
+            raise ValueError(f"sigma0 must be in (0, 1], got {sigma0!r}")
+        if population_size is not None and (
+            not isinstance(population_size, int) or population_size < 2
+        ):
+            raise ValueError(
+                f"population_size must be None or an integer >= 2, got {population_size!r}"
+            )
+        if not isinstance(restarts, bool):
+            raise ValueError(f"restarts must be True or False, got {restarts!r}")
+        if not isinstance(max_population_size, int) or max_population_size < 2:
+            raise ValueError(
+                f"max_population_size must be an integer >= 2, got {max_population_size!r}"
+            )
+        if not 0.0 <= min_step <= 1.0:
+            raise ValueError(f"min_step must be in [0, 1], got {min_step!r}")
+        for name, tol in (("tolfun", tolfun), ("tolx", tolx)):
+            if not 0.0 <= tol < np.inf:
+                raise ValueError(f"{name} must be a finite number >= 0, got {tol!r}")
+        self.sigma0 = float(sigma0)
+        self.population_size = population_size
+        self.restarts = restarts
+        self.max_population_size = max_population_size
+        self.min_step = float(min_step)
+        self.tolfun = float(tolfun)
+        self.tolx = float(tolx)
+
+    def setup(self, space: Any, rng: np.random.Generator) -> None:
+        super().setup(space, rng)
+        d = space.d
+        self._lam0 = self.population_size or 4 + int(3 * math.log(d))
+        levels = np.asarray(space.levels, dtype=float)
+        self._min_std = np.where(levels > 0, self.min_step / np.maximum(levels, 1), 0.0)
+        self._real = np.asarray(space.kinds) == 0
+        self._params: dict[int, CMAParams] = {}
+        self._warm: list[tuple[np.ndarray, float]] = []
+        self._restarts = 0
+        self._start(self._lam0, mean=None)
+
+    def _start(self, lam: int, mean: np.ndarray | None) -> None:
+        d = self.space.d
+        self.lam = lam
+        self._mean = mean
+        self._sigma = self.sigma0
+        self._C, self._B, self._D = np.eye(d), np.eye(d), np.ones(d)
+        self._pc, self._ps = np.zeros(d), np.zeros(d)
+        self._g = 0  # updates in this run
+        self._gen_bests: list[float] = []
+
+    def _p(self, lam: int) -> CMAParams:
+        if lam not in self._params:
+            self._params[lam] = CMAParams(self.space.d, lam)
+        return self._params[lam]
+
+    @property
+    def mean(self) -> np.ndarray | None:
+        """The current mean on the unit cube (None before the first ask)."""
+        return None if self._mean is None else _reflect(self._mean)
+
+    @property
+    def restarts_done(self) -> int:
+        """Restarts so far."""
+        return self._restarts
+
+    @property
+    def sigma(self) -> float:
+        """The current step size."""
+        return self._sigma
+
+    # ---------------------------------------------------------------- ask
+    def _breed(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._mean is None:
+            if self._warm:
+                self._mean = min(self._warm, key=lambda w: w[1])[0].copy()
+                self._warm = []
+            else:
+                self._mean = self.rng.random(self.space.d)
+        Z = self.rng.standard_normal((self.lam, self.space.d))
+        X, _ = cma_sample(self._mean, self._sigma, self._B, self._D, Z)
+        return X, np.full(self.lam, self._restarts, dtype=np.int64)
+
+    def _express(self, G: np.ndarray) -> np.ndarray:
+        return self.space.snap(_reflect(G))
+
+    # ---------------------------------------------------------------- tell
+    def _foreign(self, x: np.ndarray, y: float) -> None:
+        if self._mean is None:
+            self._warm.append((x, y))
+            return
+        # inject with the step clipped to a typical length (Hansen, 2011)
+        d = self.space.d
+        step = (_nearest_image(x, self._mean) - self._mean) / self._sigma
+        norm = np.linalg.norm((self._B.T @ step) / self._D)
+        cap = math.sqrt(d) + 2 * d / (d + 2)
+        if norm > cap:
+            step *= cap / norm
+        self._join(self._mean + self._sigma * step, self._restarts, y)
+
+    def _advance(self, G: np.ndarray, tags: np.ndarray, y: np.ndarray, n_told: int) -> None:
+        ok = tags == self._restarts
+        G, y = G[ok], y[ok]
+        if len(y) == 0 or self._mean is None:
+            return
+        order = np.argsort(y, kind="stable")
+        params = self._p(max(2, len(y)))
+        m, s, C, pc, ps, B, D = cma_update(
+            self._mean, self._sigma, self._C, self._pc, self._ps, self._B, self._D,
+            G[order], params, self._g, self._min_std,
+        )  # fmt: skip
+        self._g += 1
+        # keep the mean within one period of the mirrored box, and the steps within the box
+        m = m - 2.0 * np.floor((m + 0.5) / 2.0)
+        s = min(s, 1.0 / float(np.sqrt(np.max(np.diag(C)))))
+        self._mean, self._sigma, self._C, self._pc, self._ps, self._B, self._D = (
+            m, s, C, pc, ps, B, D
+        )  # fmt: skip
+        self._gen_bests.append(float(y[order[0]]))
+        if self.restarts and self._stagnant(y):
+            self._restarts += 1
+            lam = min(2 * self.lam, max(self.max_population_size, self._lam0))
+            self._start(lam, mean=self.rng.random(self.space.d))
+
+    def _stagnant(self, y: np.ndarray) -> bool:
+        """Hansen's termination criteria for IPOP (tolfun, tolx, stagnation, condition)."""
+        d, g, bests = self.space.d, self._g, self._gen_bests
+        window = 10 + math.ceil(30 * d / self.lam)
+        recent = bests[-window:]
+        if (
+            len(recent) >= window
+            and max(max(recent), y.max()) - min(min(recent), y.min()) < self.tolfun
+        ):
+            return True
+        std = self._sigma * np.sqrt(np.diag(self._C))
+        if self._real.any() and np.all(std[self._real] < self.tolx):
+            return True
+        # stagnation: the median of the 20 newest generation bests is no better than that of
+        # the 20 oldest, in the last 20% (at least 120 + 30 d / lam) of the generations
+        span = max(120 + math.ceil(30 * d / self.lam), g // 5)
+        if g >= span:
+            tail = bests[-span:]
+            if np.median(tail[-20:]) >= np.median(tail[:20]):
+                return True
+        return bool(self._D.max() > 1e7 * self._D.min())  # condition number of C > 1e14

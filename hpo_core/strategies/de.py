@@ -1,0 +1,115 @@
+"""Differential evolution on the unit-cube encoding (``strategy="de"``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hpo_core.evo import DE_SCHEMES, de_mutation
+from hpo_core.strategies._generational import Generational
+
+__all__ = ["DifferentialEvolution"]
+
+
+class DifferentialEvolution(Generational):
+    """Differential evolution: each population slot has a child per generation, which replaces
+    it when at least as good (greedy one-to-one selection).
+
+    Children that leave the box are repaired halfway between their target and the bound
+    (see ``hpo_core.evo.de``), so the search does not pile points on the faces. Integer and
+    categorical columns evolve as continuous values and are snapped to their values when asked
+    (categoricals are thereby treated as ordered, which suits few choices best).
+
+    Parameters
+    ----------
+    population_size : int or None, default None
+        Slots in the population; None means ``clip(2 * d, 10, 40)`` (small populations suit
+        the budgets of hyperparameter searches).
+    scheme : {"rand/1/bin", "current-to-best/1/bin"}, default "current-to-best/1/bin"
+    F : float or (float, float), default (0.5, 1.0)
+        Differential weight in (0, 2]; a pair draws it uniformly per generation ("dither").
+    CR : float, default 0.7
+        Crossover rate in [0, 1].
+    max_age : int or None
+        Trials after which a child still pending is ignored (default ``max(1000, 20 * lam)``).
+
+    Examples
+    --------
+    >>> from hpo_core import Optimizer
+    >>> opt = Optimizer({"x": (-5.0, 5.0), "n": (1, 9)}, strategy="de", seed=0)
+    >>> best = opt.minimize(lambda p: (p["x"] - 1) ** 2 + (p["n"] - 3) ** 2, n_trials=400)
+    >>> round(best.params["x"], 1), best.params["n"]
+    (1.0, 3)
+    """
+
+    name = "de"
+
+    def __init__(
+        self,
+        population_size: int | None = None,
+        scheme: str = "current-to-best/1/bin",
+        F: float | tuple[float, float] = (0.5, 1.0),
+        CR: float = 0.7,
+        max_age: int | None = None,
+    ) -> None:
+        super().__init__(max_age)
+        if population_size is not None and (
+            not isinstance(population_size, int) or population_size < 5
+        ):
+            raise ValueError(
+                f"population_size must be None or an integer >= 5, got {population_size!r}"
+            )
+        if scheme not in DE_SCHEMES:
+            raise ValueError(f"scheme must be one of {sorted(DE_SCHEMES)}, got {scheme!r}")
+        lo, hi = (F, F) if np.isscalar(F) else tuple(F)
+        if not 0.0 < lo <= hi <= 2.0:
+            raise ValueError(f"F must be a number or a pair (low <= high) in (0, 2], got {F!r}")
+        if not 0.0 <= CR <= 1.0:
+            raise ValueError(f"CR must be in [0, 1], got {CR!r}")
+        self.population_size = population_size
+        self.scheme = scheme
+        self.F = F
+        self.CR = float(CR)
+        self._F = (float(lo), float(hi))
+
+    def setup(self, space: Any, rng: np.random.Generator) -> None:
+        super().setup(space, rng)
+        n = self.population_size
+        self.lam = n if n is not None else int(np.clip(2 * space.d, 10, 40))
+        self._P = np.zeros((self.lam, space.d))
+        self._f = np.full(self.lam, np.nan)
+
+    def _breed(self) -> tuple[np.ndarray, np.ndarray]:
+        lam, d, rng = self.lam, self.space.d, self.rng
+        slots = np.arange(lam)
+        children = rng.random((lam, d))  # for empty slots (and the first generation)
+        filled = np.flatnonzero(~np.isnan(self._f))
+        if len(filled) < 4:
+            return children, slots
+        # three distinct partners per child from the filled slots, none the target itself
+        keys = rng.random((lam, len(filled)))
+        keys[filled[None, :] == slots[:, None]] = np.inf
+        r = filled[np.argsort(keys, axis=1, kind="stable")[:, :3]]
+        lo, hi = self._F
+        F = lo if lo == hi else float(rng.uniform(lo, hi))
+        cu, jrand = rng.random((lam, d)), rng.integers(0, d, lam)
+        best = int(filled[np.argmin(self._f[filled])])
+        have = ~np.isnan(self._f)
+        children[have] = de_mutation(
+            self._P, slots[have], r[have], best, F, self.CR, cu[have], jrand[have], self.scheme
+        )
+        return children, slots
+
+    def _advance(self, G: np.ndarray, tags: np.ndarray, y: np.ndarray, n_told: int) -> None:
+        for g, slot, v in zip(G, tags.tolist(), y.tolist(), strict=True):
+            self._late(g, slot, v)
+
+    def _late(self, g: np.ndarray, tag: int, y: float) -> None:
+        if not y > self._f[tag]:  # also when the slot is empty (NaN)
+            self._P[tag], self._f[tag] = g, y
+
+    def _foreign(self, x: np.ndarray, y: float) -> None:
+        empty = np.flatnonzero(np.isnan(self._f))
+        slot = int(empty[0]) if len(empty) else int(np.argmax(self._f))
+        self._late(x, slot, y)

@@ -1,0 +1,107 @@
+"""strategy="cmaes": seeds reproduce, points are valid, ask/tell in any order, warm starts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hpo_core
+from tests.strategies import evo_common as common
+
+NAME = "cmaes"
+
+
+def test_seed_reproduces():
+    common.check_seed_reproduces(NAME)
+
+
+def test_points_valid_on_mixed_space():
+    common.check_points_valid(NAME)
+
+
+@pytest.mark.parametrize("order", ["generation", "single", "oversize", "late", "lossy"])
+def test_any_ask_tell_order(order):
+    common.check_any_order(NAME, order)
+
+
+def test_warm_start_seeds_population():
+    def seeded(strategy, x):
+        np.testing.assert_allclose(strategy.mean, x)
+
+    common.check_warm_start(NAME, seeded)
+
+
+def test_integer_coordinates_do_not_stall():
+    space = {f"n{i}": hpo_core.Integer(0, 20) for i in range(3)}
+    opt = hpo_core.Optimizer(space, strategy="cmaes", seed=0)
+    opt.minimize(lambda p: sum((v - 7) ** 2 for v in p.values()), n_trials=400)
+    assert opt.best.value == 0
+    # long after converging the search still moves between neighbouring values
+    last = {tuple(t.params.values()) for t in opt.trials[-60:]}
+    assert len(last) > 3
+    strategy = opt.strategy
+    std = strategy.sigma * np.sqrt(np.diag(strategy._C))
+    assert np.all(std >= strategy.min_step / 21 - 1e-12)
+
+
+def test_restarts_double_population_on_a_flat_function():
+    opt = hpo_core.Optimizer(common.REALS, strategy="cmaes", seed=0)
+    lam0 = opt.strategy.lam
+    opt.minimize(lambda p: 1.0, n_trials=600)
+    assert opt.strategy.restarts_done >= 1
+    assert opt.strategy.lam == lam0 * 2**opt.strategy.restarts_done
+
+
+def test_no_restarts_when_disabled():
+    from hpo_core.strategies.cmaes import CMAES
+
+    opt = hpo_core.Optimizer(common.REALS, strategy=CMAES(restarts=False), seed=0)
+    opt.minimize(lambda p: 1.0, n_trials=300)
+    assert opt.strategy.restarts_done == 0
+
+
+def test_converges_on_sphere_and_sigma_shrinks():
+    opt = hpo_core.Optimizer(common.REALS, strategy="cmaes", seed=1)
+    opt.minimize(common.sphere, n_trials=800)
+    assert opt.best.value < 1e-6
+    assert opt.strategy.sigma < 0.01
+
+
+def test_options_validated():
+    from hpo_core.strategies.cmaes import CMAES
+
+    with pytest.raises(ValueError, match=r"sigma0 must be in \(0, 1\]"):
+        CMAES(sigma0=0)
+    with pytest.raises(ValueError, match="population_size"):
+        CMAES(population_size=1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(1, 12),
+            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(0.0)),
+        ),
+        max_size=120,
+    )
+)
+def test_any_sequence_of_operations_gives_valid_asks(ops):
+    common.check_random_sessions(NAME, ops)
+
+
+def test_injected_points_use_their_image_nearest_the_mean():
+    from hpo_core.strategies.cmaes import _nearest_image, _reflect
+
+    rng = np.random.default_rng(0)
+    m = rng.uniform(-0.5, 1.5, (200, 3))
+    x = rng.random((200, 3))
+    for mi, xi in zip(m, x, strict=True):
+        g = _nearest_image(xi, mi)
+        np.testing.assert_allclose(_reflect(g), xi, atol=1e-12)
+        assert np.all(np.abs(g - mi) <= 1.0 + 1e-12)
+    # the mean's own point, told from elsewhere, is injected as a zero step
+    np.testing.assert_allclose(_nearest_image(_reflect(m[0]), m[0]), m[0], atol=1e-12)
