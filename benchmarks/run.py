@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.seed_start, args.seed_start + args.seeds))
     run_quality(problems, libs, seeds, args.budget, args.out, not args.no_warmup, args.resume, log)
     took = time.perf_counter() - t0
+    if args.resume and (args.out / "meta.json").exists():  # the time of the earlier part too
+        took += json.loads((args.out / "meta.json").read_text()).get("seconds", 0.0)
     meta = {
         "command": command,
         "env": env,

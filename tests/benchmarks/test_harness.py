@@ -63,7 +63,7 @@ def test_command_end_to_end(tmp_path: Path) -> None:
         assert np.all(np.diff(r["best"]) <= 0) and r["best"][-1] == min(r["values"])
         assert r["best"][-1] - r["optimum"] >= 0  # simple regret, unclipped
         total = sum(r["opt_time"]) + sum(r["obj_time"])
-        assert math.isclose(total, r["wall"], rel_tol=1e-6, abs_tol=1e-6)
+        assert math.isclose(total, r["wall"], rel_tol=1e-6, abs_tol=1e-5)  # times kept to 0.1 us
 
     report = (out / "report.md").read_text()
     assert (out / "plots" / "branin.png").stat().st_size > 0
