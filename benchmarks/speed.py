@@ -308,6 +308,7 @@ def scaling_table(rows: list[dict[str, Any]]) -> str:
         if None in cells:
             notes.append(cells[None]["note"])
             continue
+        notes += [f"{lib}: {r['note']}" for r in cells.values() if r["status"] != "ok"][:1]
         line = [
             _fmt_s(cells[n]["seconds"]) if n in cells and cells[n]["status"] == "ok" else "--"
             for n in ns

@@ -149,3 +149,25 @@ def test_mixed_space_and_missing_library() -> None:
     finally:
         del libs._REFERENCE["fake-lib"]
     assert rec["status"] == "skipped" and "no_such_module_xyz" in rec["note"]
+
+
+def test_scaling_table_has_a_cell_per_n() -> None:
+    from benchmarks.speed import scaling, scaling_table
+
+    libs = ["hpo_core:random", "cma"] + (["optuna-tpe"] if "optuna-random" in LIBS else [])
+    rows = scaling(libs, "branin", ns=(5, 20), repeats=2, log=lambda msg: None)
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) == 2 * (len(libs) - 1) and all(r["seconds"] >= 0 for r in ok)
+    table = _table_rows(scaling_table(rows))
+    assert table[0] == ["library", "n=5", "n=20"] and len(table) == 2 + len(libs) - 1
+    assert "cma: no warm start" in scaling_table(rows)
+
+
+@pytest.mark.slow
+def test_startup_runs_cold_then_warm(tmp_path: Path) -> None:
+    from benchmarks.speed import startup, startup_table
+
+    rows = startup(["hpo_core:sobol"], "branin", n=5, log=lambda msg: None)
+    assert [r["cache"] for r in rows] == ["cold", "warm"]
+    assert all(r["status"] == "ok" and r["first"] >= r["first_ask"] >= 0 for r in rows)
+    assert len(_table_rows(startup_table(rows))) == 4
