@@ -34,6 +34,7 @@ decoded with hpo_core's ``Space.decode`` (log scales, integers and categoricals 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import math
@@ -318,15 +319,22 @@ def _run_cma(problem: Problem, seed: int, budget: int, evaluate: Evaluator) -> N
 
 
 def _run_scipy_de(problem: Problem, seed: int, budget: int, evaluate: Evaluator) -> None:
+    import inspect
+
     from scipy.optimize import differential_evolution
 
     space = Space(problem.space)
+    # scipy >= 1.15 takes a Generator as ``rng``; older versions a ``seed``
+    if "rng" in inspect.signature(differential_evolution).parameters:
+        seeding: dict[str, Any] = {"rng": np.random.default_rng(seed)}
+    else:
+        seeding = {"seed": seed}
     evaluate.start()
     try:
         differential_evolution(
             lambda x: evaluate(space.decode(x)),
             [(0.0, 1.0)] * space.d,
-            rng=np.random.default_rng(seed),
+            **seeding,
             maxiter=10**9,
             tol=0.0,
             polish=False,
@@ -428,15 +436,23 @@ def resolve_libs(spec: str) -> list[str]:
     return out
 
 
+@functools.cache
+def _import_error(module: str) -> str | None:
+    if importlib.util.find_spec(module) is None:
+        return f"{module} not installed"
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # installed but broken (a torch without its libraries, ...)
+        return f"{module} does not import ({type(exc).__name__}: {exc})"
+    return None
+
+
 def unavailable(lib: str) -> str | None:
-    """Why ``lib`` cannot run here (a missing module), or None when it can."""
+    """Why ``lib`` cannot run here (a module missing or not importable), or None when it can."""
     if lib.startswith("hpo_core:"):
         return None
-    mods, _ = _REFERENCE[lib]
-    missing = [m for m in mods if importlib.util.find_spec(m) is None]
-    if missing:
-        return f"{lib} skipped: {', '.join(missing)} not installed"
-    return None
+    errors = [e for e in map(_import_error, _REFERENCE[lib][0]) if e is not None]
+    return f"{lib} skipped: {'; '.join(errors)}" if errors else None
 
 
 def notes(lib: str, problem: Problem | None = None) -> str | None:
@@ -465,11 +481,9 @@ def run_one(lib: str, problem: Problem, seed: int, budget: int) -> dict[str, Any
     the warnings the run raised, and the best parameters found.
     """
     rec: dict[str, Any] = {"lib": lib, "problem": problem.name, "seed": seed, "budget": budget}
-    why = unavailable(lib)
+    why = unavailable(lib)  # imports the library: not the optimizer's time per trial
     if why is not None:
         return {**rec, "status": "skipped", "note": why}
-    for mod in _REFERENCE.get(lib, ((),))[0]:
-        importlib.import_module(mod)  # imports are not the optimizer's time per trial
     evaluate = Evaluator(problem, budget)
     status, note = "ok", notes(lib, problem)
     with warnings.catch_warnings(record=True) as caught:

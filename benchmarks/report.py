@@ -106,10 +106,12 @@ def problem_table(records: list[dict[str, Any]], problem: str, at: list[int] | N
         for r in other.get((problem, lib), []):
             seed = "" if r.get("seed") is None else f" (seed {r['seed']})"
             notes.append(f"{lib}{seed}: {r['status']}: {r.get('note')}")
-        for r in rs:
-            if r.get("note"):
-                notes.append(f"{lib}: {r['note']}")
-            notes += [f"{lib} (seed {r['seed']}) warned: {w}" for w in r.get("warnings", [])]
+        notes += [f"{lib}: {r['note']}" for r in rs if r.get("note")]
+        warned = [r for r in rs if r.get("warnings")]
+        if warned:
+            first = warned[0]["warnings"][0]
+            first = first if len(first) <= 160 else first[:157] + "..."
+            notes.append(f"{lib} warned in {len(warned)} of {len(rs)} runs, e.g. {first}")
         if not rs:
             continue
         row = [_cell([best_at(r, b) for r in rs]) for b in at]

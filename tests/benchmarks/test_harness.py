@@ -171,3 +171,15 @@ def test_startup_runs_cold_then_warm(tmp_path: Path) -> None:
     assert [r["cache"] for r in rows] == ["cold", "warm"]
     assert all(r["status"] == "ok" and r["first"] >= r["first_ask"] >= 0 for r in rows)
     assert len(_table_rows(startup_table(rows))) == 4
+
+
+@pytest.mark.parametrize("lib", ["scipy-de", "cma", "plain-random", "hpo_core:grid"])
+def test_cube_libraries_stop_at_the_budget(lib: str) -> None:
+    from benchmarks.libs import unavailable
+
+    if unavailable(lib):
+        pytest.skip(unavailable(lib))
+    rec = run_one(lib, P.get_problem("hartmann6"), 3, 40)
+    assert rec["status"] == "ok", rec["note"]
+    assert rec["n_trials"] == 40  # the grid: 2 points per axis, 64 > 40, so it is cut too
+    assert rec["best"][-1] >= P.get_problem("hartmann6").optimum
