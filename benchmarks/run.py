@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
             + "; sets: hpo_core (every hpo_core strategy), default (hpo_core + "
             + ",".join(LIB_SETS["default"])
             + "), "
-            + "; ".join(f"{k} = {','.join(v)}" for k, v in LIB_SETS.items() if v)
+            + "; ".join(f"{k} = {','.join(v)}" for k, v in LIB_SETS.items() if v and k != "default")
         ),
     )
     p.add_argument("--problems", default="synthetic", help="names or suites, comma-separated")

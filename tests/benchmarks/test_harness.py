@@ -183,3 +183,12 @@ def test_cube_libraries_stop_at_the_budget(lib: str) -> None:
     assert rec["status"] == "ok", rec["note"]
     assert rec["n_trials"] == 40  # the grid: 2 points per axis, 64 > 40, so it is cut too
     assert rec["best"][-1] >= P.get_problem("hartmann6").optimum
+
+
+def test_a_newly_registered_strategy_is_picked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hpo_core.strategies import STRATEGIES
+
+    monkeypatch.setitem(STRATEGIES, "newcomer", "hpo_core.strategies.random:RandomSearch")
+    assert "hpo_core:newcomer" in resolve_libs("hpo_core") and resolve_libs("newcomer")
+    rec = run_one("hpo_core:newcomer", P.get_problem("branin"), 0, 5)
+    assert rec["status"] == "ok" and rec["n_trials"] == 5
