@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import libs
+from benchmarks import libs, translate
 from benchmarks.problems import Problem, get_problem
 
 __all__ = ["told_points", "ask_tell_times", "scaling", "startup", "SUPPORTED"]
@@ -66,7 +66,7 @@ def _hpo_core(lib: str, problem: Problem, P: list, y: list) -> Callable[[], floa
 def _optuna(lib: str, problem: Problem, P: list, y: list) -> Callable[[], float]:
     import optuna
 
-    dists = libs.optuna_distributions(problem.space)
+    dists = translate.optuna_distributions(problem.space)
     study = optuna.create_study(sampler=libs._optuna_sampler(lib, 0))
     trials = []
     for p, v in zip(P, y, strict=True):
@@ -77,7 +77,7 @@ def _optuna(lib: str, problem: Problem, P: list, y: list) -> Callable[[], float]
     def step() -> float:
         t0 = time.perf_counter()
         trial = study.ask(dists)
-        params = libs.from_optuna(problem.space, trial.params)
+        params = translate.from_optuna(problem.space, trial.params)
         t1 = time.perf_counter()
         v = problem(params)
         t2 = time.perf_counter()
@@ -89,7 +89,7 @@ def _optuna(lib: str, problem: Problem, P: list, y: list) -> Callable[[], float]
 
 def _by_index(dim: Any) -> bool:
     """Optuna gets a categorical's index when its choices are not plain values."""
-    return hasattr(dim, "choices") and not libs._plain_choice(dim.choices)
+    return hasattr(dim, "choices") and not translate.plain_choice(dim.choices)
 
 
 def _skopt(lib: str, problem: Problem, P: list, y: list) -> Callable[[], float]:
@@ -109,7 +109,7 @@ def _skopt(lib: str, problem: Problem, P: list, y: list) -> Callable[[], float]:
         t0 = time.perf_counter()
         x = opt.ask()
         t1 = time.perf_counter()
-        v = problem(libs.from_skopt(problem.space, x))
+        v = problem(translate.from_skopt(problem.space, x))
         t2 = time.perf_counter()
         opt.tell(x, v)
         return (t1 - t0) + (time.perf_counter() - t2)
@@ -139,8 +139,8 @@ def _hyperopt_times(problem: Problem, P: list, y: list, repeats: int) -> list[fl
     evaluate = libs.Evaluator(problem, len(P) + repeats)
     evaluate.start()
     fmin(
-        lambda p: evaluate(libs.from_hyperopt(problem.space, p)),
-        libs.hyperopt_space(problem.space),
+        lambda p: evaluate(translate.from_hyperopt(problem.space, p)),
+        translate.hyperopt_space(problem.space),
         algo=tpe.suggest,
         max_evals=len(P) + repeats,
         trials=Trials(),
