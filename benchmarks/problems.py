@@ -1,0 +1,360 @@
+"""Benchmark problems: each is a space of hpo_core dimensions, an objective to minimise, and,
+where known, the optimal value.
+
+Test functions (``x0 .. x{d-1}``, all ``Real``), by name; the families with a size suffix take
+any dimension (``ackley7`` is Ackley in 7 dimensions):
+
+=================  ===================  ==========================  ========================
+name               domain               optimum                     note
+=================  ===================  ==========================  ========================
+branin             [-5,10] x [0,15]     0.397887...                 three global minima
+hartmann6          [0,1]^6              -3.322368...
+ackley<d>          [-32.768,32.768]^d   0                           many local minima
+rosenbrock<d>      [-5,10]^d            0                           curved valley
+levy<d>            [-10,10]^d           0
+styblinski<d>      [-5,5]^d             -39.166165... * d
+rastrigin<d>       [-5.12,5.12]^d       0                           many local minima
+=================  ===================  ==========================  ========================
+
+scikit-learn tuning, 3-fold stratified cross-validation (fixed folds, so each objective is a
+deterministic function), on data that scikit-learn ships; the optimum is unknown:
+
+- ``svc-digits``: SVC(C, gamma), both log-scale; 1 - accuracy. Digits is subsampled to 900 of its
+  1797 rows (stratified, fixed) to keep one evaluation near 0.1 s.
+- ``hgb-cancer``: HistGradientBoostingClassifier(learning_rate log, max_leaf_nodes int,
+  min_samples_leaf int, l2_regularization log), 50 boosting rounds; log-loss.
+- ``pipe-wine``: Pipeline(scaler, classifier) with a categorical scaler choice (standard, minmax,
+  robust, none) and classifier choice (logistic regression, linear SVC, RBF SVC), C and gamma
+  log-scale (gamma is used by the RBF SVC only); log-loss of the predicted probabilities (SVC
+  calibrated by a sigmoid on inner folds), which separates configurations that accuracy would
+  tie on wine.
+
+The scikit-learn objectives run with one BLAS/OpenMP thread (threadpoolctl), which on a small,
+shared machine is several times faster than the default and keeps timings comparable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from hpo_core.space import Categorical, Integer, Real
+
+__all__ = ["Problem", "SklearnTask", "get_problem", "problem_names", "SUITES"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem to minimise.
+
+    Attributes
+    ----------
+    name : str
+    space : dict of str -> Real, Integer or Categorical
+    objective : callable
+        ``objective(params) -> float``, params a dict with one value per dimension.
+    optimum : float or None
+        The global minimum, where known (for simple regret).
+    kind : {"synthetic", "sklearn"}
+    """
+
+    name: str
+    space: dict[str, Any]
+    objective: Callable[[Mapping[str, Any]], float] = field(repr=False)
+    optimum: float | None = None
+    kind: str = "synthetic"
+
+    @property
+    def d(self) -> int:
+        return len(self.space)
+
+    def __call__(self, params: Mapping[str, Any]) -> float:
+        return float(self.objective(params))
+
+
+# ---------------------------------------------------------------- test functions on arrays
+def branin(x: np.ndarray) -> float:
+    x1, x2 = x
+    b, c = 5.1 / (4 * math.pi**2), 5 / math.pi
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
+
+
+_H6_A = np.array(
+    [
+        [10, 3, 17, 3.5, 1.7, 8],
+        [0.05, 10, 17, 0.1, 8, 14],
+        [3, 3.5, 1.7, 10, 17, 8],
+        [17, 8, 0.05, 10, 0.1, 14],
+    ]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
+_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+HARTMANN6_ARGMIN = np.array(
+    [0.20168952, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]
+)
+
+
+def hartmann6(x: np.ndarray) -> float:
+    inner = np.sum(_H6_A * (x - _H6_P) ** 2, axis=1)
+    return float(-np.sum(_H6_ALPHA * np.exp(-inner)))
+
+
+def ackley(x: np.ndarray) -> float:
+    d = len(x)
+    s1 = math.sqrt(float(np.sum(x**2)) / d)
+    s2 = float(np.sum(np.cos(2 * math.pi * x))) / d
+    return -20.0 * math.exp(-0.2 * s1) - math.exp(s2) + 20.0 + math.e
+
+
+def rosenbrock(x: np.ndarray) -> float:
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+def levy(x: np.ndarray) -> float:
+    w = 1 + (x - 1) / 4
+    head = math.sin(math.pi * w[0]) ** 2
+    mid = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2))
+    tail = (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
+    return float(head + mid + tail)
+
+
+STYBLINSKI_ARGMIN = -2.903534018185960
+STYBLINSKI_MIN_PER_DIM = -39.16616570377142
+
+
+def styblinski(x: np.ndarray) -> float:
+    return float(0.5 * np.sum(x**4 - 16 * x**2 + 5 * x))
+
+
+def rastrigin(x: np.ndarray) -> float:
+    return float(10 * len(x) + np.sum(x**2 - 10 * np.cos(2 * math.pi * x)))
+
+
+def _synthetic(
+    name: str, f: Callable[[np.ndarray], float], bounds: list[tuple[float, float]], optimum: float
+) -> Problem:
+    names = [f"x{i}" for i in range(len(bounds))]
+    space = {n: Real(lo, hi) for n, (lo, hi) in zip(names, bounds, strict=True)}
+
+    def objective(params: Mapping[str, Any]) -> float:
+        return f(np.array([params[n] for n in names], dtype=float))
+
+    return Problem(name, space, objective, optimum, "synthetic")
+
+
+#: family -> (function, bounds of one coordinate, optimum as a function of d)
+_FAMILIES: dict[str, tuple[Callable, tuple[float, float], Callable[[int], float]]] = {
+    "ackley": (ackley, (-32.768, 32.768), lambda d: 0.0),
+    "rosenbrock": (rosenbrock, (-5.0, 10.0), lambda d: 0.0),
+    "levy": (levy, (-10.0, 10.0), lambda d: 0.0),
+    "styblinski": (styblinski, (-5.0, 5.0), lambda d: STYBLINSKI_MIN_PER_DIM * d),
+    "rastrigin": (rastrigin, (-5.12, 5.12), lambda d: 0.0),
+}
+
+
+# ---------------------------------------------------------------- scikit-learn tasks
+@dataclass(frozen=True)
+class SklearnTask:
+    """A scikit-learn tuning task: data, an estimator built from params, and a score.
+
+    ``objective(params)`` is the mean 3-fold cross-validated loss (lower is better). The same
+    pieces serve a search estimator: ``load()`` gives ``(X, y)``, ``estimator(params)`` a fitted-
+    ready estimator, ``scoring`` the scikit-learn scorer name (greater is better).
+    """
+
+    name: str
+    space: dict[str, Any]
+    load: Callable[[], tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    estimator: Callable[[Mapping[str, Any]], Any] = field(repr=False)
+    scoring: str = "accuracy"
+    cv: int = 3
+
+    def objective(self, params: Mapping[str, Any]) -> float:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from threadpoolctl import threadpool_limits
+
+        X, y = self.load()
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=0)
+        with threadpool_limits(1), warnings.catch_warnings():
+            # unscaled data or extreme C: solvers stop at max_iter; the score still counts
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            score = cross_val_score(self.estimator(params), X, y, cv=folds, scoring=self.scoring)
+        score = float(np.mean(score))
+        # scorers are "greater is better": accuracy -> error rate, neg_log_loss -> log-loss
+        return 1.0 - score if self.scoring == "accuracy" else -score
+
+    def problem(self) -> Problem:
+        return Problem(self.name, self.space, self.objective, None, "sklearn")
+
+
+@cache
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, train_size=900, stratify=y, random_state=0)
+    return X, y
+
+
+@cache
+def _cancer() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_breast_cancer
+
+    return load_breast_cancer(return_X_y=True)
+
+
+@cache
+def _wine() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_wine
+
+    return load_wine(return_X_y=True)
+
+
+def _svc(params: Mapping[str, Any]) -> Any:
+    from sklearn.svm import SVC
+
+    return SVC(C=params["C"], gamma=params["gamma"])
+
+
+def _hgb(params: Mapping[str, Any]) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        learning_rate=params["learning_rate"],
+        max_leaf_nodes=params["max_leaf_nodes"],
+        min_samples_leaf=params["min_samples_leaf"],
+        l2_regularization=params["l2_regularization"],
+        max_iter=50,
+        early_stopping=False,
+        random_state=0,
+    )
+
+
+def _pipe(params: Mapping[str, Any]) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+    from sklearn.svm import SVC
+
+    scalers = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
+    scaler = scalers[params["scaler"]]() if params["scaler"] in scalers else "passthrough"
+    C, model = params["C"], params["model"]
+    if model == "logreg":
+        clf = LogisticRegression(C=C, max_iter=300)
+    else:
+        kernel = "linear" if model == "svc-linear" else "rbf"
+        svc = SVC(C=C, kernel=kernel, gamma=params["gamma"], random_state=0)
+        clf = CalibratedClassifierCV(svc, ensemble=False)
+    return Pipeline([("scaler", scaler), ("clf", clf)])
+
+
+SKLEARN_TASKS: dict[str, SklearnTask] = {
+    "svc-digits": SklearnTask(
+        "svc-digits",
+        {"C": Real(1e-3, 1e3, log=True), "gamma": Real(1e-6, 1.0, log=True)},
+        _digits,
+        _svc,
+        "accuracy",
+    ),
+    "hgb-cancer": SklearnTask(
+        "hgb-cancer",
+        {
+            "learning_rate": Real(1e-3, 1.0, log=True),
+            "max_leaf_nodes": Integer(2, 64),
+            "min_samples_leaf": Integer(1, 100),
+            "l2_regularization": Real(1e-6, 10.0, log=True),
+        },
+        _cancer,
+        _hgb,
+        "neg_log_loss",
+    ),
+    "pipe-wine": SklearnTask(
+        "pipe-wine",
+        {
+            "scaler": Categorical(("standard", "minmax", "robust", "none")),
+            "model": Categorical(("logreg", "svc-linear", "svc-rbf")),
+            "C": Real(1e-3, 1e3, log=True),
+            "gamma": Real(1e-4, 10.0, log=True),
+        },
+        _wine,
+        _pipe,
+        "neg_log_loss",
+    ),
+}
+
+_FIXED = ("branin", "hartmann6")
+
+#: named sets of problems (``--problems bo`` runs the set)
+SUITES: dict[str, tuple[str, ...]] = {
+    # the Bayesian-optimisation comparison (50 trials, 30 for Branin)
+    "bo": (
+        "branin",
+        "hartmann6",
+        "ackley5",
+        "rosenbrock4",
+        "levy10",
+        "styblinski8",
+        "rastrigin10",
+        "hgb-cancer",
+    ),
+    # the evolutionary comparison (2,000 evaluations)
+    "evo": ("rastrigin10", "ackley10", "rosenbrock10", "levy10", "styblinski10"),
+    "sklearn": tuple(SKLEARN_TASKS),
+    "synthetic": (
+        "branin",
+        "hartmann6",
+        "ackley5",
+        "rosenbrock4",
+        "levy10",
+        "styblinski8",
+        "rastrigin10",
+    ),
+}
+
+
+def problem_names() -> list[str]:
+    """The names ``get_problem`` knows (families listed with their usual sizes)."""
+    fam = ["ackley5", "ackley10", "rosenbrock4", "rosenbrock10", "levy10"]
+    fam += ["styblinski8", "styblinski10", "rastrigin10"]
+    return [*_FIXED, *fam, *SKLEARN_TASKS]
+
+
+def get_problem(name: str) -> Problem:
+    """The problem called ``name`` (see the module docstring); ValueError for an unknown name."""
+    if name == "branin":
+        return Problem(
+            "branin",
+            {"x0": Real(-5.0, 10.0), "x1": Real(0.0, 15.0)},
+            lambda p: branin(np.array([p["x0"], p["x1"]])),
+            5.0 / (4.0 * math.pi),
+        )
+    if name == "hartmann6":
+        return _synthetic("hartmann6", hartmann6, [(0.0, 1.0)] * 6, -3.322368011415515)
+    if name in SKLEARN_TASKS:
+        return SKLEARN_TASKS[name].problem()
+    m = re.fullmatch(r"([a-z]+)(\d+)", name)
+    if m and m.group(1) in _FAMILIES and 2 <= int(m.group(2)) <= 1000:
+        f, bounds, opt = _FAMILIES[m.group(1)]
+        d = int(m.group(2))
+        return _synthetic(name, f, [bounds] * d, opt(d))
+    raise ValueError(
+        f"unknown problem {name!r}; known: {problem_names()} (any size 2..1000 for "
+        f"{sorted(_FAMILIES)}), or a suite: {sorted(SUITES)}"
+    )
