@@ -1,0 +1,325 @@
+"""scikit-learn adapter: ``SearchCV``, a drop-in for GridSearchCV and RandomizedSearchCV.
+
+``SearchCV`` is a subclass of scikit-learn's ``BaseSearchCV`` that implements only the documented
+hook ``_run_search(evaluate_candidates)``: it asks an hpo_core ``Optimizer`` for batches of
+candidates, lets scikit-learn cross-validate them, and tells the optimizer each candidate's mean
+test score. Everything else (``cv_results_``, refit, scoring, ``best_*`` attributes, prediction
+delegation) is scikit-learn's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import rv_discrete
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from hpo_core.optimizer import Optimizer
+from hpo_core.space import Categorical, Integer, Real, Space
+from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, Strategy
+
+__all__ = ["SearchCV"]
+
+# a distribution that Space does not read natively is searched on its quantiles, kept away from
+# 0 and 1 so that unbounded distributions give finite values
+_Q_EPS = 1e-6
+
+
+def _is_distribution(spec: Any) -> bool:
+    return hasattr(spec, "rvs") and getattr(spec, "dist", None) is not None
+
+
+def _is_range(spec: Any) -> bool:
+    """``(low, high)`` or ``(low, high, "log")`` with numeric bounds; other tuples are values."""
+    if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+        return False
+    if len(spec) == 3 and spec[2] != "log":
+        return False
+    return all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec[:2])
+
+
+class _Subspace:
+    """One search space (one dict of a list of dicts) and how to turn its trials into params.
+
+    Frozen scipy.stats distributions that ``Space`` does not read (``norm``, ``expon``,
+    ``poisson`` ...) become a ``Real`` column over their quantiles; a trial's quantile ``u`` is
+    turned into ``dist.ppf(u)`` (an int for discrete distributions), so uniform random search
+    draws exactly from the distribution, as RandomizedSearchCV does.
+    """
+
+    def __init__(self, spec: Mapping[str, Any] | Space, sort: bool) -> None:
+        if isinstance(spec, Space):
+            spec = spec.dimensions
+        if not isinstance(spec, Mapping):
+            raise ValueError(
+                "search_space must be a dict of parameter name -> values/dimension, a list of "
+                f"such dicts, or a Space; got an element of type {type(spec).__name__}"
+            )
+        items = sorted(spec.items()) if sort else list(spec.items())
+        self.quantiles: dict[str, Any] = {}
+        dims: dict[str, Any] = {}
+        for name, value in items:
+            if _is_range(value):
+                dims[name] = value  # a range, as Space reads it
+            elif isinstance(value, (Real, Integer, Categorical, list, np.ndarray)):
+                dims[name] = value
+            elif _is_distribution(value):
+                if value.dist.name in ("uniform", "loguniform", "reciprocal", "randint"):
+                    dims[name] = value
+                elif hasattr(value, "ppf"):
+                    self.quantiles[name] = value
+                    dims[name] = Real(_Q_EPS, 1.0 - _Q_EPS)
+                else:
+                    raise ValueError(f"parameter {name!r}: distribution {value!r} has no ppf")
+            elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+                dims[name] = list(value)
+            else:
+                dims[name] = value  # let Space give its error
+        self.space = Space(dims) if dims else None
+
+    def params(self, trial_params: dict[str, Any]) -> dict[str, Any]:
+        out = dict(trial_params)
+        for name, dist in self.quantiles.items():
+            v = dist.ppf(out[name])
+            out[name] = int(v) if isinstance(dist.dist, rv_discrete) else float(v)
+        return out
+
+
+def _seed(random_state: Any) -> int | None:
+    if random_state is None:
+        return None
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+class SearchCV(BaseSearchCV):
+    """Cross-validated search over hyperparameters, driven by an hpo_core strategy.
+
+    A drop-in for ``GridSearchCV`` / ``RandomizedSearchCV``: the same ``fit``, ``cv_results_``,
+    ``best_params_``, ``best_score_``, ``best_estimator_``, ``best_index_``, refit, scoring,
+    ``predict`` / ``score`` delegation. Candidates are proposed by an hpo_core strategy that
+    learns from the scores of the candidates before them.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The estimator (or Pipeline) to tune; parameters of a Pipeline step are ``step__param``.
+    search_space : dict, list of dicts, or Space
+        Parameter name -> a list of values (as GridSearchCV takes them), a frozen scipy.stats
+        distribution (as RandomizedSearchCV takes them: ``uniform``, ``loguniform`` and
+        ``randint`` are read as ranges; any other distribution with a ``ppf`` is searched over its
+        quantiles, so random search draws from it exactly), an hpo_core ``Real`` / ``Integer`` /
+        ``Categorical``, or a tuple ``(low, high)`` / ``(low, high, "log")``: a range, NOT a list
+        of values (use a list for values). A list of dicts is a union of grids, supported with
+        ``strategy="grid"`` (each sub-grid is enumerated in turn, in GridSearchCV's order);
+        other strategies reject a list of more than one dict.
+    strategy : str or Strategy, default "bayes"
+        A name in ``hpo_core.strategies.STRATEGIES`` (``"random"``, ``"sobol"``, ``"grid"``,
+        ``"coarse-to-fine"``, ``"bayes"`` ...) or a Strategy instance with its options (copied at
+        each fit). ``"grid"`` over lists gives exactly GridSearchCV's candidates, in its order.
+    n_iter : int or None, default 50
+        Number of candidates to evaluate (each is cross-validated ``n_splits`` times). A grid
+        stops early when exhausted; ``None`` is allowed with ``strategy="grid"`` only and means
+        the whole grid.
+    scoring, n_jobs, cv, refit, verbose, error_score, return_train_score, pre_dispatch
+        As in GridSearchCV. With several metrics, the optimizer maximises the mean test score of
+        ``refit`` when it names a metric, else of the first metric listed (of a dict's first
+        key, or of the first key a callable returns). A candidate whose fits all fail gets
+        ``error_score``: NaN (the default) records a failed trial, a number is told as its score.
+    n_points : int or None, default None
+        Candidates asked and cross-validated together (a batch the strategy spreads out).
+        Default: the effective number of jobs (``joblib.effective_n_jobs(n_jobs)``), at least 1.
+    random_state : int, RandomState instance or None
+        Seeds the strategy; an int reproduces the search.
+
+    Attributes
+    ----------
+    cv_results_, best_params_, best_score_, best_estimator_, best_index_, scorer_, n_splits_,
+    refit_time_, multimetric_
+        As in GridSearchCV.
+    optimizers_ : list of Optimizer
+        The optimizer of each search space (one unless a list of grids was given), with the
+        full trial history (values are mean test scores; ``direction="maximize"``).
+    best_train_test_gap_ : float
+        With ``return_train_score=True``: mean train score minus mean test score of the best
+        candidate, for the refit metric (large values mean overfitting). The same figure for
+        every candidate: ``cv_results_["mean_train_<m>"] - cv_results_["mean_test_<m>"]``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from hpo_core.sklearn import SearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = SearchCV(SVC(), {"C": (1e-2, 1e2, "log")}, strategy="random", n_iter=5,
+    ...                   cv=3, random_state=0).fit(X, y)
+    >>> len(search.cv_results_["params"]), search.best_score_ > 0.9
+    (5, True)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "search_space": [dict, list, Space],
+        "strategy": [str, Strategy],
+        "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_points": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator: Any,
+        search_space: Any,
+        strategy: str | Strategy = "bayes",
+        n_iter: int | None = 50,
+        scoring: Any = None,
+        n_jobs: int | None = None,
+        n_points: int | None = None,
+        cv: Any = None,
+        refit: bool | str | Callable = True,
+        random_state: Any = None,
+        verbose: int = 0,
+        error_score: Any = np.nan,
+        return_train_score: bool = False,
+        pre_dispatch: int | str = "2*n_jobs",
+    ) -> None:
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.search_space = search_space
+        self.strategy = strategy
+        self.n_iter = n_iter
+        self.n_points = n_points
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ set-up
+    def _strategy_name(self) -> str:
+        s = self.strategy
+        return s if isinstance(s, str) else getattr(s, "name", "")
+
+    def _subspaces(self) -> list[_Subspace]:
+        spec = self.search_space
+        is_grid = self._strategy_name() == "grid"
+        specs = list(spec) if isinstance(spec, list) else [spec]
+        if not specs:
+            raise ValueError("search_space is an empty list; give at least one dict")
+        if len(specs) > 1 and not is_grid:
+            raise ValueError(
+                f"a list of {len(specs)} search spaces is supported with strategy='grid' only "
+                f"(got strategy={self.strategy!r}); search each space separately, or merge them "
+                "into one dict"
+            )
+        subs = [_Subspace(s, sort=is_grid) for s in specs]
+        if any(s.space is None for s in subs) and not is_grid:
+            raise ValueError("search_space needs at least one parameter, got an empty dict")
+        return subs
+
+    def _make_strategy(self) -> str | Strategy:
+        s = self.strategy
+        if isinstance(s, Strategy):
+            if getattr(s, "_bound", False):
+                raise ValueError(
+                    "strategy is a Strategy instance that already serves an optimizer; "
+                    "pass a new (unused) instance"
+                )
+            return copy.deepcopy(s)
+        if not isinstance(s, str) or s not in STRATEGIES:
+            raise ValueError(
+                f"strategy must be one of {sorted(STRATEGIES)} or a Strategy instance, got {s!r}"
+            )
+        if s == "coarse-to-fine" and self.n_iter is not None:
+            from hpo_core.strategies.chain import CoarseToFine
+
+            return CoarseToFine(budget=int(self.n_iter))
+        return s
+
+    def _batch_size(self) -> int:
+        if self.n_points is not None:
+            return int(self.n_points)
+        from joblib import effective_n_jobs
+
+        return max(1, int(effective_n_jobs(self.n_jobs)))
+
+    def _metric(self, results: dict[str, Any]) -> str:
+        if "mean_test_score" in results:
+            return "score"
+        if isinstance(self.refit, str):
+            return self.refit
+        scoring = self.scoring
+        if isinstance(scoring, Mapping):
+            return str(next(iter(scoring)))
+        if isinstance(scoring, (list, tuple)):
+            return str(scoring[0])
+        if isinstance(scoring, set):
+            return str(sorted(scoring)[0])
+        keys = [k[len("mean_test_") :] for k in results if k.startswith("mean_test_")]
+        return keys[0]
+
+    # ------------------------------------------------------------------ search
+    def _run_search(self, evaluate_candidates: Callable) -> None:
+        """Ask batches of candidates, cross-validate them, tell their mean test scores."""
+        if self.n_iter is None and self._strategy_name() != "grid":
+            raise ValueError(
+                f"n_iter=None (the whole grid) needs strategy='grid', got {self.strategy!r}"
+            )
+        subspaces = self._subspaces()
+        remaining = np.inf if self.n_iter is None else int(self.n_iter)
+        batch = self._batch_size()
+        seed = _seed(self.random_state)
+        metric = None
+        self.optimizers_ = []
+        for i, sub in enumerate(subspaces):
+            if remaining <= 0:
+                break
+            if sub.space is None:  # an empty dict of a grid list: the estimator as it is
+                evaluate_candidates([{}])
+                remaining -= 1
+                continue
+            opt = Optimizer(
+                sub.space,
+                strategy=self._make_strategy(),
+                direction="maximize",
+                seed=None if seed is None else seed + i,
+            )
+            self.optimizers_.append(opt)
+            while remaining > 0:
+                try:
+                    trials = opt.ask(int(min(batch, remaining)))
+                except SearchSpaceExhausted:
+                    break
+                results = evaluate_candidates([sub.params(t.params) for t in trials])
+                metric = metric or self._metric(results)
+                scores = np.asarray(results[f"mean_test_{metric}"], dtype=float)[-len(trials) :]
+                for t, s in zip(trials, scores, strict=True):
+                    opt.tell(t, float(s))  # NaN (error_score) records a failed trial
+                remaining -= len(trials)
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def best_train_test_gap_(self) -> float:
+        """Mean train minus mean test score of the best candidate (refit metric)."""
+        if not hasattr(self, "cv_results_") or not hasattr(self, "best_index_"):
+            raise AttributeError("best_train_test_gap_ is available after fit with a refit metric")
+        metric = "score" if not self.multimetric_ else self.refit
+        if not isinstance(metric, str):
+            raise AttributeError("best_train_test_gap_ needs refit to name a metric")
+        key = f"mean_train_{metric}"
+        if key not in self.cv_results_:
+            raise AttributeError("best_train_test_gap_ needs return_train_score=True")
+        i = self.best_index_
+        return float(self.cv_results_[key][i] - self.cv_results_[f"mean_test_{metric}"][i])
