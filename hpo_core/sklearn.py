@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy.stats import rv_discrete
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -29,6 +31,8 @@ __all__ = ["SearchCV"]
 # a distribution that Space does not read natively is searched on its quantiles, kept away from
 # 0 and 1 so that unbounded distributions give finite values
 _Q_EPS = 1e-6
+# candidates whose fits all failed, carried on to be evaluated with the next batch
+_MAX_CARRY = 8
 
 
 def _is_distribution(spec: Any) -> bool:
@@ -89,6 +93,11 @@ class _Subspace:
             v = dist.ppf(out[name])
             out[name] = int(v) if isinstance(dist.dist, rv_discrete) else float(v)
         return out
+
+
+def _all_fits_failed(err: ValueError) -> bool:
+    text = str(err)
+    return "All the" in text and "fits failed" in text
 
 
 def _seed(random_state: Any) -> int | None:
@@ -281,13 +290,17 @@ class SearchCV(BaseSearchCV):
         remaining = np.inf if self.n_iter is None else int(self.n_iter)
         batch = self._batch_size()
         seed = _seed(self.random_state)
-        metric = None
         self.optimizers_ = []
+        self._metric_name = None
+        self._last_failure: ValueError | None = None
+        self._n_recorded = 0
+        carry: list[tuple[Optimizer, Any, dict]] = []
         for i, sub in enumerate(subspaces):
             if remaining <= 0:
                 break
             if sub.space is None:  # an empty dict of a grid list: the estimator as it is
                 evaluate_candidates([{}])
+                self._n_recorded += 1
                 remaining -= 1
                 continue
             opt = Optimizer(
@@ -302,12 +315,57 @@ class SearchCV(BaseSearchCV):
                     trials = opt.ask(int(min(batch, remaining)))
                 except SearchSpaceExhausted:
                     break
-                results = evaluate_candidates([sub.params(t.params) for t in trials])
-                metric = metric or self._metric(results)
-                scores = np.asarray(results[f"mean_test_{metric}"], dtype=float)[-len(trials) :]
-                for t, s in zip(trials, scores, strict=True):
-                    opt.tell(t, float(s))  # NaN (error_score) records a failed trial
                 remaining -= len(trials)
+                new = [(opt, t, sub.params(t.params)) for t in trials]
+                carry = self._evaluate(evaluate_candidates, carry, new)
+        self._drop(carry)
+        if self._n_recorded == 0 and self._last_failure is not None:
+            raise self._last_failure  # every fit failed: scikit-learn's own message
+
+    def _evaluate(
+        self, evaluate_candidates: Callable, carry: list, new: list
+    ) -> list[tuple[Optimizer, Any, dict]]:
+        """Cross-validate ``carry + new`` and tell the scores; return the candidates to carry on.
+
+        scikit-learn raises when every fit of one ``evaluate_candidates`` call fails. Candidates
+        of such a batch are carried on and evaluated again with the next batch (up to
+        ``_MAX_CARRY`` of them, the oldest given up first), so that they appear in
+        ``cv_results_`` with ``error_score`` as in GridSearchCV, and the search goes on.
+        """
+        batch = carry + new
+        try:
+            results = evaluate_candidates([p for _, _, p in batch])
+        except ValueError as err:
+            if not _all_fits_failed(err):
+                raise
+            self._last_failure = err
+            cut = max(0, len(batch) - max(_MAX_CARRY, len(new)))
+            self._drop(batch[:cut])
+            return batch[cut:]
+        self._n_recorded += len(batch)
+        if self._metric_name is None:
+            self._metric_name = self._metric(results)
+        scores = np.asarray(results[f"mean_test_{self._metric_name}"], dtype=float)
+        for (opt, t, _), s in zip(batch, scores[-len(batch) :], strict=True):
+            opt.tell(t, float(s))  # NaN (error_score=nan) records a failed trial
+        return []
+
+    def _drop(self, failed: list) -> None:
+        """Tell candidates that could not be recorded in cv_results_ (every fit failed)."""
+        if not failed:
+            return
+        numeric = isinstance(self.error_score, numbers.Real) and np.isfinite(self.error_score)
+        for opt, t, _ in failed:
+            if numeric:
+                opt.tell(t, float(self.error_score))
+            else:
+                opt.tell(t, exception=self._last_failure)
+        warnings.warn(
+            f"{len(failed)} candidate(s) failed on every fit and are left out of cv_results_ "
+            "(they are in optimizers_)",
+            FitFailedWarning,
+            stacklevel=3,
+        )
 
     # ------------------------------------------------------------------ reading
     @property
