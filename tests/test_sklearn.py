@@ -316,7 +316,14 @@ def test_unknown_strategy_is_a_clear_error():
 
 
 def test_predict_and_score_delegate_to_best_estimator():
-    s = SearchCV(LogisticRegression(max_iter=300), {"C": (1e-2, 1e2, "log")}, "random", 3, cv=3)
+    s = SearchCV(
+        LogisticRegression(max_iter=300),
+        {"C": (1e-2, 1e2, "log")},
+        "random",
+        3,
+        cv=3,
+        random_state=0,
+    )
     s.fit(X_IRIS, Y_IRIS)
     best = s.best_estimator_
     np.testing.assert_array_equal(s.predict(X_IRIS), best.predict(X_IRIS))
@@ -327,7 +334,8 @@ def test_predict_and_score_delegate_to_best_estimator():
 
 
 def test_nested_cross_validation():
-    inner = SearchCV(LogisticRegression(max_iter=300), {"C": (1e-2, 1e2, "log")}, "random", 3, cv=3)
+    space = {"C": (1e-1, 1e1, "log")}
+    inner = SearchCV(LogisticRegression(max_iter=300), space, "random", 3, cv=3, random_state=0)
     scores = cross_val_score(inner, X_IRIS, Y_IRIS, cv=KFold(3, shuffle=True, random_state=0))
     assert scores.shape == (3,) and np.all(scores > 0.8)
 
