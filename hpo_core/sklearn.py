@@ -95,6 +95,32 @@ class _Subspace:
         return out
 
 
+class _SameSplits:
+    """A splitter that gives the splits of its first ``split`` call every time.
+
+    BaseSearchCV calls ``cv.split`` once per ``evaluate_candidates`` call; a shuffling splitter
+    without a fixed ``random_state`` would then give each batch of candidates other folds, which
+    GridSearchCV (one call) never does. Keeping the first splits makes every candidate's score
+    comparable, and saves re-splitting at each batch.
+    """
+
+    def __init__(self, cv: Any) -> None:
+        self.cv = cv
+        self._splits: list | None = None
+
+    def split(self, X: Any, y: Any = None, groups: Any = None, **params: Any) -> list:
+        if self._splits is None:
+            if groups is not None:
+                params["groups"] = groups
+            self._splits = list(self.cv.split(X, y, **params))
+        return self._splits
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None, **params: Any) -> int:
+        if self._splits is not None:
+            return len(self._splits)
+        return self.cv.get_n_splits(X, y, groups, **params)
+
+
 def _all_fits_failed(err: ValueError) -> bool:
     text = str(err)
     return "All the" in text and "fits failed" in text
@@ -145,6 +171,9 @@ class SearchCV(BaseSearchCV):
     n_points : int or None, default None
         Candidates asked and cross-validated together (a batch the strategy spreads out).
         Default: the effective number of jobs (``joblib.effective_n_jobs(n_jobs)``), at least 1.
+        Every batch is cross-validated on the same splits (those of the first ``cv.split``
+        call), even with a shuffling ``cv`` whose ``random_state`` is not fixed, so scores are
+        comparable across batches as in GridSearchCV.
     random_state : int, RandomState instance or None
         Seeds the strategy; an int reproduces the search.
 
@@ -287,19 +316,29 @@ class SearchCV(BaseSearchCV):
                 f"n_iter=None (the whole grid) needs strategy='grid', got {self.strategy!r}"
             )
         subspaces = self._subspaces()
-        remaining = np.inf if self.n_iter is None else int(self.n_iter)
-        batch = self._batch_size()
-        seed = _seed(self.random_state)
         self.optimizers_ = []
         self._metric_name = None
         self._last_failure: ValueError | None = None
         self._n_recorded = 0
+        # BaseSearchCV documents its checked splitter as _checked_cv_orig for this hook
+        self._same_splits = _SameSplits(self._checked_cv_orig)
+        try:
+            self._search(evaluate_candidates, subspaces)
+            if self._n_recorded == 0 and self._last_failure is not None:
+                raise self._last_failure  # every fit failed: scikit-learn's own message
+        finally:
+            del self._same_splits, self._last_failure, self._n_recorded, self._metric_name
+
+    def _search(self, evaluate_candidates: Callable, subspaces: list[_Subspace]) -> None:
+        remaining = np.inf if self.n_iter is None else int(self.n_iter)
+        batch = self._batch_size()
+        seed = _seed(self.random_state)
         carry: list[tuple[Optimizer, Any, dict]] = []
         for i, sub in enumerate(subspaces):
             if remaining <= 0:
                 break
             if sub.space is None:  # an empty dict of a grid list: the estimator as it is
-                evaluate_candidates([{}])
+                evaluate_candidates([{}], cv=self._same_splits)
                 self._n_recorded += 1
                 remaining -= 1
                 continue
@@ -319,8 +358,6 @@ class SearchCV(BaseSearchCV):
                 new = [(opt, t, sub.params(t.params)) for t in trials]
                 carry = self._evaluate(evaluate_candidates, carry, new)
         self._drop(carry)
-        if self._n_recorded == 0 and self._last_failure is not None:
-            raise self._last_failure  # every fit failed: scikit-learn's own message
 
     def _evaluate(
         self, evaluate_candidates: Callable, carry: list, new: list
@@ -334,7 +371,7 @@ class SearchCV(BaseSearchCV):
         """
         batch = carry + new
         try:
-            results = evaluate_candidates([p for _, _, p in batch])
+            results = evaluate_candidates([p for _, _, p in batch], cv=self._same_splits)
         except ValueError as err:
             if not _all_fits_failed(err):
                 raise

@@ -397,3 +397,28 @@ def _expected_failed_checks(estimator):
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+class FoldProbe(Bowl):
+    """Scores the sum of the first feature over the test fold: which fold it was given."""
+
+    def score(self, X, y, sample_weight=None):
+        return float(np.sum(X[:, 0]))
+
+
+def test_every_batch_sees_the_same_splits():
+    X = np.arange(60.0)[:, None]
+    y = np.zeros(60)
+    cv = KFold(3, shuffle=True)  # no random_state: each split() call shuffles anew
+    s = SearchCV(FoldProbe(), BOWL_SPACE, "random", n_iter=5, n_points=1, cv=cv, random_state=0)
+    s.fit(X, y)
+    for k in range(3):
+        assert len(set(s.cv_results_[f"split{k}_test_score"])) == 1
+
+
+def test_empty_dict_in_a_grid_list_is_the_estimator_as_is():
+    grid = [{}, {"a": [1.0, 2.0]}]
+    s = SearchCV(Bowl(), grid, strategy="grid", n_iter=None, cv=2).fit(X_R, Y_R)
+    ref = GridSearchCV(Bowl(), grid, cv=2).fit(X_R, Y_R)
+    assert s.cv_results_["params"] == ref.cv_results_["params"]
+    np.testing.assert_allclose(s.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"])
