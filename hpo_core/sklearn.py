@@ -198,8 +198,18 @@ class SearchCV(BaseSearchCV):
     >>> X, y = load_iris(return_X_y=True)
     >>> search = SearchCV(SVC(), {"C": (1e-2, 1e2, "log")}, strategy="random", n_iter=5,
     ...                   cv=3, random_state=0).fit(X, y)
-    >>> len(search.cv_results_["params"]), search.best_score_ > 0.9
+    >>> len(search.cv_results_["params"]), bool(search.best_score_ > 0.9)
     (5, True)
+
+    Nested cross-validation (an unbiased estimate of the tuned model's score): the search runs
+    inside each outer fold.
+
+    >>> from sklearn.model_selection import cross_val_score
+    >>> inner = SearchCV(SVC(), {"C": (1e-2, 1e2, "log")}, strategy="random", n_iter=4, cv=3,
+    ...                  random_state=0)
+    >>> scores = cross_val_score(inner, X, y, cv=3)
+    >>> scores.shape, bool(scores.mean() > 0.9)
+    ((3,), True)
     """
 
     _parameter_constraints: dict = {

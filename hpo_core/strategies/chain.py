@@ -10,6 +10,14 @@ drawn too tight early on does not trap the search.
 
 Categorical columns are never shrunk (their order means nothing); an integer column shrinks to
 the values whose cells the box covers.
+
+>>> from hpo_core import Optimizer
+>>> from hpo_core.strategies.chain import CoarseToFine
+>>> opt = Optimizer({"x": (-5.0, 5.0), "y": (-5.0, 5.0)},
+...                 strategy=CoarseToFine(budget=40, inner="random"), seed=0)
+>>> best = opt.minimize(lambda p: (p["x"] - 1) ** 2 + (p["y"] + 2) ** 2, n_trials=40)
+>>> bool(best.value < 0.5), opt.strategy.box.shape
+(True, (2, 2))
 """
 
 from __future__ import annotations
