@@ -186,9 +186,9 @@ class SearchCV(BaseSearchCV):
         The optimizer of each search space (one unless a list of grids was given), with the
         full trial history (values are mean test scores; ``direction="maximize"``). A parameter
         searched over a distribution's quantiles appears there as its quantile in (0, 1); its
-        value is in ``cv_results_``. A candidate whose every fit failed in a batch where every
-        other candidate failed too is retried once with the next batch; if it cannot be
-        recorded in ``cv_results_`` it is still a failed trial here (with a FitFailedWarning).
+        value is in ``cv_results_``. scikit-learn refuses a batch whose fits all failed: its
+        candidates are evaluated again with the next batch (at most 8 are kept waiting), and one
+        that never reaches ``cv_results_`` is still a trial here (with a FitFailedWarning).
     best_train_test_gap_ : float
         With ``return_train_score=True``: mean train score minus mean test score of the best
         candidate, for the refit metric (large values mean overfitting). The same figure for
