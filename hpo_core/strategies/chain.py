@@ -142,10 +142,19 @@ class CoarseToFine(Strategy):
         self._local: Space | None = None
 
     # ------------------------------------------------------------------ the box
+    def _active(self, X: np.ndarray) -> np.ndarray:
+        """Which entries of X (n, d) are active (all of them in a space without conditions)."""
+        if getattr(self.space, "conditional", False):
+            return self.space.active(X)
+        return np.ones(X.shape, dtype=bool)
+
     def _initial_box(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         k = min(len(y), max(self.min_top, math.ceil(self.top_fraction * len(y))))
         top = X[np.argsort(y, kind="stable")[:k]]
-        lo, hi = top.min(axis=0), top.max(axis=0)
+        act = self._active(top)
+        # a column inactive in every top point keeps its whole range
+        lo = np.where(act.any(axis=0), np.where(act, top, np.inf).min(axis=0), 0.0)
+        hi = np.where(act.any(axis=0), np.where(act, top, -np.inf).max(axis=0), 1.0)
         # an integer value owns a cell of width 1/levels: cover the whole cell
         half = np.where(self.space.kinds == INTEGER, 0.5 / np.maximum(self.space.levels, 1), 0.0)
         lo, hi = lo - half, hi + half
@@ -166,8 +175,9 @@ class CoarseToFine(Strategy):
         lo, hi = box
         width = hi - lo
         tol = self.edge * width + 1e-12
-        low_edge = self._shrink & (lo > 0.0) & (best - lo <= tol)
-        high_edge = self._shrink & (hi < 1.0) & (hi - best <= tol)
+        act = self._active(best[None, :])[0] & self._shrink
+        low_edge = act & (lo > 0.0) & (best - lo <= tol)
+        high_edge = act & (hi < 1.0) & (hi - best <= tol)
         if not (low_edge.any() or high_edge.any()):
             return None
         lo = np.where(low_edge, np.maximum(0.0, lo - self.widen * width), lo)
@@ -185,6 +195,8 @@ class CoarseToFine(Strategy):
 
     @staticmethod
     def _local_dim(dim, a: float, b: float):  # noqa: ANN001, ANN205
+        # conditions carry over: their parents are categoricals, which the box keeps whole
+        when = dict(dim.when) if getattr(dim, "when", None) else None
         if dim.kind == CATEGORICAL:
             return dim
         if dim.kind == INTEGER:
@@ -192,9 +204,10 @@ class CoarseToFine(Strategy):
             v0 += dim.encode(v0) < a  # the values whose cell centres the box covers
             v1 -= dim.encode(v1) > b
             if v0 >= v1:
-                return Categorical((dim.decode(0.5 * (a + b)) if v0 > v1 else v0,))
-            return Integer(v0, v1, log=dim.log)
-        return Real(0.0, 1.0)
+                value = dim.decode(0.5 * (a + b)) if v0 > v1 else v0
+                return Categorical((value,), when=when)
+            return Integer(v0, v1, log=dim.log, when=when)
+        return Real(0.0, 1.0, when=when)
 
     # ------------------------------------------------------------------ mapping
     def _to_global(self, U: np.ndarray) -> np.ndarray:
@@ -212,13 +225,15 @@ class CoarseToFine(Strategy):
         lo, hi = self.box
         width = np.where(hi > lo, hi - lo, 1.0)
         U = (X - lo) / width
+        act = self._active(X)
+        U[~act] = 0.5  # an inactive entry is imputed in the local space too
         inside = np.all((U >= -1e-9) & (U <= 1 + 1e-9), axis=1)
         for j, (dim, ldim) in enumerate(
             zip(self._dims, self._local.dimensions.values(), strict=True)
         ):
             if dim.kind == REAL:
                 continue
-            for i in np.flatnonzero(inside):
+            for i in np.flatnonzero(inside & act[:, j]):
                 try:
                     U[i, j] = ldim.encode(dim.decode(float(X[i, j])))
                 except ValueError:

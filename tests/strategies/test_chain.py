@@ -172,3 +172,24 @@ def test_mapping_round_trip():
 def test_bad_options_are_clear_errors(option, value):
     with pytest.raises(ValueError, match=option):
         CoarseToFine(**{option: value})
+
+
+def test_conditional_space_inactive_columns_do_not_shape_the_box():
+    space = [
+        {"kernel": ["rbf"], "C": (0.1, 10.0), "gamma": Real(1e-3, 1.0, log=True)},
+        {"kernel": ["linear"], "C": (0.1, 10.0)},
+    ]
+    strategy = CoarseToFine(n_coarse=8, inner="random")
+    opt = Optimizer(space, strategy=strategy, seed=0)
+    opt.minimize(lambda p: (p["C"] - 3) ** 2 + (p["kernel"] == "linear"), n_trials=30)
+    assert all(t.params["kernel"] in ("rbf", "linear") for t in opt.trials)
+    assert all(("gamma" in t.params) == (t.params["kernel"] == "rbf") for t in opt.trials)
+    # every trial of the fine phase is inside the box on its active columns
+    lo, hi = strategy.box
+    for t in opt.trials[-5:]:
+        x = opt.space.encode(t.params)
+        act = opt.space.active(x[None, :])[0]
+        assert np.all(((lo - 1e-9 <= x) & (x <= hi + 1e-9))[act])
+    # the inner strategy saw the trials in the box, inactive columns included
+    local = strategy._local_history(opt.history())
+    assert len(local) > 0
