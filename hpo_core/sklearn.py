@@ -48,8 +48,41 @@ def _is_range(spec: Any) -> bool:
     return all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec[:2])
 
 
+def _convert(spec: Any, sort: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One dict of a search space as Space reads it, and its quantile-searched distributions."""
+    if isinstance(spec, Space):
+        return dict(spec.dimensions), {}
+    if not isinstance(spec, Mapping):
+        raise ValueError(
+            "search_space must be a dict of parameter name -> values/dimension, a list of "
+            f"such dicts, or a Space; got an element of type {type(spec).__name__}"
+        )
+    items = sorted(spec.items()) if sort else list(spec.items())
+    quantiles: dict[str, Any] = {}
+    dims: dict[str, Any] = {}
+    for name, value in items:
+        if _is_range(value):
+            dims[name] = value  # a range, as Space reads it
+        elif isinstance(value, (Real, Integer, Categorical, list, np.ndarray)):
+            dims[name] = value
+        elif _is_distribution(value):
+            if value.dist.name in ("uniform", "loguniform", "reciprocal", "randint"):
+                dims[name] = value
+            elif hasattr(value, "ppf"):
+                quantiles[name] = value
+                dims[name] = Real(_Q_EPS, 1.0 - _Q_EPS)
+            else:
+                raise ValueError(f"parameter {name!r}: distribution {value!r} has no ppf")
+        elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+            dims[name] = list(value)
+        else:
+            dims[name] = value  # let Space give its error
+    return dims, quantiles
+
+
 class _Subspace:
-    """One search space (one dict of a list of dicts) and how to turn its trials into params.
+    """A search space (a dict, or a list of dicts as one space with a choice among them) and how
+    to turn its trials into parameters.
 
     Frozen scipy.stats distributions that ``Space`` does not read (``norm``, ``expon``,
     ``poisson`` ...) become a ``Real`` column over their quantiles; a trial's quantile ``u`` is
@@ -57,41 +90,35 @@ class _Subspace:
     draws exactly from the distribution, as RandomizedSearchCV does.
     """
 
-    def __init__(self, spec: Mapping[str, Any] | Space, sort: bool) -> None:
-        if isinstance(spec, Space):
-            spec = spec.dimensions
-        if not isinstance(spec, Mapping):
-            raise ValueError(
-                "search_space must be a dict of parameter name -> values/dimension, a list of "
-                f"such dicts, or a Space; got an element of type {type(spec).__name__}"
-            )
-        items = sorted(spec.items()) if sort else list(spec.items())
+    def __init__(self, spec: Any, sort: bool) -> None:
+        specs = spec if isinstance(spec, list) else [spec]
+        parts = [_convert(s, sort) for s in specs]
         self.quantiles: dict[str, Any] = {}
-        dims: dict[str, Any] = {}
-        for name, value in items:
-            if _is_range(value):
-                dims[name] = value  # a range, as Space reads it
-            elif isinstance(value, (Real, Integer, Categorical, list, np.ndarray)):
-                dims[name] = value
-            elif _is_distribution(value):
-                if value.dist.name in ("uniform", "loguniform", "reciprocal", "randint"):
-                    dims[name] = value
-                elif hasattr(value, "ppf"):
-                    self.quantiles[name] = value
-                    dims[name] = Real(_Q_EPS, 1.0 - _Q_EPS)
-                else:
-                    raise ValueError(f"parameter {name!r}: distribution {value!r} has no ppf")
-            elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-                dims[name] = list(value)
-            else:
-                dims[name] = value  # let Space give its error
-        self.space = Space(dims) if dims else None
+        for _, q in parts:
+            for name, dist in q.items():
+                if self.quantiles.setdefault(name, dist) is not dist:
+                    raise ValueError(
+                        f"parameter {name!r} is searched over two different distributions in "
+                        "the list of spaces; give it the same distribution object in each"
+                    )
+        for dims, q in parts:
+            for name in set(self.quantiles) & set(dims) - set(q):
+                raise ValueError(
+                    f"parameter {name!r} is a distribution in one space of the list and "
+                    "something else in another; give it the same distribution in each"
+                )
+        dicts = [dims for dims, _ in parts]
+        if len(dicts) == 1:
+            self.space = Space(dicts[0]) if dicts[0] else None
+        else:
+            self.space = Space(dicts)
 
     def params(self, trial_params: dict[str, Any]) -> dict[str, Any]:
         out = dict(trial_params)
         for name, dist in self.quantiles.items():
-            v = dist.ppf(out[name])
-            out[name] = int(v) if isinstance(dist.dist, rv_discrete) else float(v)
+            if name in out:
+                v = dist.ppf(out[name])
+                out[name] = int(v) if isinstance(dist.dist, rv_discrete) else float(v)
         return out
 
 
@@ -152,9 +179,10 @@ class SearchCV(BaseSearchCV):
         ``randint`` are read as ranges; any other distribution with a ``ppf`` is searched over its
         quantiles, so random search draws from it exactly), an hpo_core ``Real`` / ``Integer`` /
         ``Categorical``, or a tuple ``(low, high)`` / ``(low, high, "log")``: a range, NOT a list
-        of values (use a list for values). A list of dicts is a union of grids, supported with
-        ``strategy="grid"`` (each sub-grid is enumerated in turn, in GridSearchCV's order);
-        other strategies reject a list of more than one dict.
+        of values (use a list for values). A list of dicts is a union of spaces: with
+        ``strategy="grid"`` each sub-grid is enumerated in turn, in GridSearchCV's order; other
+        strategies search one space with a hidden choice among the dicts (a conditional space,
+        see ``hpo_core.Space``).
     strategy : str or Strategy, default "bayes"
         A name in ``hpo_core.strategies.STRATEGIES`` (``"random"``, ``"sobol"``, ``"grid"``,
         ``"coarse-to-fine"``, ``"bayes"`` ...) or a Strategy instance with its options (copied at
@@ -183,7 +211,8 @@ class SearchCV(BaseSearchCV):
     refit_time_, multimetric_
         As in GridSearchCV.
     optimizers_ : list of Optimizer
-        The optimizer of each search space (one unless a list of grids was given), with the
+        The optimizer of each search space (one, or one per grid of a list with
+        ``strategy="grid"``), with the
         full trial history (values are mean test scores; ``direction="maximize"``). A parameter
         searched over a distribution's quantiles appears there as its quantile in (0, 1); its
         value is in ``cv_results_``. scikit-learn refuses a batch whose fits all failed: its
@@ -270,16 +299,13 @@ class SearchCV(BaseSearchCV):
         specs = list(spec) if isinstance(spec, list) else [spec]
         if not specs:
             raise ValueError("search_space is an empty list; give at least one dict")
-        if len(specs) > 1 and not is_grid:
-            raise ValueError(
-                f"a list of {len(specs)} search spaces is supported with strategy='grid' only "
-                f"(got strategy={self.strategy!r}); search each space separately, or merge them "
-                "into one dict"
-            )
-        subs = [_Subspace(s, sort=is_grid) for s in specs]
-        if any(s.space is None for s in subs) and not is_grid:
+        if is_grid:  # each grid in turn, in ParameterGrid's order
+            return [_Subspace(s, sort=True) for s in specs]
+        # one space; a list of dicts is a choice among them (a conditional space)
+        sub = _Subspace(specs if len(specs) > 1 else specs[0], sort=False)
+        if sub.space is None:
             raise ValueError("search_space needs at least one parameter, got an empty dict")
-        return subs
+        return [sub]
 
     def _make_strategy(self) -> str | Strategy:
         s = self.strategy

@@ -112,9 +112,25 @@ def test_batch_size_follows_n_jobs():
     assert all(t.state == "complete" for t in s.optimizers_[0].trials)
 
 
-def test_list_of_spaces_needs_grid():
-    with pytest.raises(ValueError, match="strategy='grid' only"):
-        SearchCV(Bowl(), [{"a": [0.0]}, {"b": [1.0]}], strategy="random", cv=2).fit(X_R, Y_R)
+def test_list_of_spaces_is_a_choice_among_them():
+    space = [
+        {"a": Real(-3.0, 0.0), "fail_above": [None, 5.0]},
+        {"a": Real(0.0, 3.0), "b": stats.norm(-0.5, 0.1)},  # b searched on its quantiles
+    ]
+    s = SearchCV(Bowl(), space, strategy="random", n_iter=16, cv=2, random_state=0)
+    s.fit(X_R, Y_R)
+    params = s.cv_results_["params"]
+    first = [p for p in params if set(p) == {"a", "fail_above"}]
+    second = [p for p in params if set(p) == {"a", "b"}]
+    assert first and second and len(first) + len(second) == 16
+    assert all(p["a"] <= 0.0 for p in first) and all(p["a"] >= 0.0 for p in second)
+    assert all(-1.5 < p["b"] < 0.5 for p in second)
+
+
+def test_one_parameter_two_distributions_in_a_list_is_an_error():
+    space = [{"a": stats.norm(0, 1)}, {"a": stats.norm(0, 2)}]
+    with pytest.raises(ValueError, match="two different distributions"):
+        SearchCV(Bowl(), space, strategy="random", n_iter=2, cv=2).fit(X_R, Y_R)
 
 
 # ---------------------------------------------------------------------- spaces
