@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from hpo_core.space import CATEGORICAL, INTEGER, REAL, Categorical, Integer, Real, Space
+from hpo_core.space import CATEGORICAL, INTEGER, Categorical, Integer, Real, Space
 from hpo_core.strategies.base import History, Strategy
 
 __all__ = ["CoarseToFine"]
@@ -216,7 +216,7 @@ class CoarseToFine(Strategy):
         for j, (dim, ldim) in enumerate(
             zip(self._dims, self._local.dimensions.values(), strict=True)
         ):
-            if dim.kind != REAL:
+            if dim.kind == INTEGER:  # reals and categoricals (kept whole) map linearly
                 X[:, j] = [dim.encode(ldim.decode(float(u))) for u in U[:, j]]
         return self.space.snap(X)
 
@@ -231,7 +231,7 @@ class CoarseToFine(Strategy):
         for j, (dim, ldim) in enumerate(
             zip(self._dims, self._local.dimensions.values(), strict=True)
         ):
-            if dim.kind == REAL:
+            if dim.kind != INTEGER:
                 continue
             for i in np.flatnonzero(inside & act[:, j]):
                 try:
