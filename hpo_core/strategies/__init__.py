@@ -29,6 +29,7 @@ STRATEGIES: dict[str, str] = {
     "ga": "hpo_core.strategies.ga:GeneticAlgorithm",
     "de": "hpo_core.strategies.de:DifferentialEvolution",
     "cmaes": "hpo_core.strategies.cmaes:CMAES",
+    "coarse-to-fine": "hpo_core.strategies.chain:CoarseToFine",
 }
 
 

@@ -1,0 +1,129 @@
+"""Pieces of the scikit-learn adapter: reading search spaces, and keeping the CV splits."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import rv_discrete
+
+from hpo_core.space import Categorical, Integer, Real, Space
+
+# a distribution that Space does not read natively is searched on its quantiles, kept away from
+# 0 and 1 so that unbounded distributions give finite values
+_Q_EPS = 1e-6
+
+
+def _is_distribution(spec: Any) -> bool:
+    return hasattr(spec, "rvs") and getattr(spec, "dist", None) is not None
+
+
+def _is_range(spec: Any) -> bool:
+    """``(low, high)`` or ``(low, high, "log")`` with numeric bounds; other tuples are values."""
+    if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+        return False
+    if len(spec) == 3 and spec[2] != "log":
+        return False
+    return all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec[:2])
+
+
+def _convert(spec: Any, sort: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One dict of a search space as Space reads it, and its quantile-searched distributions."""
+    if isinstance(spec, Space):
+        return dict(spec.dimensions), {}
+    if not isinstance(spec, Mapping):
+        raise ValueError(
+            "search_space must be a dict of parameter name -> values/dimension, a list of "
+            f"such dicts, or a Space; got an element of type {type(spec).__name__}"
+        )
+    items = sorted(spec.items()) if sort else list(spec.items())
+    quantiles: dict[str, Any] = {}
+    dims: dict[str, Any] = {}
+    for name, value in items:
+        if _is_range(value):
+            dims[name] = value  # a range, as Space reads it
+        elif isinstance(value, (Real, Integer, Categorical, list, np.ndarray)):
+            dims[name] = value
+        elif _is_distribution(value):
+            if value.dist.name in ("uniform", "loguniform", "reciprocal", "randint"):
+                dims[name] = value
+            elif hasattr(value, "ppf"):
+                quantiles[name] = value
+                dims[name] = Real(_Q_EPS, 1.0 - _Q_EPS)
+            else:
+                raise ValueError(f"parameter {name!r}: distribution {value!r} has no ppf")
+        elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+            dims[name] = list(value)
+        else:
+            dims[name] = value  # let Space give its error
+    return dims, quantiles
+
+
+class _Subspace:
+    """A search space (a dict, or a list of dicts as one space with a choice among them) and how
+    to turn its trials into parameters.
+
+    Frozen scipy.stats distributions that ``Space`` does not read (``norm``, ``expon``,
+    ``poisson`` ...) become a ``Real`` column over their quantiles; a trial's quantile ``u`` is
+    turned into ``dist.ppf(u)`` (an int for discrete distributions), so uniform random search
+    draws exactly from the distribution, as RandomizedSearchCV does.
+    """
+
+    def __init__(self, spec: Any, sort: bool) -> None:
+        specs = spec if isinstance(spec, list) else [spec]
+        parts = [_convert(s, sort) for s in specs]
+        self.quantiles: dict[str, Any] = {}
+        for _, q in parts:
+            for name, dist in q.items():
+                if self.quantiles.setdefault(name, dist) is not dist:
+                    raise ValueError(
+                        f"parameter {name!r} is searched over two different distributions in "
+                        "the list of spaces; give it the same distribution object in each"
+                    )
+        for dims, q in parts:
+            for name in set(self.quantiles) & set(dims) - set(q):
+                raise ValueError(
+                    f"parameter {name!r} is a distribution in one space of the list and "
+                    "something else in another; give it the same distribution in each"
+                )
+        dicts = [dims for dims, _ in parts]
+        if len(dicts) == 1:
+            self.space = Space(dicts[0]) if dicts[0] else None
+        else:
+            self.space = Space(dicts)
+
+    def params(self, trial_params: dict[str, Any]) -> dict[str, Any]:
+        out = dict(trial_params)
+        for name, dist in self.quantiles.items():
+            if name in out:
+                v = dist.ppf(out[name])
+                out[name] = int(v) if isinstance(dist.dist, rv_discrete) else float(v)
+        return out
+
+
+class _SameSplits:
+    """A splitter that gives the splits of its first ``split`` call every time.
+
+    BaseSearchCV calls ``cv.split`` once per ``evaluate_candidates`` call; a shuffling splitter
+    without a fixed ``random_state`` would then give each batch of candidates other folds, which
+    GridSearchCV (one call) never does. Keeping the first splits makes every candidate's score
+    comparable, and saves re-splitting at each batch.
+    """
+
+    def __init__(self, cv: Any) -> None:
+        self.cv = cv
+        self._splits: list | None = None
+
+    def split(self, X: Any, y: Any = None, groups: Any = None, **params: Any) -> list:
+        if self._splits is None:
+            if groups is not None:
+                params["groups"] = groups
+            self._splits = list(self.cv.split(X, y, **params))
+        return self._splits
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None, **params: Any) -> int:
+        if self._splits is not None:
+            return len(self._splits)
+        return self.cv.get_n_splits(X, y, groups, **params)
