@@ -25,6 +25,7 @@ STRATEGIES: dict[str, str] = {
     "random": "hpo_core.strategies.random:RandomSearch",
     "sobol": "hpo_core.strategies.sobol:SobolSearch",
     "grid": "hpo_core.strategies.grid:GridSearch",
+    "tpe": "hpo_core.strategies.tpe:TPE",
 }
 
 
