@@ -26,7 +26,7 @@ import numpy as np
 from hpo_core.dimensions import INTEGER
 from hpo_core.strategies.base import COMPLETE, PENDING, PRUNED, History, Strategy
 from hpo_core.tpe import Columns, n_below, recency_weights
-from hpo_core.tpe.estimator import BANDWIDTHS, check_options
+from hpo_core.tpe.estimator import check_options
 from hpo_core.tpe.parzen import _propose
 
 if TYPE_CHECKING:

@@ -18,10 +18,11 @@ All densities are densities on the unit cube (they integrate to 1 over [0, 1]^q)
 Arrays (notation of ``hpo_core.tpe``): ``logw (K,)`` log mixture weights; ``mus``, ``sigmas``,
 ``lnorm`` of shape (q, K): centres, bandwidths and the log normaliser of each kernel's factor
 (``log Z + log sigma + log sqrt(2 pi)`` for reals, ``log Z`` for integers, Z the kernel's mass on
-[0, 1]); ``logp (q, K, L)`` log choice probabilities (-inf past a column's own choices). Columns are
-described by ``kinds (q,)`` (0 real, 1 integer, 2 categorical), ``levels (q,)`` and ``offsets (q,)``:
-0 for a linear integer, whose value i occupies [i/k, (i+1)/k], and ``low - 0.5`` for a log-scaled
-one, whose bins are cut at ``log(low - 0.5 + i)`` on a log scale from ``low - 0.5`` to ``high + 0.5``.
+[0, 1]); ``logp (q, K, L)`` log choice probabilities (-inf past a column's own choices).
+Columns are described by ``kinds (q,)`` (0 real, 1 integer, 2 categorical), ``levels (q,)``
+and ``offsets (q,)``: 0 for a linear integer, whose value i occupies [i/k, (i+1)/k], and
+``low - 0.5`` for a log-scaled one, whose bins are cut at ``log(low - 0.5 + i)`` on a log scale
+from ``low - 0.5`` to ``high + 0.5``.
 """
 
 from __future__ import annotations
@@ -91,7 +92,10 @@ def _fit(
     consider_endpoints: bool,
     scott: bool,
 ):
-    """The estimator of observations X (n, q) with weights w (n,): (logw, mus, sigmas, lnorm, logp)."""
+    """The estimator of observations X (n, q) with weights w (n,).
+
+    Returns (logw, mus, sigmas, lnorm, logp), shapes as in the module docstring.
+    """
     n, q = X.shape
     K = n + 1
     L = 1
