@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hpo_core.dimensions import INTEGER
-from hpo_core.strategies.base import COMPLETE, PENDING, PRUNED, History, Strategy
+from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History, Strategy
 from hpo_core.tpe import Columns, n_below, recency_weights
 from hpo_core.tpe.estimator import check_options
 from hpo_core.tpe.parzen import _propose
@@ -128,6 +128,8 @@ class TPE(Strategy):
                 for dim in space.dimensions.values()
             ]
         )
+        # rows the optimizer stores are snapped already, but for points told from elsewhere
+        self._snap_history = bool(np.any(space.kinds != 0))
         if self.startup == "sobol":
             from scipy.stats import qmc
 
@@ -139,16 +141,18 @@ class TPE(Strategy):
         done = int(np.count_nonzero((states == COMPLETE) | (states == PRUNED)))
         if done < self.n_startup_trials:
             return self._startup_points(n)
+        y = history.y_all
         complete = history.complete
-        order = np.argsort(history.y_all[complete], kind="stable")
         k = min(n_below(done, self.gamma, self.max_below), complete.size)
-        below = np.sort(complete[order[:k]])
-        others = np.flatnonzero((states == PRUNED) | (states == PENDING))
-        above = np.sort(np.concatenate([complete[order[k:]], others]))
-        snap = self.space.snap
-        X_below = snap(history.X_all[below])
-        X_above = snap(history.X_all[above])
-        taken = snap(history.X_pending)
+        is_below = np.zeros(len(history), dtype=bool)
+        is_below[complete[np.argsort(y[complete], kind="stable")[:k]]] = True
+        # the rest of the complete trials, the pruned and the pending ones, in trial order
+        is_above = (states != FAILED) & ~is_below
+        X = history.X_all
+        X_below, X_above, taken = X[is_below], X[is_above], X[states == PENDING]
+        if self._snap_history:
+            snap = self.space.snap
+            X_below, X_above, taken = snap(X_below), snap(X_above), snap(taken)
         out = np.empty((n, self.space.d))
         for i in range(n):
             x = self._propose_one(X_below, X_above)

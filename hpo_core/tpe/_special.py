@@ -63,7 +63,13 @@ def _log_gauss_mass(a: float, b: float) -> float:
     if a > 0.0:
         la = _log_ndtr(-a)
         return la + math.log1p(-math.exp(_log_ndtr(-b) - la))
-    return math.log1p(-_ndtr(a) - _ndtr(-b))
+    # a <= 0 < b: one minus both tails; a tail beyond 9 sigma (< 1e-19) is left out
+    tails = 0.0
+    if a > -9.0:
+        tails += 0.5 * math.erfc(-a / SQRT2)
+    if b < 9.0:
+        tails += 0.5 * math.erfc(b / SQRT2)
+    return math.log1p(-tails)
 
 
 @numba.njit(**JIT)

@@ -145,8 +145,8 @@ def _fit(
 
 
 @numba.njit(**JIT)
-def _logpdf_row(x, logw, mus, sigmas, lnorm, logp, kinds, levels, offsets, buf) -> float:
-    """log density of one point x (q,); buf (K,) is scratch space."""
+def _logpdf_row(x, logw, mus, sigmas, isig, lnorm, logp, kinds, levels, offsets, buf) -> float:
+    """log density of one point x (q,); isig = 1 / sigmas; buf (K,) is scratch space."""
     K = logw.size
     for i in range(K):
         buf[i] = logw[i]
@@ -160,7 +160,7 @@ def _logpdf_row(x, logw, mus, sigmas, lnorm, logp, kinds, levels, offsets, buf) 
                 buf[i] += logp[c, i, j] + add
         elif kinds[c] == 0:
             for i in range(K):
-                z = (u - mus[c, i]) / sigmas[c, i]
+                z = (u - mus[c, i]) * isig[c, i]
                 buf[i] -= 0.5 * z * z + lnorm[c, i]
         else:
             left, right = _bin(u, k, offsets[c])
@@ -175,9 +175,12 @@ def _logpdf_row(x, logw, mus, sigmas, lnorm, logp, kinds, levels, offsets, buf) 
             top = buf[i]
     if top == -np.inf:
         return top
+    # terms below exp(-40) of the largest change the sum by < K * 4e-18 (relative): skipped
+    floor = top - 40.0
     acc = 0.0
     for i in range(K):
-        acc += math.exp(buf[i] - top)
+        if buf[i] > floor:
+            acc += math.exp(buf[i] - top)
     return top + math.log(acc)
 
 
@@ -187,8 +190,11 @@ def _logpdf(X, logw, mus, sigmas, lnorm, logp, kinds, levels, offsets) -> np.nda
     m = X.shape[0]
     out = np.empty(m)
     buf = np.empty(logw.size)
+    isig = 1.0 / sigmas
     for r in range(m):
-        out[r] = _logpdf_row(X[r], logw, mus, sigmas, lnorm, logp, kinds, levels, offsets, buf)
+        out[r] = _logpdf_row(
+            X[r], logw, mus, sigmas, isig, lnorm, logp, kinds, levels, offsets, buf
+        )
     return out
 
 
