@@ -1,19 +1,25 @@
 """Tree-structured Parzen Estimator (TPE): Bergstra et al. (2011), Optuna's multivariate variant.
 
 After ``n_startup_trials`` random (or Sobol) points, each ask splits the trials into the good ones
--- the best ``min(ceil(gamma n), max_below)`` of the n complete and pruned trials -- and the bad
-ones: the rest, the pruned trials, and every pending trial (the *constant liar*: a point in
-flight counts as bad, so a batch and parallel workers spread out). Failed trials are ignored.
+-- the best ``min(ceil(gamma n), max_below)`` complete trials, n counting the complete and the
+pruned ones -- and the bad ones: the other complete trials, the pruned ones and every pending
+one (the *constant liar*: a point in flight counts as bad, so a batch and parallel workers spread
+out). Failed trials are ignored.
 A Parzen estimator l(x) is fitted to the good points and g(x) to the bad ones, recent trials
 weighing more (Optuna's weights); ``n_ei_candidates`` points are drawn from l and the one with
 the largest ``log l(x) - log g(x)`` is proposed. The densities are compiled (``hpo_core.tpe``).
 
-Conditional spaces are handled by group: columns that are active in exactly the same trials form
-a group (a model's own parameters, say), and each group gets its own pair of estimators, fitted
-on the trials where it is active, and its own candidates. Every group is proposed; the columns
-that the chosen parents make inactive are then imputed, so decoding leaves them out. With
-``multivariate=True`` (the default) the kernels of a group are joint over its columns; with
-``multivariate=False`` every column is a group of one (the independent TPE).
+Conditional spaces are handled by group: columns that are active for exactly the same points
+(that hang on the same conditions) form a group, a model's own parameters say, and each group
+gets its own pair of estimators, fitted on the trials where it is active, and its own
+candidates. Every group is proposed; the columns that the chosen parents make inactive are then
+imputed, so decoding leaves them out. With ``multivariate=True`` (the default) the kernels of a
+group are joint over its columns; with ``multivariate=False`` every column is a group of one
+(the independent TPE).
+
+Densities live on the unit cube of the encoding, where log scales are already linear and an
+integer's values own intervals of it: so bandwidths follow Optuna's rules in Optuna's own
+transformed units.
 """
 
 from __future__ import annotations
@@ -130,6 +136,7 @@ class TPE(Strategy):
         )
         # rows the optimizer stores are snapped already, but for points told from elsewhere
         self._snap_history = bool(np.any(space.kinds != 0))
+        self._group_cols = self._find_groups(space)
         if self.startup == "sobol":
             from scipy.stats import qmc
 
@@ -172,27 +179,29 @@ class TPE(Strategy):
                 return self.space.snap(self._sobol.random(n))
         return self.space.sample(n, self.rng)
 
+    def _find_groups(self, space: Space) -> list[np.ndarray]:
+        """Columns that are active for the same points form a group (a model's own parameters,
+        say). Found once from where columns are active at many points of a fixed probe set,
+        which covers every branch of any reasonable space (independent of the optimizer's seed)."""
+        d = space.d
+        if not self.multivariate:
+            return [np.array([j]) for j in range(d)]
+        if not space.conditional:
+            return [np.arange(d)]
+        probes = space.active(space.sample(4096, np.random.default_rng(0)))
+        _, label = np.unique(probes.T, axis=0, return_inverse=True)
+        label = label.reshape(-1)
+        return [np.flatnonzero(label == g) for g in range(label.max() + 1)]
+
     def _groups(
         self, X_below: np.ndarray, X_above: np.ndarray
     ) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]:
-        """(columns, rows of X_below, rows of X_above) for each group of columns."""
-        d = self.space.d
+        """(columns, rows of X_below, rows of X_above where they are active) of each group."""
         if not self.space.conditional:
-            if self.multivariate:
-                return [(np.arange(d), None, None)]
-            return [(np.array([j]), None, None) for j in range(d)]
-        act_b = self.space.active(X_below) if len(X_below) else np.zeros((0, d), dtype=bool)
-        act_a = self.space.active(X_above) if len(X_above) else np.zeros((0, d), dtype=bool)
-        if self.multivariate and not len(X_below) + len(X_above):
-            cols = [np.arange(d)]
-        elif self.multivariate:
-            # columns active in exactly the same trials form a group
-            pattern = np.concatenate([act_b, act_a]).T
-            _, label = np.unique(pattern, axis=0, return_inverse=True)
-            cols = [np.flatnonzero(label.reshape(-1) == g) for g in range(label.max() + 1)]
-        else:
-            cols = [np.array([j]) for j in range(d)]
-        return [(c, act_b[:, c].all(axis=1), act_a[:, c].all(axis=1)) for c in cols]
+            return [(cols, None, None) for cols in self._group_cols]
+        act_b = self.space.active(X_below)
+        act_a = self.space.active(X_above)
+        return [(c, act_b[:, c].all(axis=1), act_a[:, c].all(axis=1)) for c in self._group_cols]
 
     def _group_columns(self, cols: np.ndarray) -> Columns:
         key = tuple(cols.tolist())
