@@ -123,7 +123,6 @@ class TPE(Strategy):
         if startup not in STARTUPS:
             raise ValueError(f"startup must be one of {STARTUPS}, got {startup!r}")
         self.startup = startup
-        self._columns: dict[tuple[int, ...], Columns] = {}
 
     def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
@@ -137,6 +136,12 @@ class TPE(Strategy):
         # rows the optimizer stores are snapped already, but for points told from elsewhere
         self._snap_history = bool(np.any(space.kinds != 0))
         self._group_cols = self._find_groups(space)
+        self._group_columns = [
+            Columns.make(space.kinds[c], space.levels[c], self._offsets[c])
+            for c in self._group_cols
+        ]
+        # an all-real space needs no snapping: the kernels keep points inside the cube
+        self._snap_out = self._snap_history or space.conditional
         if self.startup == "sobol":
             from scipy.stats import qmc
 
@@ -165,9 +170,10 @@ class TPE(Strategy):
             x = self._propose_one(X_below, X_above)
             x = self._distinct(x, taken)
             out[i] = x
-            # constant liar: the new point is pending, hence bad, for the rest of the batch
-            X_above = np.vstack([X_above, x[None, :]])
-            taken = np.vstack([taken, x[None, :]])
+            if i + 1 < n:
+                # constant liar: the new point is pending, hence bad, for the rest of the batch
+                X_above = np.vstack([X_above, x[None, :]])
+                taken = np.vstack([taken, x[None, :]])
         return out
 
     def _startup_points(self, n: int) -> np.ndarray:
@@ -203,32 +209,22 @@ class TPE(Strategy):
         act_a = self.space.active(X_above)
         return [(c, act_b[:, c].all(axis=1), act_a[:, c].all(axis=1)) for c in self._group_cols]
 
-    def _group_columns(self, cols: np.ndarray) -> Columns:
-        key = tuple(cols.tolist())
-        columns = self._columns.get(key)
-        if columns is None:
-            space = self.space
-            columns = Columns.make(space.kinds[cols], space.levels[cols], self._offsets[cols])
-            self._columns[key] = columns
-        return columns
-
     def _propose_one(self, X_below: np.ndarray, X_above: np.ndarray) -> np.ndarray:
-        x = np.empty(self.space.d)
+        d = self.space.d
+        x = np.empty(d)
         m = self.n_ei_candidates
-        for cols, rows_b, rows_a in self._groups(X_below, X_above):
-            columns = self._group_columns(cols)
-            full = cols.size == self.space.d
+        groups = self._groups(X_below, X_above)
+        for (cols, rows_b, rows_a), columns in zip(groups, self._group_columns, strict=True):
             Xl = X_below if rows_b is None else X_below[rows_b]
             Xg = X_above if rows_a is None else X_above[rows_a]
-            if not full:
-                Xl, Xg = Xl[:, cols], Xg[:, cols]
-            U = self.rng.random((m, cols.size + 1))
+            if cols.size != d:
+                Xl, Xg = np.ascontiguousarray(Xl[:, cols]), np.ascontiguousarray(Xg[:, cols])
             cand, score = _propose(
-                np.ascontiguousarray(Xl),
+                Xl,
                 recency_weights(len(Xl)),
-                np.ascontiguousarray(Xg),
+                Xg,
                 recency_weights(len(Xg)),
-                U,
+                self.rng.random((m, cols.size + 1)),
                 columns.kinds,
                 columns.levels,
                 columns.offsets,
@@ -237,8 +233,8 @@ class TPE(Strategy):
                 self.consider_endpoints,
                 self.bandwidth == "scott",
             )
-            x[cols] = cand[int(np.argmax(score))]
-        return self.space.snap(x[None, :])[0]
+            x[cols] = cand[np.argmax(score)]
+        return self.space.snap(x[None, :])[0] if self._snap_out else x
 
     def _distinct(self, x: np.ndarray, taken: np.ndarray) -> np.ndarray:
         """x, or a random point when x repeats a pending one (small discrete spaces)."""
