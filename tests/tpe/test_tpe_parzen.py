@@ -253,3 +253,10 @@ def test_rules_are_optunas_defaults():
 def test_bad_inputs_are_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 64, 257])
+def test_argsort_is_numpys_stable_argsort(n):
+    rng = np.random.default_rng(n)
+    for v in (rng.random(n), rng.integers(0, 4, n).astype(float)):  # with and without ties
+        np.testing.assert_array_equal(parzen._argsort(v), np.argsort(v, kind="stable"))
