@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hpo_core import Categorical, Integer, Optimizer, Real
 from hpo_core.space import Space
@@ -267,3 +269,31 @@ def test_a_group_never_seen_active_is_drawn_from_its_prior():
         opt.tell({"branch": "a", "x": float(np.random.default_rng(_).random())}, 1.0)
     for t in opt.ask(20):
         assert 0.0 <= t.params.get("x", t.params.get("y")) <= 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(
+            st.lists(st.floats(0.0, 1.0), min_size=5, max_size=5),
+            st.floats(-1e300, 1e300),
+            st.sampled_from([PENDING, COMPLETE, COMPLETE, FAILED, PRUNED]),
+        ),
+        max_size=40,
+    ),
+    seed=st.integers(0, 2**32 - 1),
+    multivariate=st.booleans(),
+    clip=st.booleans(),
+)
+def test_any_finite_history_gives_valid_points(data, seed, multivariate, clip):
+    space = Space(CONDITIONAL)
+    X = space.snap(np.array([row for row, _, _ in data]).reshape(len(data), 5))
+    y = np.array([v for _, v, _ in data])
+    states = np.array([s for _, _, s in data], dtype=np.int8)
+    y[states != COMPLETE] = np.nan
+    tpe = TPE(n_startup_trials=2, multivariate=multivariate, consider_magic_clip=clip)
+    tpe.setup(space, np.random.default_rng(seed))
+    out = tpe.propose(History(X, y, states, len(y)), 3)
+    assert out.shape == (3, 5)
+    assert np.all((out >= 0) & (out <= 1))
+    np.testing.assert_array_equal(space.snap(out), out)
