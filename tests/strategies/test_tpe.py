@@ -284,14 +284,15 @@ def test_a_group_never_seen_active_is_drawn_from_its_prior():
     seed=st.integers(0, 2**32 - 1),
     multivariate=st.booleans(),
     clip=st.booleans(),
+    startup=st.sampled_from([0, 2]),
 )
-def test_any_finite_history_gives_valid_points(data, seed, multivariate, clip):
+def test_any_finite_history_gives_valid_points(data, seed, multivariate, clip, startup):
     space = Space(CONDITIONAL)
     X = space.snap(np.array([row for row, _, _ in data]).reshape(len(data), 5))
     y = np.array([v for _, v, _ in data])
     states = np.array([s for _, _, s in data], dtype=np.int8)
     y[states != COMPLETE] = np.nan
-    tpe = TPE(n_startup_trials=2, multivariate=multivariate, consider_magic_clip=clip)
+    tpe = TPE(n_startup_trials=startup, multivariate=multivariate, consider_magic_clip=clip)
     tpe.setup(space, np.random.default_rng(seed))
     out = tpe.propose(History(X, y, states, len(y)), 3)
     assert out.shape == (3, 5)
