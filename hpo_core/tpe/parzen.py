@@ -141,9 +141,10 @@ def _fit(
         total = prior_weight
         for i in range(n):
             total += w[i]
+        log_total = math.log(total)
         for i in range(n):
-            logw[i] = math.log(w[i] / total)
-        logw[n] = math.log(prior_weight / total)
+            logw[i] = (0.0 if w[i] == 1.0 else math.log(w[i])) - log_total
+        logw[n] = math.log(prior_weight) - log_total
     mus = np.full((q, K), 0.5)
     sigmas = np.ones((q, K))
     lnorm = np.zeros((q, K))
@@ -168,11 +169,17 @@ def _fit(
             for i in range(n):
                 mus[c, i] = X[i, c]
                 sigmas[c, i] = min(max(sig[i], minsigma), 1.0)
+        last_s, log_s = -1.0, 0.0  # many bandwidths are equal (clipped, or Scott's)
         for i in range(K):
             mu = mus[c, i]
             s = sigmas[c, i]
-            lz = _log_gauss_mass(-mu / s, (1.0 - mu) / s)
-            lnorm[c, i] = lz + math.log(s) + HALF_LOG_2PI if kinds[c] == 0 else lz
+            # a kernel 9 bandwidths inside both ends has mass 1 on [0, 1] to 1e-19
+            lz = 0.0 if 9.0 * s < mu < 1.0 - 9.0 * s else _log_gauss_mass(-mu / s, (1.0 - mu) / s)
+            if kinds[c] == 0:
+                if s != last_s:
+                    last_s, log_s = s, math.log(s)
+                lz += log_s + HALF_LOG_2PI
+            lnorm[c, i] = lz
     return logw, mus, sigmas, lnorm, logp
 
 
