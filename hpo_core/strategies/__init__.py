@@ -30,6 +30,7 @@ STRATEGIES: dict[str, str] = {
     "de": "hpo_core.strategies.de:DifferentialEvolution",
     "cmaes": "hpo_core.strategies.cmaes:CMAES",
     "coarse-to-fine": "hpo_core.strategies.chain:CoarseToFine",
+    "tpe": "hpo_core.strategies.tpe:TPE",
 }
 
 
