@@ -6,6 +6,13 @@
 from __future__ import annotations
 
 from hpo_core.optimizer import Optimizer
+from hpo_core.pruning import (
+    HyperbandPruner,
+    MedianPruner,
+    Pruner,
+    SuccessiveHalvingPruner,
+    TrialPruned,
+)
 from hpo_core.space import Categorical, Integer, Real, Space
 from hpo_core.strategies import SearchSpaceExhausted, Strategy, StrategyFallbackWarning
 from hpo_core.trial import Trial, TrialState
@@ -23,5 +30,10 @@ __all__ = [
     "Strategy",
     "SearchSpaceExhausted",
     "StrategyFallbackWarning",
+    "Pruner",
+    "MedianPruner",
+    "SuccessiveHalvingPruner",
+    "HyperbandPruner",
+    "TrialPruned",
     "__version__",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from hpo_core.pruning import Pruner, TrialPruned
 from hpo_core.space import Space
 from hpo_core.strategies import SearchSpaceExhausted, Strategy, make_strategy
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History
@@ -40,6 +42,9 @@ class Optimizer:
     direction : {"minimize", "maximize"}, default "minimize"
     seed : int or None
         The same seed gives the same sequence of asks, bit for bit, on one machine.
+    pruner : Pruner or None
+        Decides ``should_prune(trial)`` from intermediate reports (see ``hpo_core.pruning``);
+        None never prunes.
 
     Examples
     --------
@@ -57,6 +62,8 @@ class Optimizer:
         strategy: str | Strategy = "random",
         direction: str = "minimize",
         seed: int | None = None,
+        *,
+        pruner: Pruner | None = None,
     ) -> None:
         self.space = space if isinstance(space, Space) else Space(space)
         if direction not in _DIRECTIONS:
@@ -68,6 +75,9 @@ class Optimizer:
         ):
             raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
         self.seed = seed
+        if pruner is not None and not isinstance(pruner, Pruner):
+            raise TypeError(f"pruner must be None or a Pruner, got {pruner!r}")
+        self.pruner = pruner
         self.strategy = make_strategy(strategy)
         self.strategy.setup(self.space, np.random.default_rng(seed))
         self._trials: list[Trial] = []
@@ -231,6 +241,18 @@ class Optimizer:
             raise ValueError(f"trial {tid} is already {t.state.value}; a trial is told once")
         return t
 
+    # ------------------------------------------------------------------ pruning
+    def should_prune(self, trial: Trial | int) -> bool:
+        """Whether the pruner would stop this pending trial now, from its reports so far.
+
+        Call it after each ``trial.report(step, value)``; when True, stop and tell the trial
+        with ``state="pruned"`` (or raise ``TrialPruned`` inside ``minimize``).
+        """
+        t = self._resolve(trial)  # a pending trial of this optimizer
+        if self.pruner is None or not t.intermediate:
+            return False
+        return bool(self.pruner.prune(t, self._trials, self.direction))
+
     # ------------------------------------------------------------------ loop
     def minimize(
         self,
@@ -242,6 +264,11 @@ class Optimizer:
         progress: bool = False,
     ) -> Trial:
         """Run ``objective(params) -> float`` on asked configurations; return the best trial.
+
+        An objective whose single parameter is named ``trial`` or annotated ``Trial`` is
+        called with the Trial instead (its ``params`` are the configuration): it may
+        ``trial.report(step, value)``, check ``optimizer.should_prune(trial)`` and raise
+        ``TrialPruned``, which records the trial as pruned with its last reported value.
 
         Stops after ``n_trials``, after ``timeout`` seconds (checked between trials), or when
         a grid is exhausted, whichever comes first; one of the first two is required unless the
@@ -262,6 +289,7 @@ class Optimizer:
             raise ValueError("give n_trials or timeout (only a grid search ends by itself)")
         catch = tuple(catch)
         callbacks = list(callbacks)
+        takes_trial = _takes_trial(objective)
         deadline = None if timeout is None else time.monotonic() + float(timeout)
         bar = _progress_bar(n_trials) if progress else None
         done = 0
@@ -274,7 +302,9 @@ class Optimizer:
                 except SearchSpaceExhausted:
                     break
                 try:
-                    value = objective(dict(trial.params))
+                    value = objective(trial if takes_trial else dict(trial.params))
+                except TrialPruned:
+                    self.tell(trial, state="pruned")
                 except catch as exc:
                     self.tell(trial, exception=exc)
                 except BaseException as exc:
@@ -299,6 +329,23 @@ class Optimizer:
             if bar is not None:
                 bar.close()
         return self.best
+
+
+def _takes_trial(objective: Callable[..., Any]) -> bool:
+    """True for an objective whose single parameter is named ``trial`` or annotated Trial."""
+    try:
+        params = list(inspect.signature(objective).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if len(params) != 1:
+        return False
+    p = params[0]
+    ann = p.annotation
+    return (
+        p.name == "trial"
+        or ann is Trial
+        or (isinstance(ann, str) and (ann == "Trial" or ann.endswith(".Trial")))
+    )
 
 
 def _progress_bar(total: int | None) -> Any:
