@@ -12,7 +12,6 @@ Run it::
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -109,27 +108,6 @@ class MLP:
         return value if np.isfinite(value) and value < MAX_LOSS else MAX_LOSS
 
 
-def train(
-    params: dict[str, Any],
-    epochs: int,
-    seed: int,
-    after_epoch: Callable[[int, float], bool],
-) -> float:
-    """Train for up to ``epochs`` epochs; ``after_epoch(epoch, val_loss)`` returns True to stop.
-
-    Returns the last validation loss. Epochs are numbered from 1.
-    """
-    Xtr, ytr, Xva, yva = load_data()
-    model = MLP(params, Xtr.shape[1], 10, np.random.default_rng(seed))
-    loss = MAX_LOSS
-    for epoch in range(1, epochs + 1):
-        model.train_epoch(Xtr, ytr)
-        loss = model.loss(Xva, yva)
-        if after_epoch(epoch, loss):
-            break
-    return loss
-
-
 def make_pruner(name: str, epochs: int) -> Pruner | None:
     """``"none"``, ``"median"``, ``"asha"`` or ``"hyperband"`` with settings for ``epochs``."""
     if name == "none":
@@ -169,19 +147,17 @@ def run(
 
 
 def _search(opt: Optimizer, n_trials: int, seed: int, epochs: int) -> None:
+    Xtr, ytr, Xva, yva = load_data()
     for _ in range(n_trials):
         trial = opt.ask()
-        pruned = False
-
-        def after_epoch(epoch: int, loss: float, trial=trial) -> bool:
-            nonlocal pruned
+        model = MLP(trial.params, Xtr.shape[1], 10, np.random.default_rng([seed, trial.id]))
+        for epoch in range(1, epochs + 1):
+            model.train_epoch(Xtr, ytr)
+            loss = model.loss(Xva, yva)
             trial.report(epoch, loss)
-            pruned = opt.should_prune(trial)
-            return pruned
-
-        loss = train(trial.params, epochs, seed * 100_003 + trial.id, after_epoch)
-        if pruned:
-            opt.tell(trial, state="pruned")
+            if opt.should_prune(trial):
+                opt.tell(trial, state="pruned")  # keeps the last reported loss
+                break
         else:
             opt.tell(trial, loss)
 
