@@ -77,6 +77,8 @@ class Optimizer:
         self.seed = seed
         if pruner is not None and not isinstance(pruner, Pruner):
             raise TypeError(f"pruner must be None or a Pruner, got {pruner!r}")
+        if pruner is not None:
+            pruner.setup()
         self.pruner = pruner
         self.strategy = make_strategy(strategy)
         self.strategy.setup(self.space, np.random.default_rng(seed))

@@ -93,6 +93,19 @@ class Pruner(ABC):
         direction : {"minimize", "maximize"}
         """
 
+    def setup(self) -> None:
+        """Bind the pruner to the one optimizer that uses it (called by ``Optimizer``, once).
+
+        Successive halving remembers the rungs each trial id has passed, so an instance serves
+        a single optimizer.
+        """
+        if getattr(self, "_bound", False):
+            raise ValueError(
+                f"this {type(self).__name__} instance already serves an optimizer; "
+                "pass a new instance to each Optimizer"
+            )
+        self._bound = True
+
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({opts})"

@@ -215,6 +215,10 @@ def test_optimizer_should_prune():
     assert opt.should_prune(t) is False  # no pruner
     with pytest.raises(TypeError, match="pruner must be None or a Pruner"):
         Optimizer({"x": Real(0.0, 1.0)}, pruner="median")
+    shared = MedianPruner()
+    Optimizer({"x": Real(0.0, 1.0)}, pruner=shared)
+    with pytest.raises(ValueError, match="already serves an optimizer"):
+        Optimizer({"x": Real(0.0, 1.0)}, pruner=shared)
     opt = Optimizer({"x": Real(0.0, 1.0)}, seed=0, pruner=MedianPruner(n_startup_trials=1))
     a, b = opt.ask(2)
     assert opt.should_prune(a) is False  # nothing reported
