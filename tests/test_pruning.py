@@ -306,3 +306,14 @@ def test_torch_mlp_example():
 
     stats = run("asha", n_trials=4, seed=0, epochs=3)
     assert stats["epochs"] <= 12 and stats["best_loss"] < math.log(10)
+
+
+def test_docs_pruning_blocks_run():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "pruning.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 2
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"docs/pruning.md block {i}", "exec"), {"__name__": "__docs__"})
