@@ -317,3 +317,69 @@ def test_docs_pruning_blocks_run():
     assert len(blocks) == 2
     for i, code in enumerate(blocks):
         exec(compile(code, f"docs/pruning.md block {i}", "exec"), {"__name__": "__docs__"})
+
+
+# ---------------------------------------------------------------------------- parity with Optuna
+def _curves(seed: int, n: int, steps: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(n), rng.random(n) * 3
+    noise = 0.02 * rng.standard_normal((n, steps))
+    return a[:, None] + b[:, None] / np.arange(1, steps + 1) + noise  # (n, steps)
+
+
+def _last_steps_ours(pruner, curves, direction):
+    opt = Optimizer({"x": Real(0.0, 1.0)}, seed=0, direction=direction, pruner=pruner)
+    out = []
+    for curve in curves:
+        t = opt.ask()
+        for step, v in enumerate(curve, start=1):
+            t.report(step, float(v))
+            if opt.should_prune(t):
+                opt.tell(t, state="pruned")
+                break
+        else:
+            opt.tell(t, float(curve[-1]))
+        out.append(t.last_step)
+    return out
+
+
+def _last_steps_optuna(pruner, curves, direction):
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="0", direction=direction, pruner=pruner)
+    out = []
+    for curve in curves:
+        t = study.ask()
+        last = len(curve)
+        for step, v in enumerate(curve, start=1):
+            t.report(float(v), step)
+            if t.should_prune():
+                study.tell(t, state=optuna.trial.TrialState.PRUNED)
+                last = step
+                break
+        else:
+            study.tell(t, float(curve[-1]))
+        out.append(last)
+    return out
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_successive_halving_decides_as_optuna(seed, direction):
+    optuna = pytest.importorskip("optuna")
+    curves = _curves(seed, 40, 27)
+    ours = _last_steps_ours(SuccessiveHalvingPruner(1, 3), curves, direction)
+    ref = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    assert ours == _last_steps_optuna(ref, curves, direction)
+    assert min(ours) < 27  # something was pruned
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hyperband_decides_as_optuna(seed):
+    # Optuna hashes "{study_name}_{trial number}"; a study named "0" matches seed=0 here
+    optuna = pytest.importorskip("optuna")
+    curves = _curves(seed, 60, 27)
+    ours = _last_steps_ours(HyperbandPruner(1, 27, 3), curves, "minimize")
+    ref = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)
+    assert ours == _last_steps_optuna(ref, curves, "minimize")
+    assert min(ours) < 27
