@@ -190,6 +190,12 @@ class SuccessiveHalvingPruner(Pruner):
     easily than late ones. A trial's value at a rung is its value at the first step it reported
     at or past the rung. The pruner remembers the rungs a trial has passed, so a later check
     never revokes a promotion.
+
+    Examples
+    --------
+    >>> p = SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    >>> [p.rung_step(k) for k in range(4)]
+    [1, 3, 9, 27]
     """
 
     def __init__(
