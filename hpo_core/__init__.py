@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from hpo_core._suggest import suggest
 from hpo_core.optimizer import Optimizer
+from hpo_core.pruning import (
+    HyperbandPruner,
+    MedianPruner,
+    Pruner,
+    SuccessiveHalvingPruner,
+    TrialPruned,
+)
 from hpo_core.space import Categorical, Integer, Real, Space
 from hpo_core.strategies import SearchSpaceExhausted, Strategy, StrategyFallbackWarning
 from hpo_core.trial import Trial, TrialState
@@ -25,5 +32,10 @@ __all__ = [
     "SearchSpaceExhausted",
     "StrategyFallbackWarning",
     "suggest",
+    "Pruner",
+    "MedianPruner",
+    "SuccessiveHalvingPruner",
+    "HyperbandPruner",
+    "TrialPruned",
     "__version__",
 ]

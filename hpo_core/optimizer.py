@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import numbers
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo_core import _records
+from hpo_core.pruning import Pruner
 from hpo_core.space import Space
 from hpo_core.strategies import Strategy, make_strategy
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History
@@ -59,6 +61,9 @@ class Optimizer:
         With a storage: a pending trial whose optimizer has not signalled for this many seconds
         (its process died) is marked failed by the next ask, and its parameters are asked again
         once (``retry_stale``). Give every worker of a study the same value.
+    pruner : Pruner or None
+        Decides ``should_prune(trial)`` from intermediate reports (see ``hpo_core.pruning``);
+        None never prunes.
 
     Examples
     --------
@@ -81,6 +86,7 @@ class Optimizer:
         study: str = "default",
         heartbeat_timeout: float | None = None,
         retry_stale: bool = True,
+        pruner: Pruner | None = None,
     ) -> None:
         self.space = space if isinstance(space, Space) else Space(space)
         if direction not in _DIRECTIONS:
@@ -92,6 +98,11 @@ class Optimizer:
         ):
             raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
         self.seed = seed
+        if pruner is not None and not isinstance(pruner, Pruner):
+            raise TypeError(f"pruner must be None or a Pruner, got {pruner!r}")
+        if pruner is not None:
+            pruner.setup()
+        self.pruner = pruner
         self.strategy = make_strategy(strategy)
         self._trials: list[Trial] = []
         d = self.space.d
@@ -405,6 +416,18 @@ class Optimizer:
         parameter (pandas must be installed)."""
         return _records.to_dataframe(self.to_records())
 
+    # ------------------------------------------------------------------ pruning
+    def should_prune(self, trial: Trial | int) -> bool:
+        """Whether the pruner would stop this pending trial now, from its reports so far.
+
+        Call it after each ``trial.report(step, value)``; when True, stop and tell the trial
+        with ``state="pruned"`` (or raise ``TrialPruned`` inside ``minimize``).
+        """
+        t = self._resolve(trial)  # a pending trial of this optimizer
+        if self.pruner is None or not t.intermediate:
+            return False
+        return bool(self.pruner.prune(t, self._trials, self.direction))
+
     # ------------------------------------------------------------------ loop
     def minimize(
         self,
@@ -418,6 +441,11 @@ class Optimizer:
         executor: Executor | Any | None = None,
     ) -> Trial:
         """Run ``objective(params) -> float`` on asked configurations; return the best trial.
+
+        An objective whose single parameter is named ``trial`` or annotated ``Trial`` is
+        called with the Trial instead (its ``params`` are the configuration): it may
+        ``trial.report(step, value)``, check ``optimizer.should_prune(trial)`` and raise
+        ``TrialPruned``, which records the trial as pruned with its last reported value.
 
         Stops after ``n_trials``, after ``timeout`` seconds (checked between trials), or when
         a grid is exhausted, whichever comes first; one of the first two is required unless the
@@ -435,3 +463,20 @@ class Optimizer:
         return parallel.minimize(
             self, objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor
         )
+
+
+def _takes_trial(objective: Callable[..., Any]) -> bool:
+    """True for an objective whose single parameter is named ``trial`` or annotated Trial."""
+    try:
+        params = list(inspect.signature(objective).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if len(params) != 1:
+        return False
+    p = params[0]
+    ann = p.annotation
+    return (
+        p.name == "trial"
+        or ann is Trial
+        or (isinstance(ann, str) and (ann == "Trial" or ann.endswith(".Trial")))
+    )

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hpo_core.pruning import TrialPruned
 from hpo_core.strategies import SearchSpaceExhausted
 from hpo_core.trial import TrialState
 
@@ -97,6 +98,9 @@ def _tell_value(opt: Optimizer, trial: Trial, value: Any) -> None:
 
 
 def _serial(opt, objective, n_trials, deadline, callbacks, catch, bar) -> None:  # noqa: ANN001
+    from hpo_core.optimizer import _takes_trial
+
+    takes_trial = _takes_trial(objective)
     done = 0
     while n_trials is None or done < n_trials:
         if deadline is not None and time.monotonic() >= deadline:
@@ -106,7 +110,9 @@ def _serial(opt, objective, n_trials, deadline, callbacks, catch, bar) -> None: 
         except SearchSpaceExhausted:
             break
         try:
-            value = objective(dict(trial.params))
+            value = objective(trial if takes_trial else dict(trial.params))
+        except TrialPruned:
+            opt.tell(trial, state="pruned")
         except catch as exc:
             opt.tell(trial, exception=exc)
         except BaseException as exc:
@@ -169,6 +175,13 @@ def _slots(executor: Any, n_jobs: int) -> int:
 
 
 def _parallel(opt, objective, n_trials, deadline, callbacks, catch, bar, n_jobs, executor) -> None:  # noqa: ANN001
+    from hpo_core.optimizer import _takes_trial
+
+    if _takes_trial(objective):
+        raise ValueError(
+            "an objective that takes a trial (to report and prune) runs in this process: "
+            "use n_jobs=1 and no executor, or run one minimize per worker on a shared storage"
+        )
     slots = _slots(executor, n_jobs)
     pool, owned = _executor(executor, n_jobs)
     running: dict[cf.Future, Trial] = {}
@@ -224,6 +237,9 @@ def _finish(opt: Optimizer, trial: Trial, future: cf.Future, catch: tuple) -> Ba
             return exc
         return None
     exc = result.exception
+    if isinstance(exc, TrialPruned):
+        opt.tell(trial, state="pruned")
+        return None
     opt._finish(trial, TrialState.FAILED, None, result.text.strip())
     if exc is None:
         return RuntimeError(f"trial {trial.id} failed in a worker:\n{result.text}")
