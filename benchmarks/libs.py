@@ -152,7 +152,15 @@ def _optuna_sampler(lib: str, seed: int) -> Any:
         "optuna-cmaes": lambda: s.CmaEsSampler(seed=seed, warn_independent_sampling=False),
         "optuna-nsga2": lambda: s.NSGAIISampler(seed=seed),
         "optuna-random": lambda: s.RandomSampler(seed=seed),
+        "optuna-hpo_core-bayes": lambda: _hpo_core_sampler("bayes", seed),
+        "optuna-hpo_core-tpe": lambda: _hpo_core_sampler("tpe", seed),
     }[lib]()
+
+
+def _hpo_core_sampler(strategy: str, seed: int) -> Any:
+    from hpo_core.integrations.optuna import Sampler
+
+    return Sampler(strategy, seed=seed)
 
 
 def _run_optuna(lib: str) -> Runner:
@@ -275,6 +283,8 @@ _REFERENCE: dict[str, tuple[tuple[str, ...], Runner]] = {
     "optuna-cmaes": (("optuna", "cmaes"), _run_optuna("optuna-cmaes")),
     "optuna-nsga2": (("optuna",), _run_optuna("optuna-nsga2")),
     "optuna-random": (("optuna",), _run_optuna("optuna-random")),
+    "optuna-hpo_core-bayes": (("optuna",), _run_optuna("optuna-hpo_core-bayes")),
+    "optuna-hpo_core-tpe": (("optuna",), _run_optuna("optuna-hpo_core-tpe")),
     "hyperopt-tpe": (("hyperopt",), _run_hyperopt),
     "skopt-gp": (("skopt",), _run_skopt),
     "cma": (("cma",), _run_cma),
@@ -304,6 +314,14 @@ LIB_SETS: dict[str, tuple[str, ...]] = {
         "optuna-nsga2",
         "cma",
         "scipy-de",
+        "plain-random",
+    ),
+    "backend": (
+        "hpo_core:bayes",
+        "optuna-hpo_core-bayes",
+        "optuna-hpo_core-tpe",
+        "optuna-gp",
+        "optuna-tpe",
         "plain-random",
     ),
     "default": ("optuna-tpe", "optuna-gp", "hyperopt-tpe", "skopt-gp", "plain-random"),
