@@ -25,12 +25,15 @@ Notation
 Modules: ``kernels`` (kernel matrices and gradients, compiled), ``fit`` (output transform,
 marginal likelihood, hyperparameter fit, the ``GP`` model with incremental Cholesky growth),
 ``acquisition`` (LogEI, UCB, PI and gradients, compiled), ``acq_opt`` (maximising the
-acquisition over a mixed space).
+acquisition over a mixed space), ``surrogate`` (``fit(X, y)`` -> a ``Surrogate`` with
+``predict`` and ``acquisition`` in the caller's coordinates and units).
 """
 
 from __future__ import annotations
 
-__all__ = ["warmup"]
+from hpo_core.gp.surrogate import Surrogate, fit
+
+__all__ = ["Surrogate", "fit", "warmup"]
 
 
 def warmup() -> None:

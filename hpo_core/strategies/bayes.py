@@ -147,6 +147,14 @@ class BayesianOptimization(Strategy):
         self._gp_ids = np.empty(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def lengthscales(self) -> np.ndarray | None:
+        """Lengthscales (d,) of the last fitted GP on the unit cube (None before the first
+        fit): a short lengthscale means the value changes fast along that column."""
+        if self._theta is None:
+            return None
+        return np.exp(self._theta[: self.space.d])
+
     def _sobol(self, engine: Sobol, n: int) -> np.ndarray:
         return engine.random(n)
 
