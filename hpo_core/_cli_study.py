@@ -53,13 +53,22 @@ def best(storage: str, study: str | None) -> int:
     return 0
 
 
-def plot(storage: str, study: str | None, kind: str, out: str) -> int:
+def plot(
+    storage: str, study: str | None, kind: str, out: str, params: list[str] | None = None
+) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
     from hpo_core import plots
 
     opt = Optimizer.load(storage, study)
+    if kind == "contour":
+        if not params or len(params) != 2:
+            raise ValueError("--kind contour needs --params X,Y (two numeric parameters)")
+        fig = plots.contour(opt, params[0], params[1])
+        fig.savefig(out, dpi=120, bbox_inches="tight")
+        print(f"wrote {out}")
+        return 0
     fig = {
         "convergence": plots.convergence,
         "importance": plots.importance,

@@ -74,8 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     study_parser("best", "the best trial as JSON")
     p = study_parser("plot", "draw a figure of the study to a PNG file")
     p.add_argument(
-        "--kind", required=True, choices=["convergence", "importance", "parallel", "slice"]
+        "--kind",
+        required=True,
+        choices=["convergence", "importance", "parallel", "slice", "contour"],
     )
+    p.add_argument("--params", help="for --kind contour: the two parameters, comma-separated (X,Y)")
     p.add_argument("--out", required=True, help="the image file to write")
     p = study_parser("export", "the trials as CSV or JSON")
     p.add_argument("--format", required=True, choices=["csv", "json"])
@@ -101,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "best":
             return _cli_study.best(args.storage, args.study)
         if args.command == "plot":
-            return _cli_study.plot(args.storage, args.study, args.kind, args.out)
+            params = args.params.split(",") if args.params else None
+            return _cli_study.plot(args.storage, args.study, args.kind, args.out, params)
         return _cli_study.export(args.storage, args.study, args.format, args.out)
     except (ConfigError, StorageError) as err:
         print(f"hpo-core: error: {err}", file=sys.stderr)

@@ -11,6 +11,8 @@ is imported when a function is called, never at ``import hpo_core``.
 - ``parallel_coordinates``: one vertical axis per parameter, one line per trial, coloured by
   value; categoricals by their labels, log parameters on log axes.
 - ``slice_plot``: the value against each parameter.
+- ``contour``: the posterior mean of a GP fitted to the trials over two numeric parameters,
+  the others held at the best trial's values, with the trials drawn on top.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hpo_core._plot_contour import contour
 from hpo_core.dimensions import CATEGORICAL, INTEGER, Categorical
 
 if TYPE_CHECKING:
@@ -28,7 +31,14 @@ if TYPE_CHECKING:
 
     from hpo_core.optimizer import Optimizer
 
-__all__ = ["convergence", "importance", "parallel_coordinates", "slice_plot", "best_so_far"]
+__all__ = [
+    "best_so_far",
+    "contour",
+    "convergence",
+    "importance",
+    "parallel_coordinates",
+    "slice_plot",
+]
 
 
 def _plt() -> Any:

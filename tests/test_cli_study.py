@@ -88,6 +88,18 @@ def test_plot_writes_png(study, kind):
     assert (study / f"{kind}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_contour_plot_needs_two_numeric_parameters(study):
+    r = cli("plot", "study.db", "--kind", "contour", "--params", "x,y", "--out", "c.png", cwd=study)
+    assert r.returncode == 0, r.stderr
+    assert (study / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = cli("plot", "study.db", "--kind", "contour", "--out", "c.png", cwd=study)
+    assert r.returncode == 2 and "--params X,Y" in r.stderr
+    r = cli(
+        "plot", "study.db", "--kind", "contour", "--params", "x,kind", "--out", "c.png", cwd=study
+    )
+    assert r.returncode == 2 and "'kind' is categorical" in r.stderr
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

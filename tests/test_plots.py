@@ -96,3 +96,45 @@ def test_needs_two_complete_trials():
     opt.tell(opt.ask(), 1.0)
     with pytest.raises(ValueError, match="at least 2 complete trials"):
         plots.slice_plot(opt)
+
+
+def test_importance_from_the_gp_lengthscales_of_a_bayes_study():
+    opt = Optimizer(SPACE, strategy="bayes", seed=0)
+    opt.minimize(objective, n_trials=16)
+    fig = plots.importance(opt)
+    ax = fig.axes[0]
+    assert "GP lengthscales" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    widths = dict(zip(labels, [p.get_width() for p in ax.patches], strict=True))
+    ls = opt.strategy.lengthscales
+    cols = {name: j for j, name in enumerate(opt.space.names)}
+    # bars proportional to 1 / lengthscale
+    ratio = widths["lr"] / widths["noise"]
+    assert np.isclose(ratio, ls[cols["noise"]] / ls[cols["lr"]])
+    assert widths["lr"] > widths["noise"]
+
+
+def test_contour_of_the_gp_posterior_mean(study):
+    fig = plots.contour(study, "lr", "depth", resolution=20)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "lr" and ax.get_ylabel() == "depth"
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "linear"
+    points, best = ax.collections[-2:]
+    assert len(points.get_offsets()) == 40
+    b = study.best
+    assert np.allclose(best.get_offsets()[0], [b.params["lr"], b.params["depth"]])
+    x0, x1 = ax.get_xlim()
+    assert x0 <= 1e-4 * 1.01 and x1 >= 0.99  # the whole range of lr
+    assert len(fig.axes) == 2  # the plot and its colour bar
+    assert fig.axes[1].get_ylabel() == "posterior mean of the value"
+
+
+def test_contour_rejects_bad_parameters(study):
+    with pytest.raises(ValueError, match="'act' is categorical"):
+        plots.contour(study, "lr", "act")
+    with pytest.raises(ValueError, match="unknown parameter 'nope'"):
+        plots.contour(study, "lr", "nope")
+    with pytest.raises(ValueError, match="two different parameters"):
+        plots.contour(study, "lr", "lr")
+    with pytest.raises(ValueError, match="resolution must be an integer >= 5"):
+        plots.contour(study, "lr", "depth", resolution=2)

@@ -1,0 +1,85 @@
+"""The contour plot of ``hpo_core.plots``: a GP's posterior mean over two parameters."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_core.dimensions import CATEGORICAL, INTEGER
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from hpo_core.optimizer import Optimizer
+
+
+def _continuous(dim: Any, u: np.ndarray) -> np.ndarray:
+    """Values of a numeric dimension along encoded coordinates u, without rounding."""
+    if dim.kind == INTEGER and not dim.log:
+        return dim.low - 0.5 + u * dim.levels
+    a, w = getattr(dim, "_a", None), getattr(dim, "_w", None)
+    if a is None:  # a linear Real
+        return dim.low + u * (dim.high - dim.low)
+    v = a + u * w
+    return np.exp(v) if dim.log else v
+
+
+def contour(
+    opt: Optimizer,
+    x: str,
+    y: str,
+    ax: Axes | None = None,
+    resolution: int = 60,
+    seed: int = 0,
+) -> Figure:
+    """The posterior mean of a GP fitted to the study, over parameters ``x`` and ``y``.
+
+    The GP (``hpo_core.gp.fit``) is fitted to every complete trial on the unit-cube encoding;
+    the other parameters are held at the best trial's values. The trials are drawn as points
+    (the best as a star). Both parameters must be numeric (Real or Integer); log parameters get
+    log axes.
+    """
+    from hpo_core.gp import fit
+    from hpo_core.plots import _complete, _figure, _param_columns
+
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 5:
+        raise ValueError(f"resolution must be an integer >= 5, got {resolution!r}")
+    cols = _param_columns(opt)
+    for p in (x, y):
+        if p not in cols:
+            raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
+    if x == y:
+        raise ValueError(f"x and y must be two different parameters, got {x!r} twice")
+    dims = [opt.space.dimensions[opt.space.names[cols[p][0]]] for p in (x, y)]
+    for p, dim in zip((x, y), dims, strict=True):
+        if dim.kind == CATEGORICAL:
+            raise ValueError(f"contour needs numeric parameters; {p!r} is categorical")
+    X, values, trials = _complete(opt)
+    sign = 1.0 if opt.direction == "minimize" else -1.0
+    model = fit(X, sign * values, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
+    jx, jy = cols[x][0], cols[y][0]
+    u = np.linspace(0.0, 1.0, resolution)
+    U, V = np.meshgrid(u, u)
+    best = int(np.argmin(sign * values))
+    Q = np.repeat(X[best][None, :], U.size, axis=0)
+    Q[:, jx], Q[:, jy] = U.ravel(), V.ravel()
+    mean = sign * model.predict(Q).reshape(U.shape)
+    fig, ax = _figure(ax, figsize=(6, 5))
+    GX, GY = _continuous(dims[0], U), _continuous(dims[1], V)
+    filled = ax.contourf(GX, GY, mean, levels=20, cmap="viridis")
+    fig.colorbar(filled, ax=ax, label="posterior mean of the value")
+    px = [t.params.get(x, math.nan) for t in trials]
+    py = [t.params.get(y, math.nan) for t in trials]
+    ax.scatter(px, py, s=14, c="white", edgecolors="black", linewidths=0.5, label="trials")
+    ax.scatter([px[best]], [py[best]], s=120, marker="*", c="red", label="best")
+    for dim, set_scale in zip(dims, (ax.set_xscale, ax.set_yscale), strict=True):
+        if dim.log:
+            set_scale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title(f"GP posterior mean, {len(trials)} trials")
+    return fig
