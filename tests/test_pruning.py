@@ -268,6 +268,28 @@ def test_minimize_with_trial_objectives_and_pruning():
     assert seen == [Trial, dict]
 
 
+def _prune_small_x(params):
+    if params["x"] < 0.5:
+        raise TrialPruned
+    return params["x"]
+
+
+def test_parallel_minimize_records_trial_pruned_and_refuses_trial_objectives():
+    from concurrent.futures import ThreadPoolExecutor
+
+    opt = Optimizer({"x": Real(0.0, 1.0)}, seed=0)
+    with ThreadPoolExecutor(2) as pool:
+        opt.minimize(_prune_small_x, n_trials=12, executor=pool)
+    for t in opt.trials:
+        assert t.state.value == ("pruned" if t.params["x"] < 0.5 else "complete")
+
+    def objective(trial):
+        return trial.params["x"]
+
+    with pytest.raises(ValueError, match="an objective that takes a trial .* use n_jobs=1"):
+        Optimizer({"x": Real(0.0, 1.0)}).minimize(objective, n_trials=2, n_jobs=2)
+
+
 def test_pruning_with_many_workers():
     # batches of pending trials reporting in turn: ASHA decides as reports arrive
     opt = Optimizer({"x": Real(0.0, 1.0)}, seed=1, pruner=SuccessiveHalvingPruner(1, 2))
