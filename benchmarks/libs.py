@@ -52,7 +52,9 @@ from benchmarks.translate import (
     from_optuna,
     from_skopt,
     hyperopt_space,
+    is_conditional,
     optuna_distributions,
+    optuna_suggest,
     skopt_dimensions,
 )
 from hpo_core.space import Categorical, Space
@@ -167,12 +169,19 @@ def _run_optuna(lib: str) -> Runner:
     def run(problem: Problem, seed: int, budget: int, evaluate: Evaluator) -> None:
         import optuna
 
-        dists = optuna_distributions(problem.space)
+        space = problem.space
+        dists = optuna_distributions(space)
+        conditional = is_conditional(space)
         evaluate.start()
         study = optuna.create_study(sampler=_optuna_sampler(lib, seed))
         for _ in range(budget):
-            trial = study.ask(dists)
-            study.tell(trial, evaluate(from_optuna(problem.space, trial.params)))
+            if conditional:  # define-by-run: the parents, then only what they make active
+                trial = study.ask()
+                params = optuna_suggest(trial, space)
+            else:
+                trial = study.ask(dists)
+                params = from_optuna(space, trial.params)
+            study.tell(trial, evaluate(params))
 
     return run
 
@@ -395,9 +404,19 @@ def notes(lib: str, problem: Problem | None = None) -> str | None:
     has_cat = problem is not None and any(
         isinstance(d, Categorical) for d in problem.space.values()
     )
+    if problem is not None and is_conditional(problem.space):
+        if lib in FLAT_CONDITIONAL:
+            return "flat space: every parameter is searched, only the active ones are evaluated"
+        if lib in ("optuna-gp", "optuna-cmaes", "optuna-nsga2"):
+            extra = " (CmaEsSampler: categoricals too)" if lib == "optuna-cmaes" else ""
+            return f"parameters absent from some trials are sampled independently at random{extra}"
     if lib == "optuna-cmaes" and has_cat:
         return "CmaEsSampler samples categoricals independently at random"
     return None
+
+
+#: libraries without conditional spaces: they search every dimension (see translate.py)
+FLAT_CONDITIONAL = ("skopt-gp", "cma", "scipy-de", "plain-random")
 
 
 def _adapter(lib: str) -> Runner:
