@@ -407,7 +407,7 @@ def notes(lib: str, problem: Problem | None = None) -> str | None:
     if problem is not None and is_conditional(problem.space):
         if lib in FLAT_CONDITIONAL:
             return "flat space: every parameter is searched, only the active ones are evaluated"
-        if lib in ("optuna-gp", "optuna-cmaes", "optuna-nsga2"):
+        if lib in INTERSECTION_ONLY:
             extra = " (CmaEsSampler: categoricals too)" if lib == "optuna-cmaes" else ""
             return f"parameters absent from some trials are sampled independently at random{extra}"
     if lib == "optuna-cmaes" and has_cat:
@@ -417,6 +417,14 @@ def notes(lib: str, problem: Problem | None = None) -> str | None:
 
 #: libraries without conditional spaces: they search every dimension (see translate.py)
 FLAT_CONDITIONAL = ("skopt-gp", "cma", "scipy-de", "plain-random")
+#: Optuna samplers whose model covers only the parameters of every trial (the intersection)
+INTERSECTION_ONLY = (
+    "optuna-gp",
+    "optuna-cmaes",
+    "optuna-nsga2",
+    "optuna-hpo_core-bayes",
+    "optuna-hpo_core-tpe",
+)
 
 
 def _adapter(lib: str) -> Runner:

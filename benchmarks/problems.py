@@ -32,7 +32,8 @@ deterministic function), on data that scikit-learn ships; the optimum is unknown
   only its own parameters (``svc_C``, ``svc_gamma``; ``rf_n_estimators`` 10..100 log,
   ``rf_max_depth``, ``rf_max_features``; ``logreg_C``), on the same 900 digits as
   ``svc-digits``; 1 - accuracy. The forest is capped at 100 trees, one thread: 300 trees with
-  every feature cost about 4 s an evaluation, 100 about 1.4 s at most and 0.3 s at the median.
+  every feature cost about 4 s an evaluation on an idle core, 100 about 1.4 s at most and 0.3 s
+  at the median of the forest's range (the SVC and logistic regression: 0.05-0.1 s).
 
 ``cond-quadratic`` is a cheap conditional check: ``model`` in {a, b}; ``x`` (real) is active for
 a, ``y`` (log real) and ``z`` (integer) for b; the value is ``0.5 + ((x - 1) / 5)^2`` for a and
