@@ -218,3 +218,19 @@ def test_tiny_run_each_library(lib: str) -> None:
     best = rec["best_params"]
     assert set(best) == expected_quadratic(best)
     assert problem(best) == pytest.approx(rec["best"][-1])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hyperopt") is None, reason="needs hyperopt")
+@pytest.mark.parametrize("name", ["branin", "cond-quadratic"])
+def test_hyperopt_warm_start_replays_told_points(name: str) -> None:
+    """The scaling mode's warm start: Hyperopt evaluates the told points first, as given (flat
+    and tree spaces), then exactly ``repeats`` suggestions of its own."""
+    from benchmarks import speed
+
+    base = P.get_problem(name)
+    seen: list[dict] = []
+    problem = P.Problem(name, base.space, lambda p: seen.append(dict(p)) or base(p))
+    told, values = speed.told_points(base, 6)
+    times = speed._hyperopt_times(problem, told, values, 2)
+    assert len(times) == 2 and len(seen) == 8
+    assert seen[:6] == told
