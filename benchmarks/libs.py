@@ -113,9 +113,24 @@ Runner = Callable[[Problem, int, int, Evaluator], None]
 
 
 def grid_points_for(space: Space, budget: int) -> int:
-    """The largest points-per-axis whose full grid has at most ``budget`` points (at least 2)."""
+    """The largest points-per-axis whose full grid has at most ``budget`` points (at least 2).
+
+    A conditional space's grid holds only the valid combinations (an inactive dimension takes
+    no values), counted until they pass the budget.
+    """
+
+    def size(k: int) -> int:
+        if not space.conditional:
+            return math.prod(len(a) for a in space.grid_axes(k))
+        n = 0
+        for _ in space.iter_grid(k):
+            n += 1
+            if n > budget:
+                break
+        return n
+
     k = 2
-    while math.prod(len(a) for a in space.grid_axes(k + 1)) <= budget and k < budget:
+    while size(k + 1) <= budget and k < budget:
         k += 1
     return k
 

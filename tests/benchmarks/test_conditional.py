@@ -234,3 +234,15 @@ def test_hyperopt_warm_start_replays_told_points(name: str) -> None:
     times = speed._hyperopt_times(problem, told, values, 2)
     assert len(times) == 2 and len(seen) == 8
     assert seen[:6] == told
+
+
+def test_grid_fills_the_budget_on_a_conditional_space() -> None:
+    """4 points per axis: 4 for branch a, 4 x 4 for b = 20 valid combinations."""
+    from benchmarks.libs import grid_points_for
+
+    space = Space(P.COND_QUADRATIC_SPACE)
+    assert grid_points_for(space, 20) == 4
+    assert grid_points_for(space, 29) == 4 and grid_points_for(space, 30) == 5
+    rec = run_one("hpo_core:grid", P.get_problem("cond-quadratic"), 0, 20)
+    assert rec["status"] == "ok" and rec["n_trials"] == 20
+    assert grid_points_for(Space(P.get_problem("branin").space), 30) == 5  # 25 <= 30 < 36
