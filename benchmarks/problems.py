@@ -37,8 +37,9 @@ deterministic function), on data that scikit-learn ships; the optimum is unknown
 
 ``cond-quadratic`` is a cheap conditional check: ``model`` in {a, b}; ``x`` (real) is active for
 a, ``y`` (log real) and ``z`` (integer) for b; the value is ``0.5 + ((x - 1) / 5)^2`` for a and
-``(log10(y) - 1)^2 + ((z - 3) / 3)^2`` for b, so the optimum is 0 at b, y = 10, z = 3. It
-raises ValueError when given an inactive parameter or denied an active one.
+``log10(y / 20)^2 + ((z - 4) / 3)^2`` for b, so the optimum is 0 at b, y = 20, z = 4 (off
+the usual grids of y). It raises ValueError when given an inactive parameter or denied an
+active one.
 
 The scikit-learn objectives run with one BLAS/OpenMP thread (threadpoolctl), which on a small,
 shared machine is several times faster than the default and keeps timings comparable.
@@ -339,7 +340,7 @@ def cond_quadratic(params: Mapping[str, Any]) -> float:
     p = _check_active(COND_QUADRATIC_SPACE, params)
     if p["model"] == "a":
         return 0.5 + ((p["x"] - 1.0) / 5.0) ** 2
-    return (math.log10(p["y"]) - 1.0) ** 2 + ((p["z"] - 3) / 3.0) ** 2
+    return math.log10(p["y"] / 20.0) ** 2 + ((p["z"] - 4) / 3.0) ** 2
 
 
 SKLEARN_TASKS: dict[str, SklearnTask] = {

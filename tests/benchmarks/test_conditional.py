@@ -160,7 +160,7 @@ def test_optuna_define_by_run(space: dict, expected: Any) -> None:
 
 def test_problems_check_active() -> None:
     f = P.get_problem("cond-quadratic")
-    assert f({"model": "b", "y": 10.0, "z": 3}) == pytest.approx(0.0) == f.optimum
+    assert f({"model": "b", "y": 20.0, "z": 4}) == pytest.approx(0.0) == f.optimum
     assert f({"model": "a", "x": 1.0}) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="not active"):
         f({"model": "a", "x": 1.0, "y": 10.0})
