@@ -52,7 +52,9 @@ from benchmarks.translate import (
     from_optuna,
     from_skopt,
     hyperopt_space,
+    is_conditional,
     optuna_distributions,
+    optuna_suggest,
     skopt_dimensions,
 )
 from hpo_core.space import Categorical, Space
@@ -111,9 +113,24 @@ Runner = Callable[[Problem, int, int, Evaluator], None]
 
 
 def grid_points_for(space: Space, budget: int) -> int:
-    """The largest points-per-axis whose full grid has at most ``budget`` points (at least 2)."""
+    """The largest points-per-axis whose full grid has at most ``budget`` points (at least 2).
+
+    A conditional space's grid holds only the valid combinations (an inactive dimension takes
+    no values), counted until they pass the budget.
+    """
+
+    def size(k: int) -> int:
+        if not space.conditional:
+            return math.prod(len(a) for a in space.grid_axes(k))
+        n = 0
+        for _ in space.iter_grid(k):
+            n += 1
+            if n > budget:
+                break
+        return n
+
     k = 2
-    while math.prod(len(a) for a in space.grid_axes(k + 1)) <= budget and k < budget:
+    while size(k + 1) <= budget and k < budget:
         k += 1
     return k
 
@@ -167,12 +184,19 @@ def _run_optuna(lib: str) -> Runner:
     def run(problem: Problem, seed: int, budget: int, evaluate: Evaluator) -> None:
         import optuna
 
-        dists = optuna_distributions(problem.space)
+        space = problem.space
+        dists = optuna_distributions(space)
+        conditional = is_conditional(space)
         evaluate.start()
         study = optuna.create_study(sampler=_optuna_sampler(lib, seed))
         for _ in range(budget):
-            trial = study.ask(dists)
-            study.tell(trial, evaluate(from_optuna(problem.space, trial.params)))
+            if conditional:  # define-by-run: the parents, then only what they make active
+                trial = study.ask()
+                params = optuna_suggest(trial, space)
+            else:
+                trial = study.ask(dists)
+                params = from_optuna(space, trial.params)
+            study.tell(trial, evaluate(params))
 
     return run
 
@@ -395,9 +419,27 @@ def notes(lib: str, problem: Problem | None = None) -> str | None:
     has_cat = problem is not None and any(
         isinstance(d, Categorical) for d in problem.space.values()
     )
+    if problem is not None and is_conditional(problem.space):
+        if lib in FLAT_CONDITIONAL:
+            return "flat space: every parameter is searched, only the active ones are evaluated"
+        if lib in INTERSECTION_ONLY:
+            extra = " (CmaEsSampler: categoricals too)" if lib == "optuna-cmaes" else ""
+            return f"parameters absent from some trials are sampled independently at random{extra}"
     if lib == "optuna-cmaes" and has_cat:
         return "CmaEsSampler samples categoricals independently at random"
     return None
+
+
+#: libraries without conditional spaces: they search every dimension (see translate.py)
+FLAT_CONDITIONAL = ("skopt-gp", "cma", "scipy-de", "plain-random")
+#: Optuna samplers whose model covers only the parameters of every trial (the intersection)
+INTERSECTION_ONLY = (
+    "optuna-gp",
+    "optuna-cmaes",
+    "optuna-nsga2",
+    "optuna-hpo_core-bayes",
+    "optuna-hpo_core-tpe",
+)
 
 
 def _adapter(lib: str) -> Runner:

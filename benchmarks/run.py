@@ -97,6 +97,8 @@ def run_quality(
         for pname in problems:
             problem = get_problem(pname)
             kinds = tuple(sorted({type(d).__name__ for d in problem.space.values()}))
+            if any(getattr(d, "when", None) for d in problem.space.values()):
+                kinds += ("conditional",)  # another code path in some adapters
             for lib in libs:
                 why = unavailable(lib)
                 if why is not None and (lib, pname, None, budget) not in done:

@@ -66,18 +66,25 @@ def _hpo_core(lib: str, problem: Problem, P: list, y: list) -> Callable[[], floa
 def _optuna(lib: str, problem: Problem, P: list, y: list) -> Callable[[], float]:
     import optuna
 
-    dists = translate.optuna_distributions(problem.space)
+    space = problem.space
+    dists = translate.optuna_distributions(space)
+    conditional = translate.is_conditional(space)
     study = optuna.create_study(sampler=libs._optuna_sampler(lib, 0))
     trials = []
-    for p, v in zip(P, y, strict=True):
-        params = {n: d.index(p[n]) if _by_index(d) else p[n] for n, d in problem.space.items()}
-        trials.append(optuna.trial.create_trial(params=params, distributions=dists, value=v))
+    for p, v in zip(P, y, strict=True):  # a conditional point holds its active params only
+        params = {n: d.index(p[n]) if _by_index(d) else p[n] for n, d in space.items() if n in p}
+        mine = {n: dists[n] for n in params}
+        trials.append(optuna.trial.create_trial(params=params, distributions=mine, value=v))
     study.add_trials(trials)
 
     def step() -> float:
         t0 = time.perf_counter()
-        trial = study.ask(dists)
-        params = translate.from_optuna(problem.space, trial.params)
+        if conditional:
+            trial = study.ask()
+            params = translate.optuna_suggest(trial, space)
+        else:
+            trial = study.ask(dists)
+            params = translate.from_optuna(space, trial.params)
         t1 = time.perf_counter()
         v = problem(params)
         t2 = time.perf_counter()
@@ -98,6 +105,8 @@ def _skopt(lib: str, problem: Problem, P: list, y: list) -> Callable[[], float]:
     opt = libs.make_skopt(problem.space, 0)
 
     def to_sk(p: dict) -> list:
+        # the flat space: an inactive parameter is told at its middle value
+        p = {**{n: d.decode(0.5) for n, d in problem.space.items()}, **p}
         return [
             d.index(p[n]) if isinstance(d, Categorical) else p[n] for n, d in problem.space.items()
         ]
@@ -127,6 +136,8 @@ def _hyperopt_times(problem: Problem, P: list, y: list, repeats: int) -> list[fl
     def to_hp(p: dict) -> dict:
         out = {}
         for n, d in problem.space.items():
+            if n not in p:  # inactive: absent from the tree's point too
+                continue
             out[n] = (
                 d.index(p[n])
                 if isinstance(d, Categorical)
@@ -142,8 +153,9 @@ def _hyperopt_times(problem: Problem, P: list, y: list, repeats: int) -> list[fl
         lambda p: evaluate(translate.from_hyperopt(problem.space, p)),
         translate.hyperopt_space(problem.space),
         algo=tpe.suggest,
-        max_evals=len(P) + repeats,
-        trials=Trials(),
+        max_evals=repeats,  # points_to_evaluate are run on top of max_evals
+        # hyperopt reads points_to_evaluate only when it makes the Trials itself
+        trials=None if P else Trials(),
         rstate=np.random.default_rng(0),
         points_to_evaluate=[to_hp(p) for p in P] or None,
         show_progressbar=False,
