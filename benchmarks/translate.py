@@ -258,3 +258,17 @@ def from_hyperopt(space: Mapping[str, Any], params: Mapping[str, Any]) -> dict[s
         else:
             out[name] = dim.choices[int(v)]
     return active_params(space, out) if is_conditional(space) else out
+
+
+def check_active(space: Mapping[str, Any], params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``params`` itself; ValueError unless it holds exactly the active parameters."""
+    active: dict[str, Any] = {}
+    for name in parents_first(space):
+        if is_active(space, name, active):
+            if name not in params:
+                raise ValueError(f"active parameter {name!r} is missing from {dict(params)!r}")
+            active[name] = params[name]
+    extra = sorted(set(params) - set(active))
+    if extra:
+        raise ValueError(f"parameter(s) {extra} are not active for {dict(params)!r}")
+    return params

@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not installed with the package
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import problems as P  # noqa: E402
+from benchmarks import sklearn_tasks  # noqa: E402
 from benchmarks import translate as T  # noqa: E402
 from benchmarks.libs import lib_names, run_one, unavailable  # noqa: E402
 from hpo_core.space import Categorical, Integer, Real, Space  # noqa: E402
@@ -183,13 +184,13 @@ def test_model_digits_estimators() -> None:
     kinds = {"svc": SVC, "rf": RandomForestClassifier, "logreg": LogisticRegression}
     for u in rng.random((30, sp.d)):
         p = sp.decode(u)
-        est = P._model(p)
+        est = sklearn_tasks._model(p)
         assert isinstance(est, kinds[p["model"]])
         assert all(n == "model" or n.startswith(p["model"] + "_") for n in p)
         if p["model"] == "rf":
             assert est.n_jobs == 1 and est.n_estimators == p["rf_n_estimators"]
     with pytest.raises(ValueError, match="not active"):
-        P._model({"model": "logreg", "logreg_C": 1.0, "svc_C": 1.0})
+        sklearn_tasks._model({"model": "logreg", "logreg_C": 1.0, "svc_C": 1.0})
     # one cheap evaluation: the logistic regression branch
     value = P.get_problem("model-digits")({"model": "logreg", "logreg_C": 1.0})
     assert 0.0 <= value < 0.2
