@@ -63,11 +63,17 @@ def parse_direction_text(text: str) -> tuple[str | list[str], bool]:
 
 
 def _reals(name: str, value: Any, n: int | None) -> tuple[float, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+    if type(value) is list or type(value) is tuple:
+        items = value
+    elif isinstance(value, np.ndarray):
+        items = value.reshape(-1).tolist()
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        items = list(value)
+    else:
         raise TypeError(f"{name} must be a sequence of real numbers, got {value!r}")
     out = []
-    for v in np.asarray(value, dtype=object).reshape(-1).tolist():
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+    for v in items:
+        if type(v) is not float and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
             raise TypeError(f"{name} must hold real numbers, got {value!r}")
         out.append(float(v))
     if n is not None and len(out) != n:
@@ -81,7 +87,7 @@ class Outcomes:
     def __init__(self, directions: list[str], constraints: bool) -> None:
         self.directions = directions
         self.m = len(directions)
-        self.signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+        self.signs = [1.0 if d == "minimize" else -1.0 for d in directions]
         self.constrained = bool(constraints)
         self.c: int | None = None  # number of constraints, fixed by the first told
         self.Y = np.full((64, self.m), np.nan)
@@ -177,12 +183,12 @@ class Outcomes:
             self.C[i] = cons
         if values is None or not all(math.isfinite(v) for v in values):
             return
-        y = self.signs * np.asarray(values, dtype=np.float64)
+        y = [s * v for s, v in zip(self.signs, values, strict=True)]
         self.Y[i] = y
         opt._y[i] = y[0]
         if state is TrialState.COMPLETE and self.m == 1 and y[0] < opt._best_key:
             if cons is None or max(cons) <= 0.0:
-                opt._best, opt._best_key = t, float(y[0])
+                opt._best, opt._best_key = t, y[0]
 
     def _grow(self, cap: int) -> None:
         if len(self.Y) < cap:

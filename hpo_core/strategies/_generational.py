@@ -121,8 +121,12 @@ class Generational(Strategy):
             t0, X = self._proposed
             self._proposed = None
             made = min(max(t - t0, 0), len(X))
-            same = np.all(X_all[t0 : t0 + made] == X[:made], axis=1)
-            for i in np.flatnonzero(~same).tolist() + list(range(made, len(X))):
+            if made == 1:  # the usual single ask: one row, compared without numpy's overhead
+                lost = [] if X_all[t0].tobytes() == X[0].tobytes() else [0]
+            else:
+                same = np.all(X_all[t0 : t0 + made] == X[:made], axis=1)
+                lost = np.flatnonzero(~same).tolist()
+            for i in lost + list(range(made, len(X))):
                 self._inflight.pop(t0 + i, None)
         for tid in range(self._seen, t):
             if states[tid] == COMPLETE and tid not in self._inflight:
