@@ -258,3 +258,13 @@ def test_minimize_with_constraints_takes_pairs():
     with pytest.raises(TypeError, match=r"return \(value, constraints\)"):
         bad.minimize(lambda p: p["x"], n_trials=2)
     assert bad.trials[0].state == "failed"
+
+
+def test_docs_example_runs(capsys):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "multiobjective.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    exec(compile(code, "docs/multiobjective.md", "exec"), {"__name__": "__docs__"})
+    assert "trials on the front; hypervolume" in capsys.readouterr().out
