@@ -27,6 +27,18 @@ _DIRECTIONS = ("minimize", "maximize")
 _STATE_CODE = {"pending": 0, "complete": COMPLETE, "failed": 2, "pruned": 3}
 
 
+_INFEASIBLE = 1000.0  # above sign(v) log(1 + |v|) of every float (at most about 709.8)
+
+
+def ranked_by_feasibility(v: float, cons: Sequence[float] | None) -> float:
+    """A value to minimise in the order of constrained domination (see ``strategies.base``):
+    feasible values squashed monotonically below 710, infeasible ones above by violation."""
+    total = 0.0 if cons is None else sum(max(c, 0.0) for c in cons)
+    if total > 0.0:
+        return _INFEASIBLE + math.log1p(total)
+    return math.copysign(math.log1p(abs(v)), v)
+
+
 def parse_directions(direction: Any) -> list[str]:
     """The list of directions of ``direction`` (a str, or a sequence of at least one str)."""
     if isinstance(direction, str):
@@ -92,6 +104,8 @@ class Outcomes:
         self.c: int | None = None  # number of constraints, fixed by the first told
         self.Y = np.full((64, self.m), np.nan)
         self.C: np.ndarray | None = None
+        #: give the strategy y ranked by feasibility (it does not read constraints itself)
+        self.rank_feasible = False
 
     # ------------------------------------------------------------------ tell
     def tell(
@@ -185,7 +199,7 @@ class Outcomes:
             return
         y = [s * v for s, v in zip(self.signs, values, strict=True)]
         self.Y[i] = y
-        opt._y[i] = y[0]
+        opt._y[i] = ranked_by_feasibility(y[0], cons) if self.rank_feasible else y[0]
         if state is TrialState.COMPLETE and self.m == 1 and y[0] < opt._best_key:
             if cons is None or max(cons) <= 0.0:
                 opt._best, opt._best_key = t, y[0]

@@ -55,9 +55,9 @@ class Optimizer:
         (``"nsga2"``, ``"bayes"``, ``"random"``, ``"sobol"``, ``"grid"``).
     constraints : bool, default False
         With True, every complete trial is told with ``constraints=[c1, ...]``, each satisfied
-        when ``<= 0``; ``best`` and ``pareto_front`` hold only feasible trials, and strategies
-        that model constraints (``"nsga2"``, ``"bayes"``) prefer feasible points (the others
-        ignore them).
+        when ``<= 0``; ``best`` and ``pareto_front`` hold only feasible trials. ``"nsga2"``
+        and ``"bayes"`` model the constraints; the other strategies see the values ranked by
+        feasibility (see ``hpo_core.strategies.base``), so they prefer feasible points too.
     seed : int or None
         The same seed gives the same sequence of asks, bit for bit, on one machine.
     storage : None, "memory", "sqlite:///file.db", a path, or a SQLiteStorage
@@ -123,6 +123,8 @@ class Optimizer:
             pruner.setup()
         self.pruner = pruner
         self.strategy = make_strategy(strategy)
+        if self._mo is not None:
+            self._mo.rank_feasible = self._mo.constrained and not self.strategy.handles_constraints
         if self._mo is not None and self._mo.m > 1 and not self.strategy.multi_objective:
             raise ValueError(
                 f"strategy {self.strategy.name or type(self.strategy).__name__!r} optimises a "

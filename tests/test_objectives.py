@@ -268,3 +268,43 @@ def test_docs_example_runs(capsys):
     (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     exec(compile(code, "docs/multiobjective.md", "exec"), {"__name__": "__docs__"})
     assert "trials on the front; hypervolume" in capsys.readouterr().out
+
+
+def test_strategies_that_ignore_constraints_see_values_ranked_by_feasibility():
+    opt = Optimizer(SPACE, strategy="ga", constraints=True, seed=0)
+    told = [
+        (5.0, [-1.0, 0.0]),
+        (-3.0, [0.0, -1.0]),
+        (1e300, [-2.0, -2.0]),
+        (-7.0, [0.5, -1.0]),
+        (-9.0, [0.1, 0.2]),
+    ]
+    for v, c in told:
+        opt.tell(opt.ask(), v, constraints=c)
+    y = opt.history().y
+    # feasible in value order, then infeasible by total violation (0.3 before 0.5)
+    assert list(np.argsort(y)) == [1, 0, 2, 4, 3]
+    assert opt.best.value == -3.0  # the trials keep their own values
+    # strategies that model constraints see the values themselves
+    raw = Optimizer(SPACE, strategy="nsga2", constraints=True, seed=0)
+    for v, c in told:
+        raw.tell(raw.ask(), v, constraints=c)
+    np.testing.assert_array_equal(raw.history().y, [v for v, _ in told])
+
+
+@pytest.mark.parametrize("strategy", ["ga", "de", "cmaes", "tpe", "coarse-to-fine", "nsga2"])
+def test_every_model_based_strategy_prefers_feasible_points(strategy):
+    space = {f"x{i}": Real(-2.0, 2.0) for i in range(3)}
+
+    def objective(p):  # unconstrained optimum at 0.5; feasible only where x0 >= 1.2
+        return sum((v - 0.5) ** 2 for v in p.values()), [1.2 - p["x0"]]
+
+    runs = {}
+    for name in (strategy, "random"):
+        opt = Optimizer(space, strategy=name, constraints=True, seed=0)
+        opt.minimize(objective, n_trials=250)
+        runs[name] = opt
+    late = runs[strategy].trials[-60:]
+    assert np.mean([t.constraints[0] <= 0 for t in late]) > 0.5
+    assert runs[strategy].best.value < runs["random"].best.value
+    assert runs[strategy].best.value < 0.49 + 0.3  # the constrained optimum is 0.49

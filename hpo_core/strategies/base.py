@@ -10,7 +10,12 @@ to be *minimised* (the optimizer negates them for ``direction="maximize"``).
 Several objectives (``direction=[...]``) arrive as ``History.Y`` (n, k), every column to be
 minimised, with ``y`` its first column; a strategy that uses them sets the class attribute
 ``multi_objective = True`` (the optimizer refuses a study with several objectives otherwise).
-Constraints (``constraints=True``) arrive as ``History.C`` (n, c), satisfied where ``<= 0``.
+Constraints (``constraints=True``) arrive as ``History.C`` (n, c), satisfied where ``<= 0``. A
+strategy that models them sets ``handles_constraints = True``; every other one sees, in a
+constrained study, ``y`` in the order of constrained domination: ``sign(v) log(1 + |v|)`` of
+a feasible trial's value v, and ``1000 + log(1 + violation)`` for an infeasible one (after every
+feasible trial, the smaller total violation ``sum max(c, 0)`` first). Order-based strategies
+(GA, DE, CMA-ES, TPE) thereby prefer feasible points unchanged.
 """
 
 from __future__ import annotations
@@ -159,6 +164,8 @@ class Strategy(ABC):
     name: str = ""
     #: whether the strategy accepts several objectives (``History.Y`` with k > 1)
     multi_objective: bool = False
+    #: whether the strategy reads ``History.C`` itself (else it sees ``y`` ranked by feasibility)
+    handles_constraints: bool = False
 
     space: Space
     rng: np.random.Generator

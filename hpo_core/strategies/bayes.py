@@ -108,6 +108,7 @@ class BayesianOptimization(Strategy):
 
     name = "bayes"
     multi_objective = True
+    handles_constraints = True
 
     def __init__(
         self,

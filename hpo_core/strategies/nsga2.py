@@ -55,6 +55,7 @@ class NSGA2(GeneticAlgorithm):
 
     name = "nsga2"
     multi_objective = True
+    handles_constraints = True
     _by_id = True
 
     def __init__(
