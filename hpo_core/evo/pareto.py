@@ -51,20 +51,34 @@ def violation(C: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- sorting
-@numba.njit(**JIT)
-def _dominates(F, v, a, b):  # pragma: no cover - compiled
-    """Whether point a dominates point b under constrained domination."""
+@numba.njit(inline="always", **JIT)
+def _compare(F, v, a, b):  # pragma: no cover - compiled
+    """1 if point a dominates point b, -1 if b dominates a, 0 otherwise (one pass; inlined:
+    a call per pair would pay for reference counting of the arrays)."""
     if v[a] < v[b]:
-        return True
-    if v[a] > v[b] or v[a] > 0.0:
-        return False
-    better = False
+        return 1
+    if v[a] > v[b]:
+        return -1
+    if v[a] > 0.0:
+        return 0
+    a_better = False
+    b_better = False
     for k in range(F.shape[1]):
-        if F[a, k] > F[b, k]:
-            return False
-        if F[a, k] < F[b, k]:
-            better = True
-    return better
+        x = F[a, k]
+        y = F[b, k]
+        if x < y:
+            a_better = True
+            if b_better:
+                return 0
+        elif x > y:
+            b_better = True
+            if a_better:
+                return 0
+    if a_better and not b_better:
+        return 1
+    if b_better and not a_better:
+        return -1
+    return 0
 
 
 @numba.njit(**JIT)
@@ -72,14 +86,19 @@ def _ranks(F, v):  # pragma: no cover - compiled
     """Fast non-dominated sort (Deb et al. 2002): the front index of every point."""
     n = F.shape[0]
     count = np.zeros(n, dtype=np.int64)
-    dom = np.zeros((n, n), dtype=np.bool_)
+    # who each point dominates, as one flat list per point (CSR-like, filled in two passes)
+    dom = np.zeros((n, n), dtype=np.int64)
+    ndom = np.zeros(n, dtype=np.int64)
     for i in range(n):
         for j in range(i + 1, n):
-            if _dominates(F, v, i, j):
-                dom[i, j] = True
+            c = _compare(F, v, i, j)
+            if c > 0:
+                dom[i, ndom[i]] = j
+                ndom[i] += 1
                 count[j] += 1
-            elif _dominates(F, v, j, i):
-                dom[j, i] = True
+            elif c < 0:
+                dom[j, ndom[j]] = i
+                ndom[j] += 1
                 count[i] += 1
     rank = np.full(n, -1, dtype=np.int64)
     front = np.empty(n, dtype=np.int64)
@@ -95,12 +114,12 @@ def _ranks(F, v):  # pragma: no cover - compiled
         for a in range(k):
             p = front[a]
             rank[p] = r
-            for q in range(n):
-                if dom[p, q]:
-                    count[q] -= 1
-                    if count[q] == 0:
-                        nxt[kn] = q
-                        kn += 1
+            for t in range(ndom[p]):
+                q = dom[p, t]
+                count[q] -= 1
+                if count[q] == 0:
+                    nxt[kn] = q
+                    kn += 1
         front[:kn] = nxt[:kn]
         k = kn
         r += 1
@@ -114,7 +133,7 @@ def _first_front(F):  # pragma: no cover - compiled
     keep = np.ones(n, dtype=np.bool_)
     for i in range(n):
         for j in range(n):
-            if j != i and _dominates(F, v, j, i):
+            if j != i and _compare(F, v, j, i) > 0:
                 keep[i] = False
                 break
     return keep

@@ -107,8 +107,11 @@ class NSGA2(GeneticAlgorithm):
             P = np.concatenate([self._P, G])
             F = np.concatenate([self._F, Fn])
             V = np.concatenate([self._V, Vn])
-        # distinct points (as asked, i.e. snapped); of equals the older stays
-        _, first = np.unique(self.space.snap(P), axis=0, return_index=True)
+        # distinct points (as asked, i.e. snapped); of equals the older stays (rows compared
+        # as bytes: np.unique over rows is many times slower)
+        S = np.ascontiguousarray(self.space.snap(P))
+        rows = S.view(np.dtype((np.void, S.dtype.itemsize * S.shape[1]))).ravel()
+        _, first = np.unique(rows, return_index=True)
         first.sort()
         P, F, V = P[first], F[first], V[first]
         ranks = nondominated_ranks(F, V)
