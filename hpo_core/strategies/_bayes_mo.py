@@ -4,9 +4,9 @@
   simplex and models the augmented Chebyshev scalarisation of the objectives scaled to
   ``[0, 1]`` over the complete trials, ``max_k w_k u_k + rho sum_k w_k u_k``; a batch shares
   one draw. Successive asks so aim at different parts of the Pareto front.
-- Constraints: one GP per constraint (hyperparameters refitted each ask, warm-started), the
-  acquisition multiplied by the probability of feasibility (``hpo_core.gp.constrained``), and
-  the incumbent the best *feasible* value.
+- Constraints: one GP per constraint (hyperparameters warm-started, refitted on the objective's
+  schedule), the acquisition multiplied by the probability of feasibility
+  (``hpo_core.gp.constrained``), and the incumbent the best *feasible* value.
 """
 
 from __future__ import annotations
@@ -31,28 +31,42 @@ def parego(Y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 class ConstraintModels:
-    """A GP per constraint on the complete trials, refitted each ask from the last fit."""
+    """A GP per constraint on the complete trials. Hyperparameters are refitted (warm-started)
+    every ask up to 40 observations and then after each 5% growth, on at most ``fit_max``
+    observations (a random subset beyond); the posterior always uses every observation."""
 
-    def __init__(self, cat: np.ndarray, prior: Prior) -> None:
+    def __init__(self, cat: np.ndarray, prior: Prior, fit_max: int = 128) -> None:
         self.cat = cat
         self.prior = prior
+        self.fit_max = fit_max
         self.thetas: list[np.ndarray] = []
+        self._n_fit = 0
 
-    def fit(self, history: History, F: np.ndarray) -> tuple[list[tuple[GP, float]], np.ndarray]:
+    def fit(
+        self, history: History, F: np.ndarray, rng: np.random.Generator
+    ) -> tuple[list[tuple[GP, float]], np.ndarray]:
         """([(GP, bound on its scale)] per constraint, feasibility of each complete trial)."""
         C = history.C
+        n = len(C)
+        refit = len(self.thetas) != C.shape[1] or n <= 40 or n - self._n_fit >= 0.05 * self._n_fit
+        sub = np.arange(n)
+        if refit and n > self.fit_max:
+            sub = np.sort(rng.choice(n, self.fit_max, replace=False))
         models = []
-        maxiter = 100 if len(C) <= 100 else 30
         for j in range(C.shape[1]):
             c = C[:, j]
             tr = OutputTransform(c)
             zc = tr(c)
             bound = float(tr(np.zeros(1))[0])
-            starts = [self.prior.mode()] if j >= len(self.thetas) else [self.thetas[j]]
-            theta = fit_theta(F, zc, self.cat, self.prior, starts, maxiter)
-            if j < len(self.thetas):
-                self.thetas[j] = theta
-            else:
-                self.thetas.append(theta)
-            models.append((GP(F, zc, theta, self.cat), bound))
+            if refit or j >= len(self.thetas):
+                starts = [self.prior.mode()] if j >= len(self.thetas) else [self.thetas[j]]
+                maxiter = 100 if n <= 100 else 30
+                theta = fit_theta(F[sub], zc[sub], self.cat, self.prior, starts, maxiter)
+                if j < len(self.thetas):
+                    self.thetas[j] = theta
+                else:
+                    self.thetas.append(theta)
+            models.append((GP(F, zc, self.thetas[j], self.cat), bound))
+        if refit:
+            self._n_fit = n
         return models, np.all(C <= 0.0, axis=1)

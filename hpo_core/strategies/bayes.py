@@ -161,7 +161,7 @@ class BayesianOptimization(Strategy):
         self._n_fit = 0
         self._gp: GP | None = None
         self._gp_ids = np.empty(0, dtype=np.int64)
-        self._cons = ConstraintModels(self._cat, self._prior)
+        self._cons = ConstraintModels(self._cat, self._prior, self.fit_max)
 
     # ------------------------------------------------------------------ helpers
     def _sobol(self, engine: Sobol, n: int) -> np.ndarray:
@@ -256,7 +256,8 @@ class BayesianOptimization(Strategy):
         best = float(np.min(z))
         models, feasible = None, None
         if history.C_all.shape[1]:
-            models, feasible = self._cons.fit(history, features(history.X, self._levels))
+            F = features(history.X, self._levels)
+            models, feasible = self._cons.fit(history, F, self.rng)
             best = float(np.min(z[feasible])) if feasible.any() else best
         X_fant = np.vstack([history.X_pending, batch])
         gp, best_f = self._fantasise(gp, X_fant, best, z)
