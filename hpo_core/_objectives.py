@@ -152,7 +152,7 @@ class Outcomes:
             if state is TrialState.COMPLETE:
                 shown = values[0] if self.m == 1 else list(values)
                 state, reason = TrialState.FAILED, f"the objective returned {shown!r}"
-            if state is TrialState.FAILED:
+            if state is TrialState.FAILED or self.m > 1:  # a pruned trial keeps finite ones
                 values = None
         if state is TrialState.COMPLETE and self.constrained and cons is None:
             raise ValueError(

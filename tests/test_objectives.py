@@ -308,3 +308,18 @@ def test_every_model_based_strategy_prefers_feasible_points(strategy):
     assert np.mean([t.constraints[0] <= 0 for t in late]) > 0.5
     assert runs[strategy].best.value < runs["random"].best.value
     assert runs[strategy].best.value < 0.49 + 0.3  # the constrained optimum is 0.49
+
+
+def test_pruned_and_failed_trials_with_several_objectives_round_trip():
+    opt = Optimizer(SPACE, direction=DIRS, seed=0)
+    opt.tell(opt.ask(), [1.0, 2.0], state="pruned")
+    opt.tell(opt.ask(), [float("inf"), 2.0], state="pruned")
+    opt.tell(opt.ask(), [0.5, 1.0])
+    opt.tell(opt.ask(), state="failed")
+    assert [t.values for t in opt.trials] == [[1.0, 2.0], None, [0.5, 1.0], None]
+    again = Optimizer.from_json(opt.to_json())
+    assert [t.values for t in again.trials] == [t.values for t in opt.trials]
+    assert [t.state for t in again.trials] == [t.state for t in opt.trials]
+    assert opt.pareto_front == [opt.trials[2]]
+    df = opt.to_dataframe()
+    assert list(df["values"].iloc[[0, 2]]) == [[1.0, 2.0], [0.5, 1.0]]
