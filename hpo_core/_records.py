@@ -31,12 +31,16 @@ RECORD_KEYS = (
     "duration",
     "user_attrs",
     "fail_reason",
+    "values",
+    "constraints",
 )
 FORMAT_VERSION = 1
 
 
-def trial_to_record(t: Trial) -> dict[str, Any]:
-    return {
+def trial_to_record(t: Trial, multi: bool = False, constrained: bool = False) -> dict[str, Any]:
+    """The trial as a record; ``values`` and ``constraints`` keys only in studies that have
+    several objectives or constraints (older readers never see them otherwise)."""
+    rec = {
         "id": t.id,
         "params": dict(t.params),
         "state": t.state.value,
@@ -48,6 +52,11 @@ def trial_to_record(t: Trial) -> dict[str, Any]:
         "user_attrs": dict(t.user_attrs),
         "fail_reason": t.fail_reason,
     }
+    if multi:
+        rec["values"] = t.values
+    if constrained:
+        rec["constraints"] = None if t.constraints is None else list(t.constraints)
+    return rec
 
 
 def check_record(i: int, record: Any) -> Mapping[str, Any]:
@@ -58,7 +67,8 @@ def check_record(i: int, record: Any) -> Mapping[str, Any]:
     unknown = set(record) - set(RECORD_KEYS)
     if unknown:
         raise ValueError(f"record {i} has unknown keys {sorted(unknown)}; allowed: {RECORD_KEYS}")
-    state = record.get("state") or ("complete" if record.get("value") is not None else None)
+    told = record.get("value") is not None or record.get("values") is not None
+    state = record.get("state") or ("complete" if told else None)
     if state not in ("pending", "complete", "failed", "pruned"):
         raise ValueError(
             f"record {i}: state must be 'pending', 'complete', 'failed' or 'pruned' "
@@ -125,7 +135,10 @@ def load_records(opt: Optimizer, records: Iterable[Mapping[str, Any]]) -> None:
         if r.get("started_at") is not None:
             t.started_at = r["started_at"]
         if r["state"] != "pending":
-            opt.tell(t, r.get("value"), state=r["state"])
+            value = r.get("value")
+            if len(opt.directions) > 1 and r.get("values") is not None:
+                value = r["values"]
+            opt.tell(t, value, state=r["state"], constraints=r.get("constraints"))
             if r["state"] == "failed" and r.get("fail_reason"):
                 t.fail_reason = r["fail_reason"]
             if r.get("finished_at") is not None:
@@ -151,11 +164,13 @@ def study_to_json(
     records: Iterable[dict[str, Any]],
     indent: int | None,
     path: str | os.PathLike[str] | None = None,
+    constraints: bool = False,
 ) -> str:
     doc = {
         "format": "hpo_core.study",
         "version": FORMAT_VERSION,
         "direction": direction,
+        **({"constraints": True} if constraints else {}),
         "space": space_to_json(space),
         "trials": [
             {
@@ -180,7 +195,8 @@ def study_to_json(
 
 def study_from_json(
     text_or_path: str | os.PathLike[str],
-) -> tuple[Space, str, list[dict[str, Any]]]:
+) -> tuple[Space, str | list[str], list[dict[str, Any]], bool]:
+    """(space, direction, records, constraints) of a study written by ``study_to_json``."""
     text = os.fspath(text_or_path)
     if not text.lstrip().startswith("{"):
         text = Path(text).read_text()
@@ -202,4 +218,4 @@ def study_from_json(
         r["intermediate"] = {int(k): float(v) for k, v in r.get("intermediate", [])}
         r.pop("duration", None)
         records.append(r)
-    return space, doc["direction"], records
+    return space, doc["direction"], records, bool(doc.get("constraints", False))

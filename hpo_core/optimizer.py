@@ -10,12 +10,12 @@ import os
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core import _records
+from hpo_core import _objectives, _records
 from hpo_core.pruning import Pruner
 from hpo_core.space import Space
 from hpo_core.strategies import Strategy, make_strategy
@@ -48,7 +48,16 @@ class Optimizer:
     strategy : str or Strategy, default "random"
         A name (``"random"``, ``"sobol"``, ``"grid"``, and the model-based ones installed:
         see ``hpo_core.strategies.STRATEGIES``) or a strategy instance with its options.
-    direction : {"minimize", "maximize"}, default "minimize"
+    direction : {"minimize", "maximize"} or list of them, default "minimize"
+        A list makes a study with several objectives: ``tell(trial, [v1, v2, ...])``, one
+        value per direction; ``pareto_front`` holds the non-dominated trials (``best`` has no
+        meaning there and raises), and the strategy must accept several objectives
+        (``"nsga2"``, ``"bayes"``, ``"random"``, ``"sobol"``, ``"grid"``).
+    constraints : bool, default False
+        With True, every complete trial is told with ``constraints=[c1, ...]``, each satisfied
+        when ``<= 0``; ``best`` and ``pareto_front`` hold only feasible trials. ``"nsga2"``
+        and ``"bayes"`` model the constraints; the other strategies see the values ranked by
+        feasibility (see ``hpo_core.strategies.base``), so they prefer feasible points too.
     seed : int or None
         The same seed gives the same sequence of asks, bit for bit, on one machine.
     storage : None, "memory", "sqlite:///file.db", a path, or a SQLiteStorage
@@ -79,9 +88,10 @@ class Optimizer:
         self,
         space: Space | Mapping[str, Any],
         strategy: str | Strategy = "random",
-        direction: str = "minimize",
+        direction: str | Sequence[str] = "minimize",
         seed: int | None = None,
         *,
+        constraints: bool = False,
         storage: str | os.PathLike[str] | SQLiteStorage | None = None,
         study: str = "default",
         heartbeat_timeout: float | None = None,
@@ -89,7 +99,14 @@ class Optimizer:
         pruner: Pruner | None = None,
     ) -> None:
         self.space = space if isinstance(space, Space) else Space(space)
-        if direction not in _DIRECTIONS:
+        self._mo: _objectives.Outcomes | None = None
+        if not isinstance(direction, str) or constraints is not False:
+            if not isinstance(constraints, bool):
+                raise ValueError(f"constraints must be True or False, got {constraints!r}")
+            dirs = _objectives.parse_directions(direction)
+            self._mo = _objectives.Outcomes(dirs, constraints)
+            direction = dirs[0] if len(dirs) == 1 else dirs
+        elif direction not in _DIRECTIONS:
             raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         self.direction = direction
         self._sign = 1.0 if direction == "minimize" else -1.0
@@ -100,10 +117,20 @@ class Optimizer:
         self.seed = seed
         if pruner is not None and not isinstance(pruner, Pruner):
             raise TypeError(f"pruner must be None or a Pruner, got {pruner!r}")
+        if pruner is not None and self._mo is not None and self._mo.m > 1:
+            raise ValueError("a pruner needs a single objective; this study has several")
         if pruner is not None:
             pruner.setup()
         self.pruner = pruner
         self.strategy = make_strategy(strategy)
+        if self._mo is not None:
+            self._mo.rank_feasible = self._mo.constrained and not self.strategy.handles_constraints
+        if self._mo is not None and self._mo.m > 1 and not self.strategy.multi_objective:
+            raise ValueError(
+                f"strategy {self.strategy.name or type(self.strategy).__name__!r} optimises a "
+                f"single objective, but direction has {self._mo.m}: use one of 'nsga2', "
+                "'bayes', 'random', 'sobol', 'grid'"
+            )
         self._trials: list[Trial] = []
         d = self.space.d
         self._X = np.empty((64, d))
@@ -127,6 +154,24 @@ class Optimizer:
 
     # ------------------------------------------------------------------ history
     @property
+    def directions(self) -> list[str]:
+        """The direction of each objective (one for a single objective)."""
+        return [self.direction] if isinstance(self.direction, str) else list(self.direction)
+
+    @property
+    def constraints(self) -> bool:
+        """Whether trials are told with constraints (``constraints=True``)."""
+        return self._mo is not None and self._mo.constrained
+
+    @property
+    def pareto_front(self) -> list[Trial]:
+        """The complete trials that no other complete trial dominates (feasible ones only in
+        a constrained study), in id order. With one objective: the trials tied for best."""
+        if self._link is not None:
+            self._link.sync()
+        return _objectives.pareto_front(self)
+
+    @property
     def trials(self) -> list[Trial]:
         """Every trial so far, in id order (a new list; the trials themselves are live)."""
         if self._link is not None:
@@ -135,9 +180,14 @@ class Optimizer:
 
     @property
     def best(self) -> Trial:
-        """The best complete trial (the first of equals). ValueError when there is none."""
+        """The best complete trial (the first of equals). ValueError when there is none.
+
+        In a constrained study, the best feasible trial; with several objectives there is no
+        single best (ValueError: see ``pareto_front``)."""
         if self._link is not None:
             self._link.sync()
+        if self._mo is not None:
+            self._mo.check_best(self)
         if self._best is None:
             failed = sum(t.state == TrialState.FAILED for t in self._trials)
             msg = f"no complete trial yet ({len(self._trials)} trials, {failed} failed)"
@@ -154,6 +204,8 @@ class Optimizer:
         return self._history()
 
     def _history(self) -> History:
+        if self._mo is not None:
+            return self._mo.history(self)
         return History(self._X, self._y, self._states, len(self._trials))
 
     def _new_trial(
@@ -248,6 +300,7 @@ class Optimizer:
         *,
         state: str | None = None,
         exception: BaseException | None = None,
+        constraints: Sequence[float] | None = None,
     ) -> Trial:
         """Record the result of a trial and return it.
 
@@ -256,21 +309,32 @@ class Optimizer:
         trial : Trial, int or dict
             The trial (or its id) that was asked; or a dict of parameters that was not asked
             (a result from elsewhere, to warm-start the search), recorded as a new trial.
-        value : float
-            The objective's value. NaN or infinity records a failed trial with the reason.
+        value : float, or sequence of float with several objectives
+            The objective's value (one per direction). NaN or infinity records a failed trial
+            with the reason.
         state : {"complete", "failed", "pruned"}, optional
             Default "complete", or "failed" when ``exception`` is given. A pruned trial keeps
             ``value`` or, when it is None, its last reported intermediate value.
         exception : BaseException, optional
             The exception the objective raised: records a failed trial with its text.
+        constraints : sequence of float, optional
+            Constraint values (``constraints=True`` studies; required for complete trials),
+            each satisfied when ``<= 0``; always as many as the first trial told.
 
         Raises
         ------
         ValueError
-            An unknown trial id, a trial told already, a bad state, or a missing value.
+            An unknown trial id, a trial told already, a bad state, a missing value, or values
+            or constraints of the wrong length.
         TypeError
-            A value that is not a real number.
+            A value that is not a real number (or sequence of them).
         """
+        if self._mo is not None or constraints is not None:
+            if self._mo is None:
+                raise ValueError(
+                    "constraints were told, but the optimizer was made without constraints=True"
+                )
+            return self._mo.tell(self, trial, value, state, exception, constraints)
         if state is None:
             state = TrialState.FAILED if exception is not None else TrialState.COMPLETE
         elif state not in ("complete", "failed", "pruned"):
@@ -305,11 +369,13 @@ class Optimizer:
         state: TrialState,
         value: float | None,
         reason: str | None,
+        values: Sequence[float] | None = None,
+        constraints: Sequence[float] | None = None,
     ) -> Trial:
         if self._link is not None:
-            return self._link.tell(trial, state, value, reason)
+            return self._link.tell(trial, state, value, reason, values, constraints)
         t = self._trial_from_params(trial) if isinstance(trial, Mapping) else self._resolve(trial)
-        self._record(t, state, value, reason, time.time())
+        self._record(t, state, value, reason, time.time(), values, constraints)
         return t
 
     def _trial_from_params(self, params: Mapping[str, Any]) -> Trial:
@@ -317,9 +383,19 @@ class Optimizer:
         return self._new_trial(x, plain)
 
     def _record(
-        self, t: Trial, state: TrialState, value: float | None, reason: str | None, at: float
+        self,
+        t: Trial,
+        state: TrialState,
+        value: float | None,
+        reason: str | None,
+        at: float,
+        values: Sequence[float] | None = None,
+        constraints: Sequence[float] | None = None,
     ) -> None:
         """Write a trial's outcome into the books (no checks: the callers made them)."""
+        if self._mo is not None:
+            self._mo.record(self, t, state, value, reason, at, values, constraints)
+            return
         if state is TrialState.PRUNED and value is None and t.intermediate:
             value = t.intermediate[max(t.intermediate)]
         t.state, t.value, t.fail_reason, t.finished_at = state, value, reason, at
@@ -351,6 +427,9 @@ class Optimizer:
     def to_records(self) -> list[dict[str, Any]]:
         """Every trial as a plain dict (keys: id, params, state, value, intermediate,
         started_at, finished_at, duration, user_attrs, fail_reason)."""
+        if self._mo is not None:
+            multi, cons = self._mo.m > 1, self._mo.constrained
+            return [_records.trial_to_record(t, multi, cons) for t in self.trials]
         return [_records.trial_to_record(t) for t in self.trials]
 
     @classmethod
@@ -359,8 +438,9 @@ class Optimizer:
         space: Space | Mapping[str, Any],
         records: Iterable[Mapping[str, Any]],
         strategy: str | Strategy = "random",
-        direction: str = "minimize",
+        direction: str | Sequence[str] = "minimize",
         seed: int | None = None,
+        constraints: bool = False,
     ) -> Optimizer:
         """A new optimizer whose history holds ``records`` (e.g. from ``to_records`` or from
         earlier experiments): each needs ``params``, and ``value`` (or a ``state``).
@@ -368,13 +448,15 @@ class Optimizer:
         Records are validated first: a bad one raises ValueError naming its position and
         nothing is recorded. Pending records stay pending (tell them later, or as failed).
         """
-        opt = cls(space, strategy=strategy, direction=direction, seed=seed)
+        opt = cls(space, strategy=strategy, direction=direction, seed=seed, constraints=constraints)
         _records.load_records(opt, records)
         return opt
 
     def to_json(self, path: str | os.PathLike[str] | None = None, indent: int | None = None) -> str:
         """The space, direction and every trial as JSON; written to ``path`` when given."""
-        return _records.study_to_json(self.space, self.direction, self.to_records(), indent, path)
+        return _records.study_to_json(
+            self.space, self.direction, self.to_records(), indent, path, self.constraints
+        )
 
     @classmethod
     def from_json(
@@ -384,8 +466,10 @@ class Optimizer:
         seed: int | None = None,
     ) -> Optimizer:
         """An optimizer restored from ``to_json`` output (a JSON string or a file path)."""
-        space, direction, records = _records.study_from_json(text_or_path)
-        return cls.from_trials(space, records, strategy=strategy, direction=direction, seed=seed)
+        space, direction, records, cons = _records.study_from_json(text_or_path)
+        return cls.from_trials(
+            space, records, strategy=strategy, direction=direction, seed=seed, constraints=cons
+        )
 
     @classmethod
     def load(
@@ -405,10 +489,17 @@ class Optimizer:
             if len(names) != 1:
                 raise ValueError(f"name the study: {store.path!r} holds {names!r}")
             study = names[0]
-        space_text, direction = store.study_info(study)
+        space_text, direction_text = store.study_info(study)
         space = _records.space_from_json(json.loads(space_text))
+        direction, cons = _objectives.parse_direction_text(direction_text)
         return cls(
-            space, strategy=strategy, direction=direction, seed=seed, storage=store, study=study
+            space,
+            strategy=strategy,
+            direction=direction,
+            seed=seed,
+            storage=store,
+            study=study,
+            constraints=cons,
         )
 
     def to_dataframe(self) -> Any:
@@ -439,8 +530,9 @@ class Optimizer:
         progress: bool = False,
         n_jobs: int = 1,
         executor: Executor | Any | None = None,
-    ) -> Trial:
-        """Run ``objective(params) -> float`` on asked configurations; return the best trial.
+    ) -> Any:
+        """Run ``objective(params) -> float`` on asked configurations; return the best trial
+        (with several objectives, the list ``pareto_front``).
 
         An objective whose single parameter is named ``trial`` or annotated ``Trial`` is
         called with the Trial instead (its ``params`` are the configuration): it may
@@ -453,6 +545,8 @@ class Optimizer:
         Exceptions in ``catch`` become failed trials and the loop goes on; any other exception
         is recorded as a failure of its trial and then raised. ``callbacks`` are called as
         ``callback(optimizer, trial)`` after each trial. ``progress=True`` shows a tqdm bar.
+        With several objectives the objective returns one value per direction; with
+        ``constraints=True`` it returns ``(value, [c1, ...])``.
 
         With ``n_jobs=k > 1`` or an ``executor`` (any ``concurrent.futures.Executor``, or a
         ``dask.distributed.Client``), k trials run at a time (a process pool of k by default),

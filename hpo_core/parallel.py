@@ -86,10 +86,16 @@ def minimize(
             _parallel(opt, objective, n_trials, deadline, callbacks, catch, bar, n_jobs, executor)
     finally:
         bar.close()
+    if opt._mo is not None and opt._mo.m > 1:
+        return opt.pareto_front
     return opt.best
 
 
 def _tell_value(opt: Optimizer, trial: Trial, value: Any) -> None:
+    if opt._mo is not None:
+        from hpo_core._objectives import tell_result
+
+        return tell_result(opt, trial, value)
     try:
         opt.tell(trial, value)
     except TypeError as exc:

@@ -34,6 +34,12 @@ class Trial:
         ``"pending"`` until told, then ``"complete"``, ``"failed"`` or ``"pruned"``.
     value : float or None
         The objective's value (complete trials; the last reported value of a pruned trial).
+        None in a study with several objectives: see ``values``.
+    values : list of float or None
+        The objectives' values, in the order of the optimizer's ``directions`` (``[value]``
+        with a single objective).
+    constraints : list of float or None
+        The constraint values told with the result (satisfied where ``<= 0``).
     intermediate : dict[int, float]
         Values reported during training with ``report(step, value)``.
     started_at, finished_at : float or None
@@ -54,6 +60,8 @@ class Trial:
         "finished_at",
         "user_attrs",
         "fail_reason",
+        "constraints",
+        "_values",
         "_sink",
     )
 
@@ -67,7 +75,16 @@ class Trial:
         self.finished_at: float | None = None
         self.user_attrs: dict[str, Any] = {}
         self.fail_reason: str | None = None
+        self.constraints: list[float] | None = None
+        self._values: list[float] | None = None  # several objectives
         self._sink: Callable[[Trial], None] | None = None  # persists reports (storage)
+
+    @property
+    def values(self) -> list[float] | None:
+        """The objectives' values (``[value]`` with one objective), or None."""
+        if self._values is not None:
+            return list(self._values)
+        return None if self.value is None else [self.value]
 
     @property
     def duration(self) -> float | None:
@@ -98,4 +115,6 @@ class Trial:
 
     def __repr__(self) -> str:
         value = "" if self.value is None else f", value={self.value!r}"
+        if self._values is not None:
+            value = f", values={self._values!r}"
         return f"Trial(id={self.id}, state={self.state.value!r}{value}, params={self.params!r})"

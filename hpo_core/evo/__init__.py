@@ -15,6 +15,13 @@ from hpo_core.evo.operators import (
     tournament,
     uniform_crossover,
 )
+from hpo_core.evo.pareto import (
+    crowding_distance,
+    hypervolume,
+    non_dominated,
+    nondominated_ranks,
+    violation,
+)
 
 __all__ = [
     "CMAParams",
@@ -22,6 +29,11 @@ __all__ = [
     "cma_params",
     "cma_sample",
     "cma_update",
+    "crowding_distance",
+    "hypervolume",
+    "non_dominated",
+    "nondominated_ranks",
+    "violation",
     "de_mutation",
     "polynomial_mutation",
     "random_reset",

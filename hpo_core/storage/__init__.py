@@ -24,9 +24,10 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hpo_core._objectives import direction_text
 from hpo_core._records import space_to_json
 from hpo_core.storage.sqlite import SQLiteStorage, StorageError, StoredTrial
 from hpo_core.trial import Trial, TrialState
@@ -78,7 +79,7 @@ class StudyLink:
         self.heartbeat_timeout = heartbeat_timeout
         self.retry_stale = retry_stale
         self.sid, self.worker = self.storage.open_study(
-            study, space_fingerprint(opt.space), opt.direction
+            study, space_fingerprint(opt.space), direction_text(opt.direction, opt.constraints)
         )
         self.study = study
         self.seq = 0
@@ -111,7 +112,15 @@ class StudyLink:
         t.intermediate.update(row.intermediate)
         t.user_attrs.update(row.user_attrs)
         if row.state != "pending" and t.state is TrialState.PENDING:
-            opt._record(t, TrialState(row.state), row.value, row.fail_reason, row.finished_at)
+            opt._record(
+                t,
+                TrialState(row.state),
+                row.value,
+                row.fail_reason,
+                row.finished_at,
+                row.values,
+                row.constraints,
+            )
             self.mine.discard(t.id)
 
     # ------------------------------------------------------------------ writing
@@ -156,6 +165,8 @@ class StudyLink:
         state: TrialState,
         value: float | None,
         reason: str | None,
+        values: Sequence[float] | None = None,
+        constraints: Sequence[float] | None = None,
     ) -> Trial:
         opt, store = self.opt, self.storage
         now = time.time()
@@ -173,11 +184,20 @@ class StudyLink:
             if state is TrialState.PRUNED and value is None and intermediate:
                 value = intermediate[max(intermediate)]
             self.seq = store.finish_trial(
-                self.sid, number, state.value, value, intermediate, attrs, reason, now
+                self.sid,
+                number,
+                state.value,
+                value,
+                intermediate,
+                attrs,
+                reason,
+                now,
+                values if opt._mo is not None and opt._mo.m > 1 else None,
+                constraints,
             )
         if isinstance(trial, Mapping):
             t = opt._new_trial(x, p, now)
-        opt._record(t, state, value, reason, now)
+        opt._record(t, state, value, reason, now, values, constraints)
         self.mine.discard(t.id)
         return t
 

@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS trials (
     finished_at REAL,
     heartbeat REAL,
     seq INTEGER NOT NULL,
+    vals TEXT,
+    constraints TEXT,
     PRIMARY KEY (study_id, number)
 );
 CREATE INDEX IF NOT EXISTS trials_seq ON trials (study_id, seq);
@@ -78,6 +80,8 @@ class StoredTrial:
     fail_reason: str | None
     started_at: float | None
     finished_at: float | None
+    values: list[float] | None = None
+    constraints: list[float] | None = None
 
 
 def parse_url(url: str | os.PathLike[str]) -> str:
@@ -141,6 +145,7 @@ class SQLiteStorage:
         self._db.execute("PRAGMA synchronous=NORMAL")
         if not tables:
             self._db.executescript(_SCHEMA)  # IF NOT EXISTS: safe when two processes race
+        self._add_columns()
         with self.transaction():
             self._db.execute(
                 "INSERT OR IGNORE INTO hpo_core_meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
@@ -151,6 +156,18 @@ class SQLiteStorage:
                     f"{self.path!r} has schema version {row[0]}; "
                     f"this hpo_core reads {SCHEMA_VERSION}"
                 )
+
+    def _add_columns(self) -> None:
+        """Columns added since the first files (several objectives, constraints): added to an
+        older file when it is opened, so old files stay readable and old readers ignore them."""
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(trials)")}
+        for name in ("vals", "constraints"):
+            if name not in cols:
+                try:
+                    self._db.execute(f"ALTER TABLE trials ADD COLUMN {name} TEXT")
+                except sqlite3.OperationalError as err:  # another process added it first
+                    if "duplicate column" not in str(err):
+                        raise
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -222,7 +239,8 @@ class SQLiteStorage:
         seq = self._db.execute("SELECT seq FROM studies WHERE id=?", (sid,)).fetchone()[0]
         rows = self._db.execute(
             "SELECT number, x, params, state, value, intermediate, user_attrs, fail_reason, "
-            "started_at, finished_at FROM trials WHERE study_id=? AND seq>? ORDER BY number",
+            "started_at, finished_at, vals, constraints FROM trials WHERE study_id=? AND seq>? "
+            "ORDER BY number",
             (sid, since),
         ).fetchall()
         return int(seq), [
@@ -237,6 +255,8 @@ class SQLiteStorage:
                 fail_reason=r[7],
                 started_at=r[8],
                 finished_at=r[9],
+                values=None if r[10] is None else json.loads(r[10]),
+                constraints=None if r[11] is None else json.loads(r[11]),
             )
             for r in rows
         ]
@@ -286,12 +306,15 @@ class SQLiteStorage:
         user_attrs: dict[str, Any],
         fail_reason: str | None,
         finished_at: float,
+        values: Sequence[float] | None = None,
+        constraints: Sequence[float] | None = None,
     ) -> int:
         """Record a trial's outcome (inside a transaction); returns the new sequence number."""
         seq = self._bump(sid)
         cur = self._db.execute(
             "UPDATE trials SET state=?, value=?, intermediate=?, user_attrs=?, fail_reason=?, "
-            "finished_at=?, seq=? WHERE study_id=? AND number=? AND state='pending'",
+            "finished_at=?, seq=?, vals=?, constraints=? "
+            "WHERE study_id=? AND number=? AND state='pending'",
             (
                 state,
                 value,
@@ -300,6 +323,8 @@ class SQLiteStorage:
                 fail_reason,
                 finished_at,
                 seq,
+                None if values is None else json.dumps([float(v) for v in values]),
+                None if constraints is None else json.dumps([float(c) for c in constraints]),
                 sid,
                 number,
             ),

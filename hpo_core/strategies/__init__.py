@@ -31,6 +31,7 @@ STRATEGIES: dict[str, str] = {
     "cmaes": "hpo_core.strategies.cmaes:CMAES",
     "coarse-to-fine": "hpo_core.strategies.chain:CoarseToFine",
     "tpe": "hpo_core.strategies.tpe:TPE",
+    "nsga2": "hpo_core.strategies.nsga2:NSGA2",
 }
 
 

@@ -48,6 +48,9 @@ class Generational(Strategy):
 
     #: children per generation (set in ``setup`` by subclasses)
     lam: int
+    #: hand the hooks each trial's id (as a float) in place of its value ``y``: for strategies
+    #: that read more than ``y`` from the history (several objectives, constraints)
+    _by_id: bool = False
 
     def __init__(self, max_age: int | None = None) -> None:
         if max_age is not None and (not isinstance(max_age, int) or max_age < 1):
@@ -118,12 +121,16 @@ class Generational(Strategy):
             t0, X = self._proposed
             self._proposed = None
             made = min(max(t - t0, 0), len(X))
-            same = np.all(X_all[t0 : t0 + made] == X[:made], axis=1)
-            for i in np.flatnonzero(~same).tolist() + list(range(made, len(X))):
+            if made == 1:  # the usual single ask: one row, compared without numpy's overhead
+                lost = [] if X_all[t0].tobytes() == X[0].tobytes() else [0]
+            else:
+                same = np.all(X_all[t0 : t0 + made] == X[:made], axis=1)
+                lost = np.flatnonzero(~same).tolist()
+            for i in lost + list(range(made, len(X))):
                 self._inflight.pop(t0 + i, None)
         for tid in range(self._seen, t):
             if states[tid] == COMPLETE and tid not in self._inflight:
-                self._foreign(X_all[tid].copy(), float(y_all[tid]))
+                self._foreign(X_all[tid].copy(), float(tid if self._by_id else y_all[tid]))
         self._seen = t
         if not self._inflight:
             return
@@ -147,7 +154,7 @@ class Generational(Strategy):
             del self._inflight[tid]  # pending too long: forgotten
         for tid, s in zip(done, codes, strict=True):
             gen, g, tag = self._inflight.pop(tid)
-            y = float(y_all[tid])
+            y = float(tid if self._by_id else y_all[tid])
             if gen == self._gen:
                 self._told += 1
                 if s == COMPLETE:

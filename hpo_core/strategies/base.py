@@ -6,6 +6,16 @@ books (ids, states, validation, failures) and translates.
 
 Notation: ``d`` dimensions; ``n`` complete trials; ``m`` pending trials. Values ``y`` are always
 to be *minimised* (the optimizer negates them for ``direction="maximize"``).
+
+Several objectives (``direction=[...]``) arrive as ``History.Y`` (n, k), every column to be
+minimised, with ``y`` its first column; a strategy that uses them sets the class attribute
+``multi_objective = True`` (the optimizer refuses a study with several objectives otherwise).
+Constraints (``constraints=True``) arrive as ``History.C`` (n, c), satisfied where ``<= 0``. A
+strategy that models them sets ``handles_constraints = True``; every other one sees, in a
+constrained study, ``y`` in the order of constrained domination: ``sign(v) log(1 + |v|)`` of
+a feasible trial's value v, and ``1000 + log(1 + violation)`` for an infeasible one (after every
+feasible trial, the smaller total violation ``sum max(c, 0)`` first). Order-based strategies
+(GA, DE, CMA-ES, TPE) thereby prefer feasible points unchanged.
 """
 
 from __future__ import annotations
@@ -47,11 +57,27 @@ class History:
         Values to minimise; NaN where a trial has no value.
     states : ndarray of shape (t,)
         0 pending, 1 complete, 2 failed, 3 pruned.
+    Y_all : ndarray of shape (t, k)
+        The k objectives, each to minimise (NaN where a trial has no values); ``y_all`` is its
+        first column. One column in a single-objective study.
+    C_all : ndarray of shape (t, c)
+        Constraint values, satisfied where ``<= 0`` (NaN where not told); c = 0 without
+        constraints. Complete trials of a constrained study always have them.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, states: np.ndarray, t: int) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        states: np.ndarray,
+        t: int,
+        Y: np.ndarray | None = None,
+        C: np.ndarray | None = None,
+    ) -> None:
         self._arrays = (X, y, states)
         self._t = t
+        self._Y = Y
+        self._C = C
 
     def __len__(self) -> int:
         return self._t
@@ -77,6 +103,33 @@ class History:
     def pending(self) -> np.ndarray:
         """Ids of pending trials, shape (m,)."""
         return np.flatnonzero(self.states == PENDING)
+
+    @cached_property
+    def Y_all(self) -> np.ndarray:
+        if self._Y is None:
+            return self.y_all[:, None]
+        return self._Y[: self._t]
+
+    @cached_property
+    def C_all(self) -> np.ndarray:
+        if self._C is None:
+            return np.empty((self._t, 0))
+        return self._C[: self._t]
+
+    @property
+    def Y(self) -> np.ndarray:
+        """Complete trials' objectives to minimise, shape (n, k)."""
+        return self.Y_all[self.complete]
+
+    @property
+    def C(self) -> np.ndarray:
+        """Complete trials' constraint values, shape (n, c) (feasible where all ``<= 0``)."""
+        return self.C_all[self.complete]
+
+    @property
+    def feasible(self) -> np.ndarray:
+        """Whether each complete trial satisfies every constraint, shape (n,)."""
+        return np.all(self.C <= 0.0, axis=1)
 
     @property
     def X(self) -> np.ndarray:
@@ -109,6 +162,10 @@ class Strategy(ABC):
 
     #: the name ``Optimizer(strategy=...)`` knows it by
     name: str = ""
+    #: whether the strategy accepts several objectives (``History.Y`` with k > 1)
+    multi_objective: bool = False
+    #: whether the strategy reads ``History.C`` itself (else it sees ``y`` ranked by feasibility)
+    handles_constraints: bool = False
 
     space: Space
     rng: np.random.Generator

@@ -5,6 +5,10 @@ the factorisation grown by one row per new observation in between) and maximises
 acquisition. Points in flight (pending trials, earlier points of the same batch) enter the GP as
 fantasies -- kriging believer (their posterior mean) or constant liar (the best value) -- so a
 batch spreads out and never repeats a point.
+
+Several objectives: ParEGO, a GP on a random augmented Chebyshev scalarisation of the scaled
+objectives, new weights each ask. Constraints: a GP per constraint, and log EI plus the log
+probability of feasibility (see ``hpo_core.strategies._bayes_mo``).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import numpy as np
 
 from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
 from hpo_core.gp.acquisition import ACQUISITIONS
+from hpo_core.gp.constrained import ConstrainedProblem
 from hpo_core.gp.fit import GP, OutputTransform, Prior, fit_theta
 from hpo_core.gp.kernels import features
 from hpo_core.gp.sobol import Sobol
+from hpo_core.strategies._bayes_mo import ConstraintModels, parego
 from hpo_core.strategies.base import History, Strategy
 
 __all__ = ["BayesianOptimization"]
@@ -75,6 +81,14 @@ class BayesianOptimization(Strategy):
 
     Notes
     -----
+    Several objectives (``direction=[...]``) are handled by ParEGO (Knowles 2006): each ask
+    draws weights ``w`` uniformly on the simplex, scales every objective to ``[0, 1]`` over the
+    complete trials, and models ``max_k w_k u_k + 0.05 sum_k w_k u_k`` with the GP; successive
+    asks aim at different parts of the Pareto front. With ``constraints=True`` each constraint
+    gets its own GP and the acquisition is multiplied by the probability of feasibility
+    (added in log space to log EI), with the best *feasible* value as incumbent; until a
+    feasible point is seen, the probability of feasibility alone is maximised.
+
     Cost of an ask with n observations in d dimensions: a hyperparameter refit costs
     O(min(n, fit_max)^3) per likelihood evaluation, and happens every ask up to n = 40, then
     after each 5% growth; between refits the factorisation grows in O(n^2) per new point. The
@@ -93,6 +107,8 @@ class BayesianOptimization(Strategy):
     """
 
     name = "bayes"
+    multi_objective = True
+    handles_constraints = True
 
     def __init__(
         self,
@@ -145,6 +161,7 @@ class BayesianOptimization(Strategy):
         self._n_fit = 0
         self._gp: GP | None = None
         self._gp_ids = np.empty(0, dtype=np.int64)
+        self._cons = ConstraintModels(self._cat, self._prior, self.fit_max)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -239,24 +256,43 @@ class BayesianOptimization(Strategy):
         return np.vstack([out, rest])
 
     def _propose_model(self, history: History, q: int, batch: np.ndarray) -> np.ndarray:
-        y = history.y
+        y = history.y if history.Y_all.shape[1] == 1 else parego(history.Y, self.rng)
         if np.min(y) > 0 and np.log(np.max(y)) - np.log(np.min(y)) > math.log(1e8):
             y = np.log(y)
         z = OutputTransform(y)(y)
         gp = self._model(history, z)
         best = float(np.min(z))
+        models, feasible = None, None
+        if history.C_all.shape[1]:
+            F = features(history.X, self._levels)
+            models, feasible = self._cons.fit(history, F, self.rng)
+            best = float(np.min(z[feasible])) if feasible.any() else best
         X_fant = np.vstack([history.X_pending, batch])
-        gp, best = self._fantasise(gp, X_fant, best, z)
+        gp, best_f = self._fantasise(gp, X_fant, best, z)
+        best = best if models is not None else best_f
         n = len(z)
         cands = self.n_candidates if n <= 100 else max(128, int(self.n_candidates * 100 / n))
         cands = 1 << int(math.log2(cands))
-        incumbents = history.X[np.argsort(z, kind="stable")[: min(5, n)]]
+        key = z if feasible is None else z + np.where(feasible, 0.0, np.inf)
+        incumbents = history.X[np.argsort(key, kind="stable")[: min(5, n)]]
         out = []
         exclude = np.vstack([history.X_all, batch])
         for _ in range(q):
-            prob = AcquisitionProblem(
-                gp, best, self.acquisition, self.beta, self._levels, self.space.snap
-            )
+            if models is None:
+                prob = AcquisitionProblem(
+                    gp, best, self.acquisition, self.beta, self._levels, self.space.snap
+                )
+            else:
+                prob = ConstrainedProblem(
+                    gp,
+                    best,
+                    self.acquisition,
+                    self.beta,
+                    self._levels,
+                    self.space.snap,
+                    models,
+                    objective=bool(feasible.any()),
+                )
             res = maximize(
                 prob,
                 self._sobol(self._cands, cands),
@@ -275,7 +311,8 @@ class BayesianOptimization(Strategy):
             out.append(x)
             exclude = np.vstack([exclude, x])
             if len(out) < q:
-                gp, best = self._fantasise(gp, x[None, :], best, z)
+                gp, best_f = self._fantasise(gp, x[None, :], best, z)
+                best = best if models is not None else best_f
         return np.array(out)
 
     def _fantasise(self, gp: GP, X: np.ndarray, best: float, z: np.ndarray) -> tuple[GP, float]:

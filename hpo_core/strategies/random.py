@@ -17,6 +17,7 @@ class RandomSearch(Strategy):
     """
 
     name = "random"
+    multi_objective = True  # ignores the values
 
     def __init__(self, block: int = 256) -> None:
         if not isinstance(block, int) or block < 1:

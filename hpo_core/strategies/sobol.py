@@ -20,6 +20,7 @@ class SobolSearch(Strategy):
     """
 
     name = "sobol"
+    multi_objective = True  # ignores the values
 
     def __init__(self, scramble: bool = True) -> None:
         if not isinstance(scramble, bool):

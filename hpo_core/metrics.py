@@ -1,0 +1,36 @@
+"""Quality measures of multi-objective results (objectives minimised).
+
+Compiled kernels load on first use; importing this module stays light.
+
+Examples
+--------
+>>> from hpo_core.metrics import hypervolume
+>>> hypervolume([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]], reference=[4.0, 4.0])
+6.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["hypervolume", "non_dominated"]
+
+
+def hypervolume(points: Any, reference: Any) -> float:
+    """Exact hypervolume dominated by ``points`` (n, m) up to ``reference`` (m,), m = 2 or 3.
+
+    Every objective is minimised (negate maximised ones, and their reference coordinate).
+    Points that do not strictly dominate the reference add nothing.
+    """
+    from hpo_core.evo.pareto import hypervolume as _hv
+
+    return _hv(np.asarray(points, dtype=np.float64), np.asarray(reference, dtype=np.float64))
+
+
+def non_dominated(points: Any) -> np.ndarray:
+    """Boolean mask (n,) of the rows of ``points`` (n, m) that no other row dominates."""
+    from hpo_core.evo.pareto import non_dominated as _nd
+
+    return _nd(np.asarray(points, dtype=np.float64))

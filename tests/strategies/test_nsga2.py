@@ -1,0 +1,156 @@
+"""strategy="nsga2": any ask/tell order, several objectives, constraints, quality on ZDT1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hpo_core
+from hpo_core.evo.pareto import nondominated_ranks
+from hpo_core.metrics import hypervolume
+from tests.strategies import evo_common as common
+
+NAME = "nsga2"
+ZDT_SPACE = {f"x{i}": hpo_core.Real(0.0, 1.0) for i in range(10)}
+
+
+def zdt1(p: dict) -> list[float]:
+    x = np.array(list(p.values()))
+    g = 1.0 + 9.0 * x[1:].mean()
+    return [float(x[0]), float(g * (1.0 - np.sqrt(x[0] / g)))]
+
+
+def two_objectives(p: dict) -> list[float]:
+    return [common.mixed_objective(p), (p["a"] + 2) ** 2 + (p["k"] != "x")]
+
+
+def test_seed_reproduces():
+    common.check_seed_reproduces(NAME)
+
+
+@pytest.mark.parametrize("order", ["generation", "single", "oversize", "late", "lossy"])
+def test_any_ask_tell_order(order):
+    common.check_any_order(NAME, order)
+
+
+def test_warm_start_seeds_population():
+    def seeded(strategy, x):
+        assert np.any(np.all(np.isclose(strategy._P, x), axis=1))
+
+    common.check_warm_start(NAME, seeded)
+
+
+def _front_hv(opt) -> float:
+    F = np.array([t.values for t in opt.pareto_front])
+    return hypervolume(F, [1.1, 11.0])
+
+
+def test_beats_random_on_zdt1():
+    hv = {}
+    for name in ("nsga2", "random"):
+        opt = hpo_core.Optimizer(
+            ZDT_SPACE, strategy=name, direction=["minimize", "minimize"], seed=0
+        )
+        front = opt.minimize(zdt1, n_trials=600)
+        assert front == opt.pareto_front
+        hv[name] = _front_hv(opt)
+    assert hv["nsga2"] > hv["random"] + 0.5
+
+
+def test_population_is_sorted_by_fronts_and_elitist():
+    opt = hpo_core.Optimizer(ZDT_SPACE, strategy=NAME, direction=["minimize", "minimize"], seed=1)
+    for _ in range(6):
+        for t in opt.ask(opt.strategy.lam):
+            opt.tell(t, zdt1(t.params))
+    opt.ask()  # syncs the closed generation
+    s = opt.strategy
+    assert len(s._P) == s.population_size
+    # every trial of the study's front that was ever a parent candidate is still in the population
+    front = np.array([t.values for t in opt.pareto_front])
+    ranks = nondominated_ranks(np.vstack([s._F, front]))
+    assert ranks[: len(s._F)].min() == 0
+    assert np.all(ranks[len(s._F) :] == 0)
+
+
+def test_maximize_and_minimize_mixed():
+    opt = hpo_core.Optimizer(ZDT_SPACE, strategy=NAME, direction=["maximize", "minimize"], seed=0)
+    opt.minimize(lambda p: [-zdt1(p)[0], zdt1(p)[1]], n_trials=400)
+    F = np.array([[-t.values[0], t.values[1]] for t in opt.pareto_front])
+    assert hypervolume(F, [1.1, 11.0]) > 8.0
+
+
+def test_constrained_prefers_feasible_points():
+    # feasible only where x0 >= 0.6: the front must sit there
+    opt = hpo_core.Optimizer(
+        ZDT_SPACE, strategy=NAME, direction=["minimize", "minimize"], constraints=True, seed=0
+    )
+    for _ in range(400):
+        t = opt.ask()
+        opt.tell(t, zdt1(t.params), constraints=[0.6 - t.params["x0"]])
+    late = opt.trials[-100:]
+    assert np.mean([t.constraints[0] <= 0 for t in late]) > 0.8
+    assert all(t.params["x0"] >= 0.6 for t in opt.pareto_front)
+    # the strategy's parents are all feasible once enough feasible points exist
+    assert np.all(opt.strategy._V == 0)
+
+
+def test_options_validated():
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    with pytest.raises(ValueError, match="population_size must be an integer >= 4"):
+        NSGA2(population_size=3)
+    assert "tournament_size" not in repr(NSGA2())
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(1, 12),
+            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(0.0)),
+        ),
+        max_size=100,
+    )
+)
+def test_any_sequence_of_operations_gives_valid_asks(ops):
+    """Asks, tells (two objectives and a constraint), failures, late tells and warm starts in
+    any interleaving give valid asks."""
+    opt = hpo_core.Optimizer(
+        common.MIXED, strategy=NAME, direction=["minimize", "maximize"], constraints=True, seed=0
+    )
+    pending: list = []
+    rng = np.random.default_rng(0)
+    for kind, k, value in ops:
+        if kind == 0:
+            new = opt.ask(k)
+            pending.extend(new)
+            assert 1 <= len(new) <= k
+        elif kind == 1 and pending:
+            t = pending.pop(min(k, len(pending) - 1))
+            opt.tell(t, [value, -value * k], constraints=[k - 6.0])
+        elif kind == 2:
+            x = opt.space.sample(1, rng)[0]
+            opt.tell(opt.space.decode(x), [value, float(k)], constraints=[0.0])
+    pending.extend(opt.ask(3))
+    X = opt.history().X_all
+    assert X.min() >= 0 and X.max() <= 1
+    assert len(opt.strategy._P) <= opt.strategy.population_size
+
+
+def test_single_objective_runs_like_ga():
+    opt = hpo_core.Optimizer(common.REALS, strategy=NAME, seed=0)
+    opt.minimize(common.sphere, n_trials=500)
+    rand = hpo_core.Optimizer(common.REALS, strategy="random", seed=0)
+    rand.minimize(common.sphere, n_trials=500)
+    assert opt.best.value < rand.best.value
+
+
+def test_mixed_space_two_objectives():
+    opt = hpo_core.Optimizer(common.MIXED, strategy=NAME, direction=["minimize"] * 2, seed=0)
+    front = opt.minimize(two_objectives, n_trials=300)
+    assert len(front) >= 2
+    h = opt.history()
+    np.testing.assert_array_equal(opt.space.snap(h.X_all), h.X_all)
