@@ -35,6 +35,17 @@ def _matrix(name: str, A: ArrayLike, d: int | None = None) -> np.ndarray:
     return A
 
 
+def _to_unit(X: np.ndarray, bounds: np.ndarray, log: np.ndarray, name: str) -> np.ndarray:
+    """Rows of X (m, d) in the caller's coordinates to the unit cube of ``bounds``."""
+    if np.any(X[:, log] <= 0):
+        raise ValueError(f"{name} must be > 0 in the log-scaled columns")
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    Xt = np.where(log, np.log(np.where(log, X, 1.0)), X)
+    lo = np.where(log, np.log(np.where(log, lo, 1.0)), lo)
+    hi = np.where(log, np.log(np.where(log, hi, 1.0)), hi)
+    return (Xt - lo) / (hi - lo)
+
+
 class Surrogate:
     """A fitted Matern-5/2 ARD Gaussian process (made by ``fit``).
 
@@ -63,22 +74,16 @@ class Surrogate:
     def d(self) -> int:
         return len(self.bounds)
 
-    def _unit(self, X: ArrayLike, name: str = "Xq") -> np.ndarray:
-        X = _matrix(name, X, self.d)
-        lo, hi = self.bounds[:, 0], self.bounds[:, 1]
-        if np.any(X[:, self.log] <= 0):
-            raise ValueError(f"{name} must be > 0 in the log-scaled columns")
-        Xt = np.where(self.log, np.log(np.where(self.log, X, 1.0)), X)
-        lo = np.where(self.log, np.log(np.where(self.log, lo, 1.0)), lo)
-        hi = np.where(self.log, np.log(np.where(self.log, hi, 1.0)), hi)
-        return (Xt - lo) / (hi - lo)
+    def _latent(self, Xq: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Standardised posterior mean and variance at the rows of Xq."""
+        return self._gp.predict(_to_unit(_matrix("Xq", Xq, self.d), self.bounds, self.log, "Xq"))
 
     def predict(
         self, Xq: ArrayLike, return_std: bool = False
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Posterior mean (m,) at the rows of ``Xq`` (m, d); with ``return_std`` also the
         standard deviation (m,) of the latent function (observation noise excluded)."""
-        mu, var = self._gp.predict(self._unit(Xq))
+        mu, var = self._latent(Xq)
         mean = self._mean + self._scale * mu
         if not return_std:
             return mean
@@ -91,7 +96,7 @@ class Surrogate:
         improvement."""
         if kind not in ACQUISITIONS:
             raise ValueError(f"kind must be one of {sorted(ACQUISITIONS)}, got {kind!r}")
-        mu, var = self._gp.predict(self._unit(Xq))
+        mu, var = self._latent(Xq)
         a, _, _ = acquisition(mu, var, self._best, kind, beta)
         if kind == "logei":
             return a + math.log(self._scale)
@@ -167,9 +172,7 @@ def fit(
     scale = scale if scale > 1e-300 * max(1.0, abs(mean)) else 1.0
     z = (y - mean) / scale
     rng = np.random.default_rng(seed)
-    placeholder = Surrogate.__new__(Surrogate)
-    placeholder.bounds, placeholder.log = B, L
-    U = placeholder._unit(X, "X")
+    U = _to_unit(X, B, L, "X")
     cat = np.zeros(d, dtype=bool)
     prior = Prior(d)
     theta = fit_theta(U, z, cat, prior, [prior.mode(), prior.sample(rng)])
