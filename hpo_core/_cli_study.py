@@ -17,13 +17,22 @@ def _fmt(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
+def _value(t: Any) -> str:
+    """The value, or the values of a study with several objectives, as text ("" if none)."""
+    values = t.values
+    if values is None:
+        return ""
+    return _fmt(values[0]) if len(values) == 1 else ", ".join(_fmt(v) for v in values)
+
+
 def show(storage: str, study: str | None, limit: int | None) -> int:
     opt = Optimizer.load(storage, study)
     trials = opt.trials
     names = list(opt.space.params)
-    header = ["id", "state", "value", *names]
+    several = len(opt.directions) > 1
+    header = ["id", "state", "values" if several else "value", *names]
     rows = [
-        [str(t.id), t.state.value, "" if t.value is None else _fmt(t.value)]
+        [str(t.id), t.state.value, _value(t)]
         + [_fmt(t.params[n]) if n in t.params else "-" for n in names]
         for t in (trials[-limit:] if limit else trials)
     ]
@@ -37,17 +46,26 @@ def show(storage: str, study: str | None, limit: int | None) -> int:
         s: sum(t.state == s for t in trials) for s in ("complete", "failed", "pruned", "pending")
     }
     print(f"\n{len(trials)} trials: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    if several:
+        front = opt.pareto_front
+        print(f"Pareto front ({', '.join(opt.directions)}): trials {[t.id for t in front]}")
+        return 0
     try:
         b = opt.best
-    except ValueError:
-        print("no complete trial yet")
+    except ValueError as err:  # none complete, or none feasible
+        print(err)
         return 0
     print(f"best: trial {b.id}, value {_fmt(b.value)}, params {b.params}")
     return 0
 
 
 def best(storage: str, study: str | None) -> int:
+    """The best trial as JSON; with several objectives, the Pareto front as a JSON list."""
     opt = Optimizer.load(storage, study)
+    if len(opt.directions) > 1:
+        front = [{"id": t.id, "values": t.values, "params": t.params} for t in opt.pareto_front]
+        print(json.dumps(front, default=repr))
+        return 0
     b = opt.best
     print(json.dumps({"id": b.id, "value": b.value, "params": b.params}, default=repr))
     return 0
@@ -62,6 +80,11 @@ def plot(
     from hpo_core import plots
 
     opt = Optimizer.load(storage, study)
+    if len(opt.directions) > 1:
+        raise ValueError(
+            f"the plots show one objective; this study has {len(opt.directions)}: export it "
+            "(hpo-core export) and draw its Pareto front from the values"
+        )
     if kind == "contour":
         if not params or len(params) != 2:
             raise ValueError("--kind contour needs --params X,Y (two numeric parameters)")
@@ -87,22 +110,30 @@ def export(storage: str, study: str | None, fmt: str, out: str | None) -> int:
     else:
         buf = io.StringIO()
         names = list(opt.space.params)
+        records = opt.to_records()
+        m = len(opt.directions)
+        c = max((len(r.get("constraints") or ()) for r in records), default=0)
+        values = [f"value_{i}" for i in range(m)] if m > 1 else ["value"]
         fields = [
             "id",
             "state",
-            "value",
+            *values,
+            *(f"constraint_{i}" for i in range(c)),
             *(f"params_{n}" for n in names),
             "duration",
             "fail_reason",
         ]
         writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        for r in opt.to_records():
+        for r in records:
+            vals = r.get("values") if m > 1 else [r["value"]]
+            cons = r.get("constraints") or []
             writer.writerow(
                 {
                     "id": r["id"],
                     "state": r["state"],
-                    "value": r["value"],
+                    **{k: v for k, v in zip(values, vals or [""] * len(values), strict=True)},
+                    **{f"constraint_{i}": cons[i] if i < len(cons) else "" for i in range(c)},
                     **{f"params_{n}": r["params"].get(n, "") for n in names},
                     "duration": r["duration"],
                     "fail_reason": r["fail_reason"],

@@ -156,3 +156,47 @@ def test_help_for_each_command(tmp_path):
     for cmd in ("run", "show", "best", "plot", "export", "demo"):
         r = cli(cmd, "--help", cwd=tmp_path)
         assert r.returncode == 0 and "exit codes" in r.stdout
+
+
+def _stored_study(path, limit=0.5, **kwargs):
+    from hpo_core import Optimizer
+
+    opt = Optimizer({"x": (0.0, 1.0)}, storage=f"sqlite:///{path}", study="s", seed=0, **kwargs)
+    for _ in range(6):
+        t = opt.ask()
+        x = t.params["x"]
+        if "constraints" in kwargs:
+            opt.tell(t, x, constraints=[limit - x])  # feasible when x >= limit
+        else:
+            opt.tell(t, [x, (x - 1.0) ** 2])
+    return opt
+
+
+def test_a_study_with_two_objectives_in_the_shell(tmp_path):
+    opt = _stored_study(tmp_path / "mo.db", direction=["minimize", "minimize"])
+    front = sorted(t.id for t in opt.pareto_front)
+    r = cli("show", "mo.db", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "values" in r.stdout.splitlines()[0]
+    assert f"Pareto front (minimize, minimize): trials {front}" in r.stdout
+    r = cli("best", "mo.db", cwd=tmp_path)
+    assert sorted(t["id"] for t in json.loads(r.stdout)) == front
+    r = cli("export", "mo.db", "--format", "csv", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert float(rows[0]["value_1"]) == opt.trials[0].values[1]
+    r = cli("plot", "mo.db", "--kind", "convergence", "--out", "c.png", cwd=tmp_path)
+    assert r.returncode == 2 and "this study has 2" in r.stderr
+
+
+def test_a_constrained_study_in_the_shell(tmp_path):
+    opt = _stored_study(tmp_path / "c.db", constraints=True)
+    r = cli("export", "c.db", "--format", "csv", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [float(row["constraint_0"]) for row in rows] == [t.constraints[0] for t in opt.trials]
+    assert any(t.constraints[0] <= 0 for t in opt.trials)
+    r = cli("show", "c.db", cwd=tmp_path)
+    assert f"best: trial {opt.best.id}" in r.stdout
+    assert opt.best.params["x"] >= 0.5  # the best feasible, not the smallest value
+    _stored_study(tmp_path / "none.db", limit=2.0, constraints=True)  # nothing is feasible
+    r = cli("show", "none.db", cwd=tmp_path)
+    assert r.returncode == 0 and "no feasible trial yet" in r.stdout
