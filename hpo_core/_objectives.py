@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hpo_core.strategies.base import COMPLETE, History
-from hpo_core.trial import Trial, TrialState
+from hpo_core.trial import Trial, TrialState, told_state
 
 if TYPE_CHECKING:
     from hpo_core.optimizer import Optimizer
@@ -117,12 +116,7 @@ class Outcomes:
         exception: BaseException | None,
         constraints: Any,
     ) -> Trial:
-        if state is None:
-            state = TrialState.FAILED if exception is not None else TrialState.COMPLETE
-        elif state not in ("complete", "failed", "pruned"):
-            raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
-        else:
-            state = TrialState(state)
+        state, reason = told_state(state, exception)
         values = None
         if value is not None:
             if self.m == 1:
@@ -142,12 +136,8 @@ class Outcomes:
             cons = _reals("constraints", constraints, self.c)
             if not cons or not all(math.isfinite(c) for c in cons):
                 raise ValueError(f"constraints must be one or more finite numbers, got {cons!r}")
-        if state is TrialState.COMPLETE and values is None and exception is None:
+        if state is TrialState.COMPLETE and values is None:
             raise ValueError("value is required to tell a complete trial")
-        reason = None
-        if exception is not None:
-            state = TrialState.FAILED
-            reason = "".join(traceback.format_exception_only(type(exception), exception)).strip()
         if values is not None and not all(math.isfinite(v) for v in values):
             if state is TrialState.COMPLETE:
                 shown = values[0] if self.m == 1 else list(values)

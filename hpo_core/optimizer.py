@@ -8,7 +8,6 @@ import math
 import numbers
 import os
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from hpo_core.pruning import Pruner
 from hpo_core.space import Space
 from hpo_core.strategies import Strategy, make_strategy
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History
-from hpo_core.trial import Trial, TrialState
+from hpo_core.trial import Trial, TrialState, told_state
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -335,24 +334,15 @@ class Optimizer:
                     "constraints were told, but the optimizer was made without constraints=True"
                 )
             return self._mo.tell(self, trial, value, state, exception, constraints)
-        if state is None:
-            state = TrialState.FAILED if exception is not None else TrialState.COMPLETE
-        elif state not in ("complete", "failed", "pruned"):
-            raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
-        else:
-            state = TrialState(state)
+        state, reason = told_state(state, exception)
         if (
             value is not None
             and type(value) is not float
             and (isinstance(value, bool) or not isinstance(value, numbers.Real))
         ):
             raise TypeError(f"value must be a real number, got {value!r} ({type(value).__name__})")
-        if state is TrialState.COMPLETE and value is None and exception is None:
+        if state is TrialState.COMPLETE and value is None:
             raise ValueError("value is required to tell a complete trial")
-        reason = None
-        if exception is not None:
-            state = TrialState.FAILED
-            reason = "".join(traceback.format_exception_only(type(exception), exception)).strip()
         if value is not None:
             value = float(value)
             if not math.isfinite(value):

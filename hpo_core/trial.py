@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -19,6 +20,22 @@ class TrialState(StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"
     PRUNED = "pruned"
+
+
+def told_state(state: str | None, exception: BaseException | None) -> tuple[TrialState, str | None]:
+    """The state a tell records and its failure reason, from ``tell``'s state and exception.
+
+    No state means complete, or failed when there is an exception; an exception always fails
+    the trial, with its one-line text as the reason.
+    """
+    if state is not None and state not in ("complete", "failed", "pruned"):
+        raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
+    if exception is not None:
+        text = "".join(traceback.format_exception_only(type(exception), exception)).strip()
+        return TrialState.FAILED, text
+    if state is None:
+        return TrialState.COMPLETE, None
+    return TrialState(state), None
 
 
 class Trial:
