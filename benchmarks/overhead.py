@@ -15,7 +15,16 @@ import statistics
 import time
 
 import hpo_core
+from benchmarks.translate import optuna_distributions
 from hpo_core import Categorical, Integer, Optimizer, Real
+
+#: the 4-parameter mixed space of the overhead and storage benchmarks
+SPACE = {
+    "lr": Real(1e-5, 1e-1, log=True),
+    "dropout": Real(0.0, 0.5),
+    "layers": Integer(1, 8),
+    "act": Categorical(["relu", "tanh", "gelu"]),
+}
 
 
 def objective(lr: float, dropout: float, layers: int, act: str) -> float:
@@ -23,16 +32,7 @@ def objective(lr: float, dropout: float, layers: int, act: str) -> float:
 
 
 def run_hpo_core(n: int, seed: int) -> float:
-    opt = Optimizer(
-        {
-            "lr": Real(1e-5, 1e-1, log=True),
-            "dropout": Real(0.0, 0.5),
-            "layers": Integer(1, 8),
-            "act": Categorical(["relu", "tanh", "gelu"]),
-        },
-        strategy="random",
-        seed=seed,
-    )
+    opt = Optimizer(SPACE, strategy="random", seed=seed)
     start = time.perf_counter()
     for _ in range(n):
         t = opt.ask()
@@ -45,12 +45,7 @@ def run_optuna(n: int, seed: int) -> float:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    dists = {
-        "lr": optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True),
-        "dropout": optuna.distributions.FloatDistribution(0.0, 0.5),
-        "layers": optuna.distributions.IntDistribution(1, 8),
-        "act": optuna.distributions.CategoricalDistribution(["relu", "tanh", "gelu"]),
-    }
+    dists = optuna_distributions(SPACE)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
     start = time.perf_counter()
     for _ in range(n):

@@ -22,14 +22,10 @@ import textwrap
 import time
 from pathlib import Path
 
-from hpo_core import Categorical, Integer, Optimizer, Real
+from benchmarks.overhead import SPACE
+from benchmarks.translate import optuna_distributions
+from hpo_core import Optimizer
 
-SPACE = {
-    "lr": Real(1e-5, 1e-1, log=True),
-    "dropout": Real(0.0, 0.5),
-    "layers": Integer(1, 8),
-    "act": Categorical(["relu", "tanh", "gelu"]),
-}
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -61,12 +57,7 @@ def throughput_optuna(path: str, n: int) -> float:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    dists = {
-        "lr": optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True),
-        "dropout": optuna.distributions.FloatDistribution(0.0, 0.5),
-        "layers": optuna.distributions.IntDistribution(1, 8),
-        "act": optuna.distributions.CategoricalDistribution(["relu", "tanh", "gelu"]),
-    }
+    dists = optuna_distributions(SPACE)
     study = optuna.create_study(
         storage=f"sqlite:///{path}", sampler=optuna.samplers.RandomSampler(seed=0)
     )

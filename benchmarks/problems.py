@@ -201,32 +201,24 @@ def cond_quadratic(params: Mapping[str, Any]) -> float:
 _FIXED = ("branin", "hartmann6")
 
 #: named sets of problems (``--problems bo`` runs the set)
+_SYNTHETIC = (
+    "branin",
+    "hartmann6",
+    "ackley5",
+    "rosenbrock4",
+    "levy10",
+    "styblinski8",
+    "rastrigin10",
+)
 SUITES: dict[str, tuple[str, ...]] = {
     # the Bayesian-optimisation comparison (50 trials, 30 for Branin)
-    "bo": (
-        "branin",
-        "hartmann6",
-        "ackley5",
-        "rosenbrock4",
-        "levy10",
-        "styblinski8",
-        "rastrigin10",
-        "hgb-cancer",
-    ),
+    "bo": (*_SYNTHETIC, "hgb-cancer"),
     # conditional spaces (the model, then only its own parameters)
     "conditional": ("cond-quadratic", "model-digits"),
     # the evolutionary comparison (2,000 evaluations)
     "evo": ("rastrigin10", "ackley10", "rosenbrock10", "levy10", "styblinski10"),
     "sklearn": tuple(SKLEARN_TASKS),
-    "synthetic": (
-        "branin",
-        "hartmann6",
-        "ackley5",
-        "rosenbrock4",
-        "levy10",
-        "styblinski8",
-        "rastrigin10",
-    ),
+    "synthetic": _SYNTHETIC,
 }
 
 
