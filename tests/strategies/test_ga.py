@@ -1,36 +1,13 @@
-"""strategy="ga": seeds reproduce, points are valid, ask/tell in any order, warm starts."""
+"""strategy="ga": elitism, categorical-only spaces, options, forgotten proposals (the shared
+guarantees are in test_evo_shared.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import hpo_core
 from tests.strategies import evo_common as common
-
-NAME = "ga"
-
-
-def test_seed_reproduces():
-    common.check_seed_reproduces(NAME)
-
-
-def test_points_valid_on_mixed_space():
-    common.check_points_valid(NAME)
-
-
-@pytest.mark.parametrize("order", ["generation", "single", "oversize", "late", "lossy"])
-def test_any_ask_tell_order(order):
-    common.check_any_order(NAME, order)
-
-
-def test_warm_start_seeds_population():
-    def seeded(strategy, x):
-        assert np.any(np.all(np.isclose(strategy._P, x), axis=1))
-
-    common.check_warm_start(NAME, seeded)
 
 
 def test_elitism_keeps_the_best():
@@ -75,21 +52,6 @@ def test_trials_pending_too_long_are_forgotten():
     opt.tell(stale[0], -1.0)
     opt.ask(3)
     assert opt.strategy._f.min() > -1.0
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 2),
-            st.integers(1, 12),
-            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(0.0)),
-        ),
-        max_size=120,
-    )
-)
-def test_any_sequence_of_operations_gives_valid_asks(ops):
-    common.check_random_sessions(NAME, ops)
 
 
 def test_proposals_that_never_became_trials_are_forgotten():

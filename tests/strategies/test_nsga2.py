@@ -1,4 +1,5 @@
-"""strategy="nsga2": any ask/tell order, several objectives, constraints, quality on ZDT1."""
+"""strategy="nsga2": several objectives, constraints, quality on ZDT1, any interleaving with
+both (the shared guarantees are in test_evo_shared.py)."""
 
 from __future__ import annotations
 
@@ -24,22 +25,6 @@ def zdt1(p: dict) -> list[float]:
 
 def two_objectives(p: dict) -> list[float]:
     return [common.mixed_objective(p), (p["a"] + 2) ** 2 + (p["k"] != "x")]
-
-
-def test_seed_reproduces():
-    common.check_seed_reproduces(NAME)
-
-
-@pytest.mark.parametrize("order", ["generation", "single", "oversize", "late", "lossy"])
-def test_any_ask_tell_order(order):
-    common.check_any_order(NAME, order)
-
-
-def test_warm_start_seeds_population():
-    def seeded(strategy, x):
-        assert np.any(np.all(np.isclose(strategy._P, x), axis=1))
-
-    common.check_warm_start(NAME, seeded)
 
 
 def _front_hv(opt) -> float:

@@ -1,0 +1,56 @@
+"""What every evolutionary strategy guarantees: seeds reproduce, points are valid, ask/tell in
+any order and any interleaving, warm starts seed the search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import evo_common as common
+
+NAMES = ["ga", "de", "cmaes", "nsga2"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_seed_reproduces(name):
+    common.check_seed_reproduces(name)
+
+
+@pytest.mark.parametrize("name", ["ga", "de", "cmaes"])
+def test_points_valid_on_mixed_space(name):
+    common.check_points_valid(name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("order", ["generation", "single", "oversize", "late", "lossy"])
+def test_any_ask_tell_order(name, order):
+    common.check_any_order(name, order)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_warm_start_seeds_the_search(name):
+    def seeded(strategy, x):
+        if name == "cmaes":  # one distribution: the told point becomes its mean
+            np.testing.assert_allclose(strategy.mean, x)
+        else:  # a population: the told point joins it
+            assert np.any(np.all(np.isclose(strategy._P, x), axis=1))
+
+    common.check_warm_start(name, seeded)
+
+
+@pytest.mark.parametrize("name", ["ga", "de", "cmaes"])
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(1, 12),
+            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(0.0)),
+        ),
+        max_size=120,
+    )
+)
+def test_any_sequence_of_operations_gives_valid_asks(name, ops):
+    common.check_random_sessions(name, ops)
