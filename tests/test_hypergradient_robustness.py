@@ -14,38 +14,10 @@ from hpo_core.hypergradient import (
     HypergradientSGD,
     NonFiniteGradientWarning,
 )
-
-
-def _make(kind, lr, beta, **kw):
-    if kind == "sgd":
-        return HypergradientSGD(lr=lr, beta=beta, **kw)
-    if kind == "sgdn":
-        return HypergradientSGD(lr=lr, beta=beta, momentum=0.9, nesterov=True, **kw)
-    return HypergradientAdam(lr=lr, beta=beta, **kw)
-
-
-def _quadratic(d=6, seed=0, lo=1.0, hi=10.0):
-    rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-    a = q @ np.diag(np.linspace(lo, hi, d)) @ q.T
-    b = rng.normal(size=d)
-
-    def f(x):
-        return 0.5 * x @ a @ x - b @ x
-
-    def grad(x):
-        return a @ x - b
-
-    f.a, f.b = a, b
-    return f, grad, rng.normal(size=d)
-
-
-def _split(flat):
-    return [flat[:6].reshape(3, 2).copy(), flat[6:].copy()]
-
-
-def _flat(arrays):
-    return np.concatenate([a.ravel() for a in arrays])
+from tests.reference.hypergradient import flat as _flat
+from tests.reference.hypergradient import make as _make
+from tests.reference.hypergradient import quadratic as _quadratic
+from tests.reference.hypergradient import split as _split
 
 
 # ---------------------------------------------------------------- robustness
