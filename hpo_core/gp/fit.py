@@ -13,10 +13,10 @@ import math
 import numba
 import numpy as np
 from scipy.linalg import lapack
-from scipy.optimize import minimize
 
 from hpo_core._numba import JIT
 from hpo_core.gp.kernels import _cross, _cross_grad, _gram, _gram_dk, _gram_grad_kd
+from hpo_core.gp.lbfgsb import minimize_box
 
 __all__ = ["GP", "OutputTransform", "Prior", "neg_log_posterior", "fit_theta", "cholesky"]
 
@@ -164,6 +164,96 @@ def neg_log_posterior(
     return nll - lp, -g - glp
 
 
+#: up to this many rows the compiled likelihood (``_nlp``) is faster than LAPACK from Python
+NLP_COMPILED_MAX = 64
+
+
+@numba.njit(**JIT)
+def _cholesky_inverse(K):  # pragma: no cover - compiled
+    """Lower Cholesky factor L of K (n, n) and K^-1, or (None-like) empty arrays when K is not
+    safely positive definite."""
+    n = K.shape[0]
+    L = np.zeros((n, n))
+    for j in range(n):
+        s = K[j, j]
+        for k in range(j):
+            s -= L[j, k] * L[j, k]
+        if not s > 1e-12 * K[j, j]:
+            return np.empty((0, 0)), np.empty((0, 0))
+        L[j, j] = math.sqrt(s)
+        for i in range(j + 1, n):
+            s = K[i, j]
+            for k in range(j):
+                s -= L[i, k] * L[j, k]
+            L[i, j] = s / L[j, j]
+    Li = np.zeros((n, n))  # L^-1, lower triangular, column by column
+    for j in range(n):
+        Li[j, j] = 1.0 / L[j, j]
+        for i in range(j + 1, n):
+            s = 0.0
+            for k in range(j, i):
+                s -= L[i, k] * Li[k, j]
+            Li[i, j] = s / L[i, i]
+    Kinv = np.empty((n, n))  # Li^T Li
+    for a in range(n):
+        for b in range(a + 1):
+            s = 0.0
+            for k in range(a, n):
+                s += Li[k, a] * Li[k, b]
+            Kinv[a, b] = s
+            Kinv[b, a] = s
+    return L, Kinv
+
+
+@numba.njit(**JIT)
+def _nlp(theta, F, z, cat, mean, sd, sd_low):  # pragma: no cover - compiled
+    """``neg_log_posterior`` in one compiled pass for small n, without jitter: the value is
+    NaN when K is not safely positive definite (the caller then takes the jittered path)."""
+    n = len(z)
+    K, D = _gram_dk(F, theta, cat)
+    L, Kinv = _cholesky_inverse(K)
+    if L.shape[0] != n:
+        return math.nan, np.zeros(len(theta))
+    alpha = Kinv @ z
+    W = np.empty((n, n))
+    quad = 0.0
+    logdet = 0.0
+    for a in range(n):
+        quad += z[a] * alpha[a]
+        logdet += math.log(L[a, a])
+        for b in range(a + 1):
+            W[a, b] = alpha[a] * alpha[b] - Kinv[a, b]
+    g = _gram_grad_kd(F, theta, cat, W, K, D)
+    value = 0.5 * quad + logdet + 0.5 * n * _LOG_2PI
+    grad = np.empty(len(theta))
+    for i in range(len(theta)):
+        s = sd_low[i] if theta[i] < mean[i] else sd[i]
+        r = (theta[i] - mean[i]) / s
+        value += 0.5 * r * r
+        grad[i] = -g[i] + r / s
+    return value, grad
+
+
+def _nlp_rows(
+    T: np.ndarray, F: np.ndarray, z: np.ndarray, cat: np.ndarray, prior: Prior
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values (k,) and gradients (k, d + 2) of ``neg_log_posterior`` at the rows of T; inf
+    where even jitter cannot factorise K."""
+    vals, grads = np.full(len(T), np.inf), np.zeros(T.shape)
+    small = len(z) <= NLP_COMPILED_MAX
+    for i, theta in enumerate(T):
+        if small:
+            vals[i], grads[i] = _nlp(theta, F, z, cat, prior.mean, prior.sd, prior.sd_low)
+            if np.isfinite(vals[i]):
+                continue
+            vals[i] = np.inf
+        try:  # LAPACK from Python, with jitter when K is not positive definite
+            vals[i], grads[i] = neg_log_posterior(theta, F, z, cat, prior)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            pass
+    return vals, grads
+
+
 def fit_theta(
     F: np.ndarray,
     z: np.ndarray,
@@ -172,28 +262,26 @@ def fit_theta(
     starts: list[np.ndarray],
     maxiter: int = 200,
 ) -> np.ndarray:
-    """Hyperparameters maximising the log posterior: L-BFGS-B from each start, best kept.
+    """Hyperparameters maximising the log posterior: box L-BFGS from each start, best kept.
 
-    Returns the best theta of shape (d + 2,); the first start when every run failed.
+    All starts run together (``hpo_core.gp.lbfgsb``). Returns the best theta of shape
+    (d + 2,); the first start when every run failed.
     """
-    best, best_val = np.clip(starts[0], prior.bounds[:, 0], prior.bounds[:, 1]), np.inf
-    for t0 in starts:
-        t0 = np.clip(t0, prior.bounds[:, 0], prior.bounds[:, 1])
-        try:
-            res = minimize(
-                neg_log_posterior,
-                t0,
-                args=(F, z, cat, prior),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=prior.bounds,
-                options={"maxiter": maxiter},
-            )
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            continue
-        if np.isfinite(res.fun) and res.fun < best_val and np.all(np.isfinite(res.x)):
-            best, best_val = res.x, float(res.fun)
-    return best
+    lo, hi = prior.bounds[:, 0], prior.bounds[:, 1]
+    T0 = np.clip(np.array(starts, dtype=np.float64).reshape(len(starts), -1), lo, hi)
+
+    F = np.ascontiguousarray(F, dtype=np.float64)
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    cat = np.ascontiguousarray(cat, dtype=np.bool_)
+
+    def fun(T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _nlp_rows(T, F, z, cat, prior)
+
+    T, vals, _ = minimize_box(fun, T0, lo, hi, maxiter=maxiter)
+    ok = np.isfinite(vals) & np.all(np.isfinite(T), axis=1)
+    if not ok.any():
+        return T0[0]
+    return T[np.flatnonzero(ok)[np.argmin(vals[ok])]]
 
 
 @numba.njit(**JIT)
