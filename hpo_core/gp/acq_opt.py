@@ -3,10 +3,10 @@
 1. Score a large candidate set (quasi-random points and perturbations of the incumbents,
    discrete columns snapped) in one vectorised pass: compiled cross-kernel, one matrix
    product for the variances, compiled acquisition.
-2. From the best distinct candidates, one L-BFGS-B run over all starts stacked (the objective is
-   the sum of independent terms, so this is a multi-start at the cost of one), moving the real
+2. From the best distinct candidates, a box L-BFGS run from each (``hpo_core.gp.lbfgsb``: the
+   runs are independent, evaluated together in one compiled pass per round), moving the real
    columns and the integer columns with many values; the kernel sees the integers rounded
-   (``snap``) once the run ends.
+   (``snap``) once the runs end.
 3. A local search over the discrete columns of the best points: every choice of a categorical
    with few choices (a random subset of them when many), neighbouring values of an integer.
 """
@@ -18,12 +18,12 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
-from scipy.optimize import minimize
 
 from hpo_core._numba import JIT
 from hpo_core.gp.acquisition import ACQUISITIONS, _acquisition
 from hpo_core.gp.fit import GP
 from hpo_core.gp.kernels import _k_and_dk, _sqdist, features
+from hpo_core.gp.lbfgsb import minimize_box
 
 __all__ = ["AcquisitionProblem", "maximize"]
 
@@ -218,29 +218,17 @@ def maximize(
     pool_X, pool_a = [C], [a]
     if np.any(cont) and len(top):
         X0 = C[top]
-        mask = np.broadcast_to(cont, X0.shape)
-        fixed = X0.copy()
+        # each start is its own problem; the discrete columns are held where they are
+        lo = np.where(cont, 0.0, X0)
+        hi = np.where(cont, 1.0, X0)
 
-        def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-            Xb = fixed.copy()
-            Xb[mask] = v
-            val, g = prob.value_grad(Xb)
-            ok = np.isfinite(val)
-            g = np.where(ok[:, None], g, 0.0)
-            return -float(np.sum(val[ok])), -g[mask]
+        def fun(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            val, g = prob.value_grad(X)
+            ok = np.isfinite(val) & np.all(np.isfinite(g), axis=1)
+            return np.where(ok, -val, np.inf), np.where(ok[:, None], -g, 0.0)
 
-        bounds = [(0.0, 1.0)] * int(mask.sum())
         try:
-            res = minimize(
-                fun,
-                X0[mask],
-                jac=True,
-                method="L-BFGS-B",
-                bounds=bounds,
-                options={"maxiter": maxiter, "ftol": 1e-8},
-            )
-            Xb = fixed.copy()
-            Xb[mask] = res.x
+            Xb, _, _ = minimize_box(fun, X0, lo, hi, maxiter=maxiter, ftol=1e-8)
             Xb = prob.snap(Xb)
             pool_X.append(Xb)
             pool_a.append(prob.score(Xb))
