@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib.util
 import os
 
+import numba
 import numpy as np
+
+from hpo_core._numba import JIT
 
 __all__ = ["Sobol"]
 
@@ -91,12 +94,36 @@ class Sobol:
 
     def random(self, n: int) -> np.ndarray:
         """The next n points, shape (n, d)."""
-        i = np.arange(self._count, self._count + n, dtype=np.int64)
-        gray = i ^ (i >> 1)
-        X = np.broadcast_to(self._shift, (n, self.d)).copy()
-        for b in range(BITS):
-            on = ((gray >> b) & 1).astype(bool)
-            if on.any():
-                X[on] ^= self._v[:, b]
+        X = _points(self._count, n, self._v, self._shift)
         self._count += n
-        return X * (1.0 / (1 << BITS))
+        return X
+
+
+@numba.njit(**JIT)
+def _points(start, n, v, shift):  # pragma: no cover - compiled
+    """Points start .. start + n - 1 in Gray-code order: the first from its Gray code, each
+    next one from its predecessor by one XOR per column (of the direction number of the
+    lowest zero bit of the predecessor's index)."""
+    d = v.shape[0]
+    out = np.empty((n, d))
+    x = shift.copy()
+    if n == 0:
+        return out
+    gray = start ^ (start >> 1)
+    for b in range(BITS):
+        if (gray >> b) & 1:
+            for j in range(d):
+                x[j] ^= v[j, b]
+    scale = 1.0 / (1 << BITS)
+    for i in range(n):
+        if i > 0:
+            c = 0
+            k = start + i - 1
+            while k & 1:
+                k >>= 1
+                c += 1
+            for j in range(d):
+                x[j] ^= v[j, c]
+        for j in range(d):
+            out[i, j] = x[j] * scale
+    return out

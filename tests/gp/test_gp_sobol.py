@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import qmc
 
-from hpo_core.gp.sobol import Sobol
+from hpo_core.gp.sobol import BITS, Sobol
 
 
 @pytest.mark.parametrize("d", [1, 2, 7, 33])
@@ -34,3 +34,23 @@ def test_scrambled_blocks_are_balanced_and_seeded():
 def test_bad_dimension():
     with pytest.raises(ValueError, match="d must be"):
         Sobol(0, None)
+
+
+def _reference_points(s, start, n):
+    """Each point from its own Gray code, in numpy."""
+    i = np.arange(start, start + n, dtype=np.int64)
+    gray = i ^ (i >> 1)
+    X = np.broadcast_to(s._shift, (n, s.d)).copy()
+    for b in range(BITS):
+        on = ((gray >> b) & 1).astype(bool)
+        X[on] ^= s._v[:, b]
+    return X * (1.0 / (1 << BITS))
+
+
+@pytest.mark.parametrize("d", [1, 3, 40])
+def test_compiled_points_agree_with_reference_across_calls(d):
+    s = Sobol(d, np.random.default_rng(d))
+    start = 0
+    for n in (1, 7, 64, 1000, 0, 5):
+        np.testing.assert_array_equal(s.random(n), _reference_points(s, start, n))
+        start += n
