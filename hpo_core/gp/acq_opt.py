@@ -75,7 +75,7 @@ class AcquisitionProblem:
             gp.theta,
             gp.cat,
             gp.alpha,
-            gp._K,  # the contiguous buffer: its leading (n, n) block is Kinv
+            gp._L,  # the contiguous buffer: its leading (n, n) block is L
             self.best,
             self.code,
             self.beta,
@@ -83,12 +83,12 @@ class AcquisitionProblem:
 
 
 @numba.njit(**JIT)
-def _value_grad(X, levels, F, theta, cat, alpha, Kinv, best, code, beta):  # pragma: no cover
+def _value_grad(X, levels, F, theta, cat, alpha, L, best, code, beta):  # pragma: no cover
     """Acquisition values (m,) at points X (m, d) of the cube and their gradients (m, d).
 
-    Kinv may be a larger C-contiguous buffer whose leading (n, n) block is the inverse and
-    whose other rows and columns are zero (a contiguous array goes to BLAS; a view would
-    not)."""
+    L may be a larger buffer whose leading (n, n) block is K's lower Cholesky factor. The
+    variance is ``s2 - |v|^2`` with ``v = L^-1 k`` (see ``GP.predict``), its gradient
+    ``-2 (dk/dx)' w`` with ``w = L^-T v = Kinv k``."""
     m, d = X.shape
     n = F.shape[0]
     w = np.exp(-2.0 * theta[:d])
@@ -98,30 +98,38 @@ def _value_grad(X, levels, F, theta, cat, alpha, Kinv, best, code, beta):  # pra
         if levels[j] > 0:
             for i in range(m):
                 A[i, j] = min(math.floor(min(max(X[i, j], 0.0), 1.0) * levels[j]), levels[j] - 1)
-    cap = Kinv.shape[0]
     mu = np.zeros(m)
     var = np.empty(m)
     dmu = np.zeros((m, d))
     dvar = np.zeros((m, d))
-    Kp = np.zeros((m, cap))  # k(A, F), zero-padded to the buffer: one matrix product below
-    G = np.empty((m, n, d))
+    kv = np.empty(n)
+    v = np.empty(n)
+    G = np.empty((n, d))
     for i in range(m):
         for b in range(n):
             kb, dk = _k_and_dk(_sqdist(A, i, F, b, w, cat), s2)
-            Kp[i, b] = kb
+            kv[b] = kb
             mu[i] += kb * alpha[b]
             for j in range(d):
                 g = 0.0 if cat[j] else 2.0 * dk * w[j] * (A[i, j] - F[b, j])
-                G[i, b, j] = g
+                G[b, j] = g
                 dmu[i, j] += g * alpha[b]
-    V = Kp @ Kinv  # Kinv k for every row at once (BLAS; reads Kinv once)
-    for i in range(m):
         q = 0.0
-        for b in range(n):
-            q += Kp[i, b] * V[i, b]
-            for j in range(d):
-                dvar[i, j] -= 2.0 * G[i, b, j] * V[i, b]
+        for b in range(n):  # v = L^-1 k
+            t = kv[b]
+            for c in range(b):
+                t -= L[b, c] * v[c]
+            v[b] = t / L[b, b]
+            q += v[b] * v[b]
         var[i] = s2 - q
+        for b in range(n - 1, -1, -1):  # v <- L^-T v = Kinv k
+            t = v[b]
+            for c in range(b + 1, n):
+                t -= L[c, b] * v[c]
+            v[b] = t / L[b, b]
+        for b in range(n):
+            for j in range(d):
+                dvar[i, j] -= 2.0 * G[b, j] * v[b]
     a, gmu, gvar = _acquisition(mu, var, best, code, beta)
     grad = np.empty((m, d))
     for i in range(m):

@@ -175,3 +175,29 @@ def test_output_transform_is_finite_and_keeps_order(y):
     assert np.all(np.diff(z[order]) >= 0)
     if np.ptp(y) == 0:
         assert np.all(z == 0)
+
+
+def test_variance_keeps_its_precision_on_an_ill_conditioned_kernel():
+    # a smooth kernel on 40 close points with noise 1e-6: K's condition number is about 1e8,
+    # and the variance between points (~1e-7) is what an explicit inverse gets wrong
+    import math
+
+    import mpmath
+
+    from hpo_core.gp.kernels import _cross, _gram
+
+    X = np.linspace(0, 1, 40)[:, None]
+    theta = np.array([0.0, 0.0, math.log(1e-6)])
+    cat = np.zeros(1, dtype=bool)
+    gp = GP(X, np.sin(3 * X[:, 0]), theta, cat)
+    A = (X[:2] + X[1:3]) / 2
+    _, var = gp.predict(A)
+    mpmath.mp.dps = 40
+    K = mpmath.matrix(_gram(X, theta, cat).tolist())
+    for i, k in enumerate(_cross(A, X, theta, cat)):
+        kv = mpmath.matrix(k.tolist())
+        exact = float(1 - (kv.T * mpmath.lu_solve(K, kv))[0])
+        assert 0 < exact < 1e-5
+        assert var[i] == pytest.approx(exact, rel=1e-6)
+    _, var_g, _, _ = gp.predict_grad(A)
+    np.testing.assert_allclose(var_g, var, rtol=1e-12)
