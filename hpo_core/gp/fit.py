@@ -70,7 +70,8 @@ class OutputTransform:
 class Prior:
     """Weak priors on theta: log-normal lengthscales whose centre grows with log(d)/2 (the
     sqrt(d) scaling of Hvarfner et al. 2024, "Vanilla Bayesian optimization performs great in
-    high dimensions"), log-normal signal and noise variances; and the box L-BFGS-B keeps."""
+    high dimensions"), log-normal signal and noise variances; and the box the hyperparameter
+    fit keeps."""
 
     def __init__(self, d: int, noise_floor: float = 1e-6) -> None:
         self.d = d

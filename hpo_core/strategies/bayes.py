@@ -69,7 +69,7 @@ class BayesianOptimization(Strategy):
     n_candidates : int, default 1024
         Quasi-random candidates scored per maximisation (fewer once the GP is large).
     n_starts : int, default 5
-        L-BFGS-B starts, from the best candidates.
+        Box L-BFGS starts, from the best candidates.
     refit_every : int or None
         Refit the hyperparameters after this many new observations; None refits every ask up to
         40 observations and then after each growth of 5% (the factorisation is grown in between).
@@ -93,7 +93,7 @@ class BayesianOptimization(Strategy):
     O(min(n, fit_max)^3) per likelihood evaluation, and happens every ask up to n = 40, then
     after each 5% growth; between refits the factorisation grows in O(n^2) per new point. The
     acquisition costs O(c n (d + n)) for c candidates (c shrinks as 1/n beyond n = 100) plus
-    O(n^2) per L-BFGS-B step and start.
+    O(n^2) per L-BFGS step and start.
 
     Examples
     --------
