@@ -36,56 +36,80 @@ _MAX_BACKTRACK = 30
 
 
 @numba.njit(**JIT)
-def _direction(x, g, lo, hi, S, Y, rho, n_mem, head, p):  # pragma: no cover - compiled
-    """L-BFGS direction into p (d,) on the free variables: 1, or 2 when it fell back to the
-    steepest descent (the pairs no longer give a descent direction), 0 when every variable
-    is held (a stationary point of the box)."""
-    d = len(x)
-    mem = S.shape[0]
+def _held(X, G, lo, hi, i, j):  # pragma: no cover - compiled
+    """Whether variable j of problem i stays where it is: at a bound its gradient pushes
+    against, or fixed (``lo == hi``)."""
+    x = X[i, j]
+    g = G[i, j]
+    return (x <= lo[i, j] and g > 0.0) or (x >= hi[i, j] and g < 0.0) or lo[i, j] >= hi[i, j]
+
+
+@numba.njit(**JIT)
+def _direction(i, X, G, lo, hi, S, Y, rho, n_mem, head, P):  # pragma: no cover - compiled
+    """L-BFGS direction of problem i into P[i] on its free variables: 1, or 2 when it fell
+    back to the steepest descent (the pairs no longer give a descent direction), 0 when every
+    variable is held (a stationary point of the box)."""
+    d = X.shape[1]
+    mem = S.shape[1]
     q = np.empty(d)
     gmax = 0.0
     for j in range(d):
-        held = (x[j] <= lo[j] and g[j] > 0.0) or (x[j] >= hi[j] and g[j] < 0.0) or lo[j] >= hi[j]
-        q[j] = 0.0 if held else g[j]
+        q[j] = 0.0 if _held(X, G, lo, hi, i, j) else G[i, j]
         gmax = max(gmax, abs(q[j]))
     if gmax == 0.0:
         return 0
     a = np.empty(mem)
-    for k in range(n_mem):  # newest first
-        i = (head - 1 - k) % mem
-        a[i] = rho[i] * np.dot(S[i], q)
-        q -= a[i] * Y[i]
-    if n_mem > 0:
-        i = (head - 1) % mem
-        q *= np.dot(S[i], Y[i]) / np.dot(Y[i], Y[i])
-    for k in range(n_mem - 1, -1, -1):  # oldest first
-        i = (head - 1 - k) % mem
-        b = rho[i] * np.dot(Y[i], q)
-        q += (a[i] - b) * S[i]
+    nm = n_mem[i]
+    h = head[i]
+    for k in range(nm):  # newest first
+        c = (h - 1 - k) % mem
+        t = 0.0
+        for j in range(d):
+            t += S[i, c, j] * q[j]
+        a[c] = rho[i, c] * t
+        for j in range(d):
+            q[j] -= a[c] * Y[i, c, j]
+    if nm > 0:
+        c = (h - 1) % mem
+        sy = 0.0
+        yy = 0.0
+        for j in range(d):
+            sy += S[i, c, j] * Y[i, c, j]
+            yy += Y[i, c, j] * Y[i, c, j]
+        for j in range(d):
+            q[j] *= sy / yy
+    for k in range(nm - 1, -1, -1):  # oldest first
+        c = (h - 1 - k) % mem
+        t = 0.0
+        for j in range(d):
+            t += Y[i, c, j] * q[j]
+        b = rho[i, c] * t
+        for j in range(d):
+            q[j] += (a[c] - b) * S[i, c, j]
     slope = 0.0
     for j in range(d):
-        held = (x[j] <= lo[j] and g[j] > 0.0) or (x[j] >= hi[j] and g[j] < 0.0) or lo[j] >= hi[j]
-        p[j] = 0.0 if held else -q[j]
-        slope += p[j] * g[j]
+        P[i, j] = 0.0 if _held(X, G, lo, hi, i, j) else -q[j]
+        slope += P[i, j] * G[i, j]
     if not slope < 0.0:  # the metric lost positive definiteness on the free set: steepest descent
         for j in range(d):
-            held = (x[j] <= lo[j] and g[j] > 0.0) or (x[j] >= hi[j] and g[j] < 0.0)
-            p[j] = 0.0 if held or lo[j] >= hi[j] else -g[j]
+            P[i, j] = 0.0 if _held(X, G, lo, hi, i, j) else -G[i, j]
         return 2
     return 1
 
 
 @numba.njit(**JIT)
-def _trial(x, p, t, lo, hi, xt):  # pragma: no cover - compiled
-    for j in range(len(x)):
-        xt[j] = min(max(x[j] + t * p[j], lo[j]), hi[j])
+def _trial(i, X, P, t, lo, hi, Xt):  # pragma: no cover - compiled
+    """Trial point of problem i: X[i] + t P[i], projected onto the box."""
+    for j in range(X.shape[1]):
+        Xt[i, j] = min(max(X[i, j] + t * P[i, j], lo[i, j]), hi[i, j])
 
 
 @numba.njit(**JIT)
-def _projected_gradient_max(x, g, lo, hi):  # pragma: no cover - compiled
+def _projected_gradient_max(i, X, G, lo, hi):  # pragma: no cover - compiled
     out = 0.0
-    for j in range(len(x)):
-        out = max(out, abs(min(max(x[j] - g[j], lo[j]), hi[j]) - x[j]))
+    for j in range(X.shape[1]):
+        x = X[i, j]
+        out = max(out, abs(min(max(x - G[i, j], lo[i, j]), hi[i, j]) - x))
     return out
 
 
@@ -101,19 +125,19 @@ def _tell(
     for r in range(len(rows)):
         i = rows[r]
         fi = fv[r]
-        gi = gv[r]
         new_direction = False
         if status[i] == _START:
-            X[i] = Xt[i]
+            for j in range(d):
+                X[i, j] = Xt[i, j]
+                G[i, j] = gv[r, j]
             f[i] = fi
-            G[i] = gi
             ok = np.isfinite(fi)
             for j in range(d):
-                ok = ok and np.isfinite(gi[j])
+                ok = ok and np.isfinite(gv[r, j])
             if not ok:
                 f[i] = np.inf
                 status[i] = _DONE
-            elif _projected_gradient_max(X[i], G[i], lo[i], hi[i]) <= gtol:
+            elif _projected_gradient_max(i, X, G, lo, hi) <= gtol:
                 status[i] = _DONE
             else:
                 new_direction = True
@@ -123,14 +147,14 @@ def _tell(
                 step += G[i, j] * (Xt[i, j] - X[i, j])
             good = np.isfinite(fi) and fi <= f[i] + _C1 * step
             for j in range(d):
-                good = good and np.isfinite(gi[j])
+                good = good and np.isfinite(gv[r, j])
             if good:
                 sy = 0.0
                 yy = 0.0
                 h = head[i]
                 for j in range(d):
                     S[i, h, j] = Xt[i, j] - X[i, j]
-                    Y[i, h, j] = gi[j] - G[i, j]
+                    Y[i, h, j] = gv[r, j] - G[i, j]
                     sy += S[i, h, j] * Y[i, h, j]
                     yy += Y[i, h, j] * Y[i, h, j]
                 if sy > 2.2e-16 * yy and sy > 0.0:  # keep the pair only when curvature is positive
@@ -138,14 +162,15 @@ def _tell(
                     head[i] = (h + 1) % memory
                     n_mem[i] = min(n_mem[i] + 1, memory)
                 f_old = f[i]
-                X[i] = Xt[i]
+                for j in range(d):
+                    X[i, j] = Xt[i, j]
+                    G[i, j] = gv[r, j]
                 f[i] = fi
-                G[i] = gi
                 it[i] += 1
                 if (
                     it[i] >= maxiter
                     or f_old - fi <= ftol * max(abs(f_old), abs(fi), 1.0)
-                    or _projected_gradient_max(X[i], G[i], lo[i], hi[i]) <= gtol
+                    or _projected_gradient_max(i, X, G, lo, hi) <= gtol
                 ):
                     status[i] = _DONE
                 else:
@@ -164,11 +189,9 @@ def _tell(
                         if curv > 0.0:
                             nt = min(max(-0.5 * step * tt / curv, 0.1 * tt), 0.5 * tt)
                     t[i] = nt
-                    _trial(X[i], P[i], nt, lo[i], hi[i], Xt[i])
+                    _trial(i, X, P, nt, lo, hi, Xt)
         if new_direction:
-            found = _direction(
-                X[i], G[i], lo[i], hi[i], S[i], Y[i], rho[i], n_mem[i], head[i], P[i]
-            )
+            found = _direction(i, X, G, lo, hi, S, Y, rho, n_mem, head, P)
             if found == 0:
                 status[i] = _DONE
                 continue
@@ -183,7 +206,7 @@ def _tell(
                 t[i] = 1.0
             n_back[i] = 0
             status[i] = _SEARCH
-            _trial(X[i], P[i], t[i], lo[i], hi[i], Xt[i])
+            _trial(i, X, P, t[i], lo, hi, Xt)
 
 
 def minimize_box(
