@@ -215,7 +215,10 @@ def _nlp(theta, F, z, cat, mean, sd, sd_low):  # pragma: no cover - compiled
     L, Kinv = _cholesky_inverse(K)
     if L.shape[0] != n:
         return math.nan, np.zeros(len(theta))
-    alpha = Kinv @ z
+    alpha = np.zeros(n)  # Kinv z, by loops: a matrix product would compile BLAS bindings
+    for a in range(n):
+        for b in range(n):
+            alpha[a] += Kinv[a, b] * z[b]
     W = np.empty((n, n))
     quad = 0.0
     logdet = 0.0
