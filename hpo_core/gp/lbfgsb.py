@@ -151,13 +151,16 @@ def _tell(
             if good:
                 sy = 0.0
                 yy = 0.0
-                h = head[i]
                 for j in range(d):
-                    S[i, h, j] = Xt[i, j] - X[i, j]
-                    Y[i, h, j] = gv[r, j] - G[i, j]
-                    sy += S[i, h, j] * Y[i, h, j]
-                    yy += Y[i, h, j] * Y[i, h, j]
+                    sj = Xt[i, j] - X[i, j]
+                    yj = gv[r, j] - G[i, j]
+                    sy += sj * yj
+                    yy += yj * yj
                 if sy > 2.2e-16 * yy and sy > 0.0:  # keep the pair only when curvature is positive
+                    h = head[i]
+                    for j in range(d):
+                        S[i, h, j] = Xt[i, j] - X[i, j]
+                        Y[i, h, j] = gv[r, j] - G[i, j]
                     rho[i, h] = 1.0 / sy
                     head[i] = (h + 1) % memory
                     n_mem[i] = min(n_mem[i] + 1, memory)

@@ -105,3 +105,22 @@ def test_bad_input(kwargs, match):
     args = {"lo": 0.0, "hi": 1.0, **kwargs}
     with pytest.raises(ValueError, match=match):
         minimize_box(_rosen_rows, np.zeros((1, 2)), **args)
+
+
+def test_a_full_memory_keeps_only_pairs_of_positive_curvature():
+    # a non-convex function (negative curvature along the way) with a memory of 2: rejected
+    # pairs must not displace the kept ones
+    def fun(X):
+        v = np.sum(np.cos(3 * X) + 0.5 * X**2, axis=1)
+        return v, -3 * np.sin(3 * X) + X
+
+    X0 = np.random.default_rng(3).uniform(-3, 3, (6, 4))
+    X, f, _ = minimize_box(fun, X0, -3.0, 3.0, memory=2)
+    for i, x0 in enumerate(X0):
+        # each coordinate ends in a local minimum: stationary inside, or at a bound its
+        # gradient pushes against
+        g = fun(X[i : i + 1])[1][0]
+        inside = (X[i] > -3) & (X[i] < 3)
+        assert np.all(np.abs(g[inside]) < 1e-4)
+        assert np.all(g[X[i] <= -3] >= 0) and np.all(g[X[i] >= 3] <= 0)
+        assert f[i] <= fun(x0[None])[0][0]
