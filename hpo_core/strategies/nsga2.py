@@ -42,6 +42,14 @@ class NSGA2(GeneticAlgorithm):
         Distribution indices of SBX and polynomial mutation.
     max_age : int or None
         Trials after which a child still pending is ignored (default ``max(1000, 20 * lam)``).
+    crossover : {"sbx", "uniform"}, default "sbx"
+        Of real and integer columns: simulated binary crossover, or uniform crossover (children
+        exchange each column with probability 1/2, as Optuna's ``NSGAIISampler`` does).
+    mutation : {"polynomial", "reset"}, default "polynomial"
+        Of real and integer columns: polynomial mutation, or random reset to a uniform value (as
+        Optuna's ``NSGAIISampler`` does). Uniform crossover with random reset keeps the values
+        of separable problems' variables intact and can jump along a front; SBX with polynomial
+        mutation searches better where the variables interact.
 
     Examples
     --------
@@ -66,9 +74,20 @@ class NSGA2(GeneticAlgorithm):
         eta_crossover: float = 20.0,
         eta_mutation: float = 20.0,
         max_age: int | None = None,
+        *,
+        crossover: str = "sbx",
+        mutation: str = "polynomial",
     ) -> None:
         super().__init__(
-            population_size, crossover_rate, mutation_rate, eta_crossover, eta_mutation, 2, max_age
+            population_size,
+            crossover_rate,
+            mutation_rate,
+            eta_crossover,
+            eta_mutation,
+            2,
+            max_age,
+            crossover=crossover,
+            mutation=mutation,
         )
         del self.tournament_size  # always binary on (front, crowding)
 

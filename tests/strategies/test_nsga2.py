@@ -87,6 +87,50 @@ def test_options_validated():
     with pytest.raises(ValueError, match="population_size must be an integer >= 4"):
         NSGA2(population_size=3)
     assert "tournament_size" not in repr(NSGA2())
+    with pytest.raises(ValueError, match=r"crossover must be one of \('sbx', 'uniform'\)"):
+        NSGA2(crossover="SBX")
+    with pytest.raises(ValueError, match=r"mutation must be one of \('polynomial', 'reset'\)"):
+        NSGA2(mutation=None)
+    assert "crossover='uniform'" in repr(NSGA2(crossover="uniform"))
+
+
+def _children(seed: int = 0, **options) -> tuple[np.ndarray, np.ndarray]:
+    """A generation's parents (p, 10) and the children (50, 10) bred from them."""
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    opt = hpo_core.Optimizer(
+        ZDT_SPACE, strategy=NSGA2(**options), direction=["minimize"] * 2, seed=seed
+    )
+    for _ in range(3):
+        for t in opt.ask(opt.strategy.lam):
+            opt.tell(t, zdt1(t.params))
+    opt.ask()  # syncs the closed generation
+    s = opt.strategy
+    return s._P.copy(), s._breed()[0]
+
+
+def test_uniform_crossover_keeps_parents_values_and_reset_draws_new_ones():
+    P, C = _children(crossover="uniform", mutation_rate=0.0)
+    assert all(np.isin(C[:, j], P[:, j]).all() for j in range(P.shape[1]))
+    P, C = _children(crossover="uniform", mutation="reset", mutation_rate=0.3)
+    fresh = np.mean([~np.isin(C[:, j], P[:, j]) for j in range(P.shape[1])])
+    assert 0.2 < fresh < 0.4  # the mutated share
+    # SBX (the default) moves values away from the parents'
+    P, C = _children(mutation_rate=0.0)
+    assert np.mean([~np.isin(C[:, j], P[:, j]) for j in range(P.shape[1])]) > 0.2
+
+
+@pytest.mark.parametrize("options", [{"crossover": "uniform"}, {"mutation": "reset"}])
+def test_other_operators_beat_random_on_zdt1(options):
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    opt = hpo_core.Optimizer(
+        ZDT_SPACE, strategy=NSGA2(**options), direction=["minimize"] * 2, seed=0
+    )
+    opt.minimize(zdt1, n_trials=600)
+    rand = hpo_core.Optimizer(ZDT_SPACE, strategy="random", direction=["minimize"] * 2, seed=0)
+    rand.minimize(zdt1, n_trials=600)
+    assert _front_hv(opt) > _front_hv(rand) + 0.5
 
 
 @settings(max_examples=25, deadline=None)
