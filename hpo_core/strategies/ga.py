@@ -116,7 +116,7 @@ class GeneticAlgorithm(Generational):
         if len(self._P) < max(2, self.population_size // 2):
             return rng.random((lam, d)), tags
         half = (lam + 1) // 2
-        win = tournament(self._f, rng.integers(0, len(self._P), (2 * half, self.tournament_size)))
+        win = tournament(self._f, self._contestants(2 * half))
         p1, p2 = self._P[win[:half]], self._P[win[half:]]
         pair = rng.random((half, 1)) < self.crossover_rate
         cross = pair & (rng.random((half, d)) < 0.5)
@@ -139,6 +139,10 @@ class GeneticAlgorithm(Generational):
         if rr.any():
             C = random_reset(C, mutate & rr, u)
         return C, tags
+
+    def _contestants(self, m: int) -> np.ndarray:
+        """Indices (m, tournament_size) of the parents that meet in each of m tournaments."""
+        return self.rng.integers(0, len(self._P), (m, self.tournament_size))
 
     # ---------------------------------------------------------------- survival
     def _advance(self, G: np.ndarray, tags: np.ndarray, y: np.ndarray, n_told: int) -> None:

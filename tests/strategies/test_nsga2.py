@@ -183,3 +183,30 @@ def test_mixed_space_two_objectives():
     assert len(front) >= 2
     h = opt.history()
     np.testing.assert_array_equal(opt.space.snap(h.X_all), h.X_all)
+
+
+def test_every_parent_enters_the_same_number_of_tournaments():
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    s = NSGA2(population_size=10)
+    s.setup(hpo_core.Optimizer(ZDT_SPACE).space, np.random.default_rng(0))
+    s._P = np.zeros((10, 10))
+    C = s._contestants(25)
+    assert C.shape == (25, 2)
+    np.testing.assert_array_equal(np.bincount(C.ravel(), minlength=10), np.full(10, 5))
+    assert not np.array_equal(C, s._contestants(25))  # drawn afresh
+
+
+def test_children_repeating_a_parent_or_each_other_are_bred_again():
+    # without crossover and with rare mutation, about a third of the children would copy a parent
+    P, C = _children(crossover_rate=0.0, mutation_rate=0.1)
+    S = np.concatenate([P, C])
+    assert len(np.unique(S, axis=0)) == len(S)
+    # where every child must repeat (a space of 2 points) breeding still ends, with lam children
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    opt = hpo_core.Optimizer(
+        {"k": hpo_core.Integer(0, 1)}, strategy=NSGA2(), direction=["minimize"] * 2, seed=0
+    )
+    opt.minimize(lambda p: [p["k"], 1 - p["k"]], n_trials=200)
+    assert len(opt.pareto_front) >= 1
