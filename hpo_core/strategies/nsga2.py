@@ -51,9 +51,9 @@ class NSGA2(GeneticAlgorithm):
         exchange each column with probability 1/2, as Optuna's ``NSGAIISampler`` does).
     mutation : {"polynomial", "reset"}, default "polynomial"
         Of real and integer columns: polynomial mutation, or random reset to a uniform value (as
-        Optuna's ``NSGAIISampler`` does). Uniform crossover with random reset keeps the values
-        of separable problems' variables intact and can jump along a front; SBX with polynomial
-        mutation searches better where the variables interact.
+        Optuna's ``NSGAIISampler`` does). Uniform crossover passes on the parents' values
+        unchanged, which suits problems whose variables act separately (such as the ZDT and
+        DTLZ test problems); SBX searches between and around them.
 
     Examples
     --------
