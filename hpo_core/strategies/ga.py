@@ -11,12 +11,17 @@ from hpo_core.strategies._generational import Generational
 
 __all__ = ["GeneticAlgorithm"]
 
+CROSSOVERS = ("sbx", "uniform")
+MUTATIONS = ("polynomial", "reset")
+
 
 class GeneticAlgorithm(Generational):
     """Steady generations of tournament selection, crossover and mutation, with elitism.
 
-    Real and integer columns use simulated binary crossover and polynomial mutation; categorical
-    columns use uniform crossover and random-reset mutation (their encoded values have no order).
+    Real and integer columns use simulated binary crossover and polynomial mutation by default
+    (``crossover="uniform"`` and ``mutation="reset"`` choose the operators below instead);
+    categorical columns always use uniform crossover and random-reset mutation (their encoded
+    values have no order).
     Integer and categorical columns are snapped to their values when asked; the genome keeps the
     unsnapped values, so small mutations accumulate instead of being rounded away.
 
@@ -37,6 +42,13 @@ class GeneticAlgorithm(Generational):
     tournament_size : int, default 2
     max_age : int or None
         Trials after which a child still pending is ignored (default ``max(1000, 20 * lam)``).
+    crossover : {"sbx", "uniform"}, default "sbx"
+        Of real and integer columns: simulated binary crossover (half of the columns of a pair
+        cross, each child drawn around its parent), or uniform crossover (the children exchange
+        each column with probability 1/2, so they keep their parents' values).
+    mutation : {"polynomial", "reset"}, default "polynomial"
+        Of real and integer columns: polynomial mutation (a small step, see ``eta_mutation``),
+        or random reset (a fresh uniform value).
 
     Examples
     --------
@@ -58,6 +70,9 @@ class GeneticAlgorithm(Generational):
         eta_mutation: float = 20.0,
         tournament_size: int = 2,
         max_age: int | None = None,
+        *,
+        crossover: str = "sbx",
+        mutation: str = "polynomial",
     ) -> None:
         super().__init__(max_age)
         if not isinstance(population_size, int) or population_size < 4:
@@ -71,12 +86,18 @@ class GeneticAlgorithm(Generational):
                 raise ValueError(f"{name} must be a finite number >= 0, got {eta!r}")
         if not isinstance(tournament_size, int) or tournament_size < 1:
             raise ValueError(f"tournament_size must be an integer >= 1, got {tournament_size!r}")
+        if crossover not in CROSSOVERS:
+            raise ValueError(f"crossover must be one of {CROSSOVERS}, got {crossover!r}")
+        if mutation not in MUTATIONS:
+            raise ValueError(f"mutation must be one of {MUTATIONS}, got {mutation!r}")
         self.population_size = population_size
         self.crossover_rate = float(crossover_rate)
         self.mutation_rate = mutation_rate
         self.eta_crossover = float(eta_crossover)
         self.eta_mutation = float(eta_mutation)
         self.tournament_size = tournament_size
+        self.crossover = crossover
+        self.mutation = mutation
 
     def setup(self, space: Any, rng: np.random.Generator) -> None:
         super().setup(space, rng)
@@ -84,6 +105,9 @@ class GeneticAlgorithm(Generational):
         self._P = np.empty((0, space.d))
         self._f = np.empty(0)
         self._cat = np.asarray(space.kinds) == 2
+        # columns that take uniform crossover and random reset (the others: SBX and polynomial)
+        self._ux = np.ones(space.d, bool) if self.crossover == "uniform" else self._cat
+        self._rr = np.ones(space.d, bool) if self.mutation == "reset" else self._cat
 
     # ---------------------------------------------------------------- breeding
     def _breed(self) -> tuple[np.ndarray, np.ndarray]:
@@ -92,23 +116,33 @@ class GeneticAlgorithm(Generational):
         if len(self._P) < max(2, self.population_size // 2):
             return rng.random((lam, d)), tags
         half = (lam + 1) // 2
-        win = tournament(self._f, rng.integers(0, len(self._P), (2 * half, self.tournament_size)))
+        win = tournament(self._f, self._contestants(2 * half))
         p1, p2 = self._P[win[:half]], self._P[win[half:]]
         pair = rng.random((half, 1)) < self.crossover_rate
         cross = pair & (rng.random((half, d)) < 0.5)
         swap = rng.random((half, d)) < 0.5
-        c1, c2 = sbx(p1, p2, rng.random((half, d)), cross, swap, self.eta_crossover)
-        if self._cat.any():
-            u1, u2 = uniform_crossover(p1, p2, pair & swap)
-            c1[:, self._cat], c2[:, self._cat] = u1[:, self._cat], u2[:, self._cat]
+        u = rng.random((half, d))
+        ux, rr = self._ux, self._rr
+        if ux.all():
+            c1, c2 = uniform_crossover(p1, p2, pair & swap)
+        else:
+            c1, c2 = sbx(p1, p2, u, cross, swap, self.eta_crossover)
+            if ux.any():
+                u1, u2 = uniform_crossover(p1, p2, pair & swap)
+                c1[:, ux], c2[:, ux] = u1[:, ux], u2[:, ux]
         C = np.concatenate([c1, c2])[:lam]
         rate = self.mutation_rate if self.mutation_rate is not None else 1.0 / d
         mutate = rng.random((lam, d)) < rate
         u = rng.random((lam, d))
-        C = polynomial_mutation(C, u, mutate & ~self._cat, self.eta_mutation)
-        if self._cat.any():
-            C = random_reset(C, mutate & self._cat, u)
+        if not rr.all():
+            C = polynomial_mutation(C, u, mutate & ~rr, self.eta_mutation)
+        if rr.any():
+            C = random_reset(C, mutate & rr, u)
         return C, tags
+
+    def _contestants(self, m: int) -> np.ndarray:
+        """Indices (m, tournament_size) of the parents that meet in each of m tournaments."""
+        return self.rng.integers(0, len(self._P), (m, self.tournament_size))
 
     # ---------------------------------------------------------------- survival
     def _advance(self, G: np.ndarray, tags: np.ndarray, y: np.ndarray, n_told: int) -> None:

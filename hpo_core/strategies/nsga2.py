@@ -21,10 +21,14 @@ class NSGA2(GeneticAlgorithm):
     (a feasible point beats an infeasible one, a smaller total violation ``sum max(c, 0)``
     beats a larger one, feasible points compare by Pareto dominance), and the next parents are
     the best ``population_size`` distinct points by front, then by crowding distance (the most
-    isolated first). Parents are picked by binary tournaments on (front, crowding). Children
-    come from simulated binary crossover and polynomial mutation (uniform crossover and random
-    reset on categorical columns), as in ``strategy="ga"``. The sorting and the crowding
-    distance are compiled (``hpo_core.evo.pareto``).
+    isolated first). Parents are picked by binary tournaments on (front, crowding), the
+    contestants paired off from shuffles of the population so that every parent enters the same
+    number of tournaments (as in Deb's reference code and pymoo). Children come from simulated
+    binary crossover and polynomial mutation (uniform crossover and random reset on categorical
+    columns), as in ``strategy="ga"``; a child equal (as asked) to a parent or to an earlier
+    child of its block is bred again, up to ``_REDRAWS`` times, so that evaluations are not
+    spent on known points (pymoo's duplicate elimination). The sorting and the crowding distance
+    are compiled (``hpo_core.evo.pareto``).
 
     Asks and tells may come in any order and any batch size; failures and trials never told do
     not stall a generation (see ``hpo_core.strategies._generational``). With one objective it
@@ -42,6 +46,14 @@ class NSGA2(GeneticAlgorithm):
         Distribution indices of SBX and polynomial mutation.
     max_age : int or None
         Trials after which a child still pending is ignored (default ``max(1000, 20 * lam)``).
+    crossover : {"sbx", "uniform"}, default "sbx"
+        Of real and integer columns: simulated binary crossover, or uniform crossover (children
+        exchange each column with probability 1/2, as Optuna's ``NSGAIISampler`` does).
+    mutation : {"polynomial", "reset"}, default "polynomial"
+        Of real and integer columns: polynomial mutation, or random reset to a uniform value (as
+        Optuna's ``NSGAIISampler`` does). Uniform crossover passes on the parents' values
+        unchanged, which suits problems whose variables act separately (such as the ZDT and
+        DTLZ test problems); SBX searches between and around them.
 
     Examples
     --------
@@ -52,6 +64,9 @@ class NSGA2(GeneticAlgorithm):
     >>> len(front) > 10
     True
     """
+
+    #: rounds of breeding again children that repeat a parent or an earlier child
+    _REDRAWS = 10
 
     name = "nsga2"
     multi_objective = True
@@ -66,9 +81,20 @@ class NSGA2(GeneticAlgorithm):
         eta_crossover: float = 20.0,
         eta_mutation: float = 20.0,
         max_age: int | None = None,
+        *,
+        crossover: str = "sbx",
+        mutation: str = "polynomial",
     ) -> None:
         super().__init__(
-            population_size, crossover_rate, mutation_rate, eta_crossover, eta_mutation, 2, max_age
+            population_size,
+            crossover_rate,
+            mutation_rate,
+            eta_crossover,
+            eta_mutation,
+            2,
+            max_age,
+            crossover=crossover,
+            mutation=mutation,
         )
         del self.tournament_size  # always binary on (front, crowding)
 
@@ -93,6 +119,35 @@ class NSGA2(GeneticAlgorithm):
             return super().propose(history, n)
         finally:
             self._history = None
+
+    # ---------------------------------------------------------------- breeding
+    def _contestants(self, m: int) -> np.ndarray:
+        # consecutive pairs of shuffles of the parents: each enters (about) 2m / p tournaments
+        p = len(self._P)
+        reps = -(-2 * m // p)
+        order = self.rng.permuted(np.tile(np.arange(p), (reps, 1)), axis=1).ravel()
+        return order[: 2 * m].reshape(m, 2)
+
+    def _breed(self) -> tuple[np.ndarray, np.ndarray]:
+        C, tags = super()._breed()
+        if len(self._P) < max(2, self.population_size // 2):
+            return C, tags  # random points
+        for _ in range(self._REDRAWS):
+            again = self._repeats(C)
+            if not again.any():
+                break
+            C[again] = super()._breed()[0][: again.sum()]
+        return C, tags
+
+    def _repeats(self, C: np.ndarray) -> np.ndarray:
+        """Mask (lam,) of the children equal (as asked, i.e. snapped) to a parent or to an
+        earlier child."""
+        S = np.ascontiguousarray(self.space.snap(np.concatenate([self._P, C])))
+        rows = S.view(np.dtype((np.void, S.dtype.itemsize * S.shape[1]))).ravel()
+        _, first = np.unique(rows, return_index=True)
+        seen = np.ones(len(rows), dtype=bool)
+        seen[first] = False
+        return seen[len(self._P) :]
 
     # ---------------------------------------------------------------- survival
     def _merge(self, G: np.ndarray, ids: np.ndarray) -> None:

@@ -37,6 +37,10 @@ def test_options_validated():
         GeneticAlgorithm(population_size=2)
     with pytest.raises(ValueError, match=r"crossover_rate must be in \[0, 1\]"):
         GeneticAlgorithm(crossover_rate=2)
+    with pytest.raises(ValueError, match=r"crossover must be one of \('sbx', 'uniform'\)"):
+        GeneticAlgorithm(crossover="blend")
+    with pytest.raises(ValueError, match=r"mutation must be one of \('polynomial', 'reset'\)"):
+        GeneticAlgorithm(mutation="gauss")
 
 
 def test_trials_pending_too_long_are_forgotten():

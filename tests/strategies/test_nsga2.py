@@ -87,6 +87,50 @@ def test_options_validated():
     with pytest.raises(ValueError, match="population_size must be an integer >= 4"):
         NSGA2(population_size=3)
     assert "tournament_size" not in repr(NSGA2())
+    with pytest.raises(ValueError, match=r"crossover must be one of \('sbx', 'uniform'\)"):
+        NSGA2(crossover="SBX")
+    with pytest.raises(ValueError, match=r"mutation must be one of \('polynomial', 'reset'\)"):
+        NSGA2(mutation=None)
+    assert "crossover='uniform'" in repr(NSGA2(crossover="uniform"))
+
+
+def _children(seed: int = 0, **options) -> tuple[np.ndarray, np.ndarray]:
+    """A generation's parents (p, 10) and the children (50, 10) bred from them."""
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    opt = hpo_core.Optimizer(
+        ZDT_SPACE, strategy=NSGA2(**options), direction=["minimize"] * 2, seed=seed
+    )
+    for _ in range(3):
+        for t in opt.ask(opt.strategy.lam):
+            opt.tell(t, zdt1(t.params))
+    opt.ask()  # syncs the closed generation
+    s = opt.strategy
+    return s._P.copy(), s._breed()[0]
+
+
+def test_uniform_crossover_keeps_parents_values_and_reset_draws_new_ones():
+    P, C = _children(crossover="uniform", mutation_rate=0.0)
+    assert all(np.isin(C[:, j], P[:, j]).all() for j in range(P.shape[1]))
+    P, C = _children(crossover="uniform", mutation="reset", mutation_rate=0.3)
+    fresh = np.mean([~np.isin(C[:, j], P[:, j]) for j in range(P.shape[1])])
+    assert 0.2 < fresh < 0.4  # the mutated share
+    # SBX (the default) moves values away from the parents'
+    P, C = _children(mutation_rate=0.0)
+    assert np.mean([~np.isin(C[:, j], P[:, j]) for j in range(P.shape[1])]) > 0.2
+
+
+@pytest.mark.parametrize("options", [{"crossover": "uniform"}, {"mutation": "reset"}])
+def test_other_operators_beat_random_on_zdt1(options):
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    opt = hpo_core.Optimizer(
+        ZDT_SPACE, strategy=NSGA2(**options), direction=["minimize"] * 2, seed=0
+    )
+    opt.minimize(zdt1, n_trials=600)
+    rand = hpo_core.Optimizer(ZDT_SPACE, strategy="random", direction=["minimize"] * 2, seed=0)
+    rand.minimize(zdt1, n_trials=600)
+    assert _front_hv(opt) > _front_hv(rand) + 0.5
 
 
 @settings(max_examples=25, deadline=None)
@@ -139,3 +183,30 @@ def test_mixed_space_two_objectives():
     assert len(front) >= 2
     h = opt.history()
     np.testing.assert_array_equal(opt.space.snap(h.X_all), h.X_all)
+
+
+def test_every_parent_enters_the_same_number_of_tournaments():
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    s = NSGA2(population_size=10)
+    s.setup(hpo_core.Optimizer(ZDT_SPACE).space, np.random.default_rng(0))
+    s._P = np.zeros((10, 10))
+    C = s._contestants(25)
+    assert C.shape == (25, 2)
+    np.testing.assert_array_equal(np.bincount(C.ravel(), minlength=10), np.full(10, 5))
+    assert not np.array_equal(C, s._contestants(25))  # drawn afresh
+
+
+def test_children_repeating_a_parent_or_each_other_are_bred_again():
+    # without crossover and with rare mutation, about a third of the children would copy a parent
+    P, C = _children(crossover_rate=0.0, mutation_rate=0.1)
+    S = np.concatenate([P, C])
+    assert len(np.unique(S, axis=0)) == len(S)
+    # where every child must repeat (a space of 2 points) breeding still ends, with lam children
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    opt = hpo_core.Optimizer(
+        {"k": hpo_core.Integer(0, 1)}, strategy=NSGA2(), direction=["minimize"] * 2, seed=0
+    )
+    opt.minimize(lambda p: [p["k"], 1 - p["k"]], n_trials=200)
+    assert len(opt.pareto_front) >= 1
