@@ -1,7 +1,7 @@
 """Several objectives and constraints: hpo_core side by side with Optuna, in one run.
 
     python -m benchmarks.multiobjective [--quick] [--seeds 5] [--out DIR]
-        [--problems zdt1,zdt2,dtlz2] [--no-constrained] [--crossover uniform] [--mutation reset]
+        [--problems zdt1,zdt2,dtlz2] [--no-constrained] [--crossover sbx] [--mutation reset]
 
 Multi-objective: by default ZDT1 and ZDT2 (30 variables, 2 objectives) and DTLZ2 (12 variables,
 3 objectives) at 2,000 evaluations, hpo_core's ``nsga2`` against Optuna's ``NSGAIISampler``, both
@@ -345,8 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         "or 'held-out' (those not run by default) or 'all'",
     )
     parser.add_argument("--no-constrained", action="store_true", help="skip the constrained runs")
-    parser.add_argument("--crossover", default="sbx", help="nsga2's crossover option")
-    parser.add_argument("--mutation", default="polynomial", help="nsga2's mutation option")
+    parser.add_argument(
+        "--crossover", default="uniform", help="nsga2's crossover option (uniform or sbx)"
+    )
+    parser.add_argument(
+        "--mutation", default="polynomial", help="nsga2's mutation option (polynomial or reset)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     seeds = args.seeds or (2 if args.quick else 5)
