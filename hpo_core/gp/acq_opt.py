@@ -75,20 +75,22 @@ class AcquisitionProblem:
             gp.theta,
             gp.cat,
             gp.alpha,
-            gp._L,  # the contiguous buffer: its leading (n, n) block is L
+            gp._Li,  # the contiguous buffer: its leading (n, n) block is Linv
             self.best,
             self.code,
             self.beta,
         )
 
 
-@numba.njit(**JIT)
-def _value_grad(X, levels, F, theta, cat, alpha, L, best, code, beta):  # pragma: no cover
+@numba.njit(fastmath={"reassoc", "contract"}, **JIT)
+def _value_grad(X, levels, F, theta, cat, alpha, Li, best, code, beta):  # pragma: no cover
     """Acquisition values (m,) at points X (m, d) of the cube and their gradients (m, d).
 
-    L may be a larger buffer whose leading (n, n) block is K's lower Cholesky factor. The
-    variance is ``s2 - |v|^2`` with ``v = L^-1 k`` (see ``GP.predict``), its gradient
-    ``-2 (dk/dx)' w`` with ``w = L^-T v = Kinv k``."""
+    Li may be a larger buffer whose leading (n, n) block is the inverse of K's lower Cholesky
+    factor. The variance is ``s2 - |v|^2`` with ``v = Linv k`` (see ``GP.predict``), its
+    gradient ``-2 (dk/dx)' u`` with ``u = Linv' v = Kinv k``. Compiled with reassociation
+    allowed (and nothing else of fastmath: inf and NaN keep their meaning), so that its long
+    sums are vectorised: three times faster at 1,600 points."""
     m, d = X.shape
     n = F.shape[0]
     w = np.exp(-2.0 * theta[:d])
@@ -99,37 +101,40 @@ def _value_grad(X, levels, F, theta, cat, alpha, L, best, code, beta):  # pragma
             for i in range(m):
                 A[i, j] = min(math.floor(min(max(X[i, j], 0.0), 1.0) * levels[j]), levels[j] - 1)
     mu = np.zeros(m)
-    var = np.empty(m)
+    var = np.full(m, s2)
     dmu = np.zeros((m, d))
     dvar = np.zeros((m, d))
-    kv = np.empty(n)
-    v = np.empty(n)
-    G = np.empty((n, d))
+    Kp = np.empty((m, n))
+    G = np.empty((m, n, d))
     for i in range(m):
         for b in range(n):
             kb, dk = _k_and_dk(_sqdist(A, i, F, b, w, cat), s2)
-            kv[b] = kb
+            Kp[i, b] = kb
             mu[i] += kb * alpha[b]
             for j in range(d):
                 g = 0.0 if cat[j] else 2.0 * dk * w[j] * (A[i, j] - F[b, j])
-                G[b, j] = g
+                G[i, b, j] = g
                 dmu[i, j] += g * alpha[b]
-        q = 0.0
-        for b in range(n):  # v = L^-1 k
-            t = kv[b]
-            for c in range(b):
-                t -= L[b, c] * v[c]
-            v[b] = t / L[b, b]
-            q += v[b] * v[b]
-        var[i] = s2 - q
-        for b in range(n - 1, -1, -1):  # v <- L^-T v = Kinv k
-            t = v[b]
-            for c in range(b + 1, n):
-                t -= L[c, b] * v[c]
-            v[b] = t / L[b, b]
+    # V = Linv k and U = Linv' V = Kinv k for all rows at once, reading Linv row by row (twice
+    # in all, whatever m: at thousands of points it no longer fits in cache)
+    V = np.zeros((m, n))
+    U = np.zeros((m, n))
+    for r in range(n):
+        for i in range(m):
+            t = 0.0
+            for b in range(r + 1):
+                t += Li[r, b] * Kp[i, b]
+            V[i, r] = t
+            var[i] -= t * t
+    for r in range(n):
+        for i in range(m):
+            vr = V[i, r]
+            for b in range(r + 1):
+                U[i, b] += Li[r, b] * vr
+    for i in range(m):
         for b in range(n):
             for j in range(d):
-                dvar[i, j] -= 2.0 * G[b, j] * v[b]
+                dvar[i, j] -= 2.0 * G[i, b, j] * U[i, b]
     a, gmu, gvar = _acquisition(mu, var, best, code, beta)
     grad = np.empty((m, d))
     for i in range(m):

@@ -1,9 +1,9 @@
 """Output transform, marginal likelihood, hyperparameter fit and the GP posterior.
 
 The ``GP`` holds one factorisation: feature rows ``F``, targets ``z``, hyperparameters
-``theta``, the Cholesky factor ``L`` of ``K`` and ``Kinv``. ``GP.append`` grows it by rows in
-O(n^2) each (new observations between refits, or fantasies for pending points) and returns a
-new ``GP``; the original is left as it was. Notation in ``hpo_core.gp``.
+``theta``, the Cholesky factor ``L`` of ``K`` and its inverse ``Linv``. ``GP.append`` grows it
+by rows in O(n^2) each (new observations between refits, or fantasies for pending points) and
+returns a new ``GP``; the original is left as it was. Notation in ``hpo_core.gp``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 
 import numba
 import numpy as np
-from scipy.linalg import lapack, solve_triangular
+from scipy.linalg import lapack
 
 from hpo_core._numba import JIT
 from hpo_core.gp.kernels import _cross, _cross_grad, _gram, _gram_dk, _gram_grad_kd
@@ -125,11 +125,11 @@ def cholesky(K: np.ndarray) -> tuple[np.ndarray, float]:
     raise np.linalg.LinAlgError("kernel matrix is not positive definite even with jitter")
 
 
-def _inverse(L: np.ndarray) -> np.ndarray:
-    Kinv, info = lapack.dpotri(L, lower=1)
+def _triangular_inverse(L: np.ndarray) -> np.ndarray:
+    Li, info = lapack.dtrtri(L, lower=1)
     if info != 0:
-        raise np.linalg.LinAlgError("dpotri failed")
-    return np.tril(Kinv) + np.tril(Kinv, -1).T
+        raise np.linalg.LinAlgError("dtrtri failed")
+    return np.tril(Li)
 
 
 def neg_log_posterior(
@@ -289,35 +289,36 @@ def fit_theta(
 
 
 @numba.njit(**JIT)
-def _append_row(Lb, Kb, n, k, diag):  # pragma: no cover - compiled
-    """Grow the factor ``Lb[:n, :n]`` and the inverse ``Kb[:n, :n]`` in place by the row of
+def _append_row(Lb, Lib, n, k, diag):  # pragma: no cover - compiled
+    """Grow the factor ``Lb[:n, :n]`` and its inverse ``Lib[:n, :n]`` in place by the row of
     kernel values k (n,) with diagonal entry diag. False (nothing changed) when the new pivot
-    is not safely positive."""
+    is not safely positive.
+
+    With ``l = L^-1 k`` and ``p = sqrt(diag - l'l)``, the new factor is ``[[L, 0], [l', p]]``
+    and its inverse ``[[Linv, 0], [-l' Linv / p, 1 / p]]``."""
     lv = np.empty(n)
+    piv = diag
     for i in range(n):
         s = k[i]
         for j in range(i):
             s -= Lb[i, j] * lv[j]
         lv[i] = s / Lb[i, i]
-    piv = diag - np.dot(lv, lv)
+        piv -= lv[i] * lv[i]
     if not piv > 1e-10 * diag:
         return False
     p = math.sqrt(piv)
-    v = np.zeros(n)
+    row = np.zeros(n)  # l' Linv, row by row of Linv (row-major)
     for i in range(n):
-        s = 0.0
-        for j in range(n):
-            s += Kb[i, j] * k[j]
-        v[i] = -s / p
-    for i in range(n):
-        Lb[n, i] = lv[i]
-        Lb[i, n] = 0.0
-        for j in range(n):
-            Kb[i, j] += v[i] * v[j]
-        Kb[i, n] = v[i] / p
-        Kb[n, i] = v[i] / p
+        li = lv[i]
+        for j in range(i + 1):
+            row[j] += li * Lib[i, j]
+    for j in range(n):
+        Lib[n, j] = -row[j] / p
+        Lib[j, n] = 0.0
+        Lb[n, j] = lv[j]
+        Lb[j, n] = 0.0
     Lb[n, n] = p
-    Kb[n, n] = 1.0 / piv
+    Lib[n, n] = 1.0 / p
     return True
 
 
@@ -350,13 +351,13 @@ class GP:
         n = len(F)
         self._alloc(max(n + 8, int(1.1 * n), capacity or 0), F.shape[1])
         self._n = n
-        self._F[:n], self._L[:n, :n], self._K[:n, :n] = F, L, _inverse(L)
+        self._F[:n], self._L[:n, :n], self._Li[:n, :n] = F, L, _triangular_inverse(L)
         self.set_targets(z)
 
     def _alloc(self, cap: int, d: int) -> None:
         self._F = np.empty((cap, d))
         self._L = np.zeros((cap, cap))
-        self._K = np.zeros((cap, cap))
+        self._Li = np.zeros((cap, cap))
 
     @property
     def n(self) -> int:
@@ -373,18 +374,23 @@ class GP:
         return self._L[: self._n, : self._n]
 
     @property
+    def Linv(self) -> np.ndarray:
+        """Inverse of L, lower triangular, shape (n, n) (a view)."""
+        return self._Li[: self._n, : self._n]
+
+    @property
     def Kinv(self) -> np.ndarray:
-        """Inverse of K, shape (n, n) (a view)."""
-        return self._K[: self._n, : self._n]
+        """Inverse of K, ``Linv' Linv``, shape (n, n) (computed on each call)."""
+        Li = self.Linv
+        return Li.T @ Li
 
     def set_targets(self, z: np.ndarray) -> None:
         """Replace the targets z (n,) (after a new output transform); O(n^2)."""
         self.z = np.ascontiguousarray(z, dtype=np.float64).reshape(-1)
         if len(self.z) != self._n:
             raise ValueError(f"z must have shape ({self._n},), got {self.z.shape}")
-        L = self.L
-        v = solve_triangular(L, self.z, lower=True, check_finite=False)
-        self.alpha = solve_triangular(L, v, lower=True, trans="T", check_finite=False)
+        Li = self.Linv
+        self.alpha = Li.T @ (Li @ self.z)
 
     def copy(self, extra: int = 0) -> GP:
         """An independent copy with room for ``extra`` more rows."""
@@ -393,7 +399,7 @@ class GP:
         n = self._n
         out._alloc(n + extra, self._F.shape[1])
         out._n = n
-        out._F[:n], out._L[:n, :n], out._K[:n, :n] = self.F, self.L, self.Kinv
+        out._F[:n], out._L[:n, :n], out._Li[:n, :n] = self.F, self.L, self.Linv
         out.z, out.alpha = self.z, self.alpha
         return out
 
@@ -412,11 +418,11 @@ class GP:
         n = gp._n
         if n + m > len(gp._F):
             grown = gp.copy(extra=max(m, n // 4 + 8))
-            gp._F, gp._L, gp._K = grown._F, grown._L, grown._K
+            gp._F, gp._L, gp._Li = grown._F, grown._L, grown._Li
         diag = gp.s2 + math.exp(gp.theta[-1]) + gp.jitter
         for f in F_new:
             k = _cross(f[None, :], gp.F, gp.theta, gp.cat)[0]
-            if not _append_row(gp._L, gp._K, gp._n, k, diag):
+            if not _append_row(gp._L, gp._Li, gp._n, k, diag):
                 F_all = np.vstack([gp.F, F_new[len(gp.F) - n :]])
                 fresh = GP(F_all, z_all, gp.theta, gp.cat)
                 gp.__dict__.update(fresh.__dict__)
@@ -429,13 +435,13 @@ class GP:
     def predict(self, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and latent variance at feature rows A (m, d): two arrays (m,).
 
-        The variance is ``s2 - |L^-1 k|^2``: a sum of squares from a triangular solve keeps its
-        precision where ``k' Kinv k`` (an explicit inverse) loses it, on smooth objectives with
-        hundreds of points (K's condition number near 1/eps)."""
+        The variance is ``s2 - |Linv k|^2``: a sum of squares through the inverse factor keeps
+        its precision where ``k' Kinv k`` (the inverse of K) loses it, on smooth objectives
+        with hundreds of points (K's condition number near 1/eps)."""
         Kc = _cross(np.ascontiguousarray(A, dtype=np.float64), self.F, self.theta, self.cat)
         mu = Kc @ self.alpha
-        V = solve_triangular(self.L, Kc.T, lower=True, check_finite=False)
-        var = self.s2 - np.einsum("ij,ij->j", V, V)
+        V = Kc @ self.Linv.T  # rows Linv k, (m, n)
+        var = self.s2 - np.einsum("ij,ij->i", V, V)
         return mu, var
 
     def predict_grad(self, A: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -443,9 +449,10 @@ class GP:
         A = np.ascontiguousarray(A, dtype=np.float64)
         Kc, G = _cross_grad(A, self.F, self.theta, self.cat)
         mu = Kc @ self.alpha
-        V = solve_triangular(self.L, Kc.T, lower=True, check_finite=False)  # L^-1 k, (n, m)
-        var = self.s2 - np.einsum("ij,ij->j", V, V)
-        W = solve_triangular(self.L, V, lower=True, trans="T", check_finite=False)  # Kinv k
+        Li = self.Linv
+        V = Kc @ Li.T  # rows Linv k
+        var = self.s2 - np.einsum("ij,ij->i", V, V)
+        W = V @ Li  # rows Kinv k
         dmu = np.einsum("mnd,n->md", G, self.alpha)
-        dvar = -2.0 * np.einsum("mnd,nm->md", G, W)
+        dvar = -2.0 * np.einsum("mnd,mn->md", G, W)
         return mu, var, dmu, dvar

@@ -26,10 +26,10 @@ class NSGA2(GeneticAlgorithm):
     number of tournaments (as in Deb's reference code and pymoo). Children come from uniform
     crossover (each column of a pair swapped with probability 1/2) and polynomial mutation
     (random reset on categorical columns); ``crossover="sbx"`` takes the simulated binary
-    crossover of ``strategy="ga"`` and Deb's paper instead. A child equal (as asked) to a parent or to an earlier
-    child of its block is bred again, up to ``_REDRAWS`` times, so that evaluations are not
-    spent on known points (pymoo's duplicate elimination). The sorting and the crowding distance
-    are compiled (``hpo_core.evo.pareto``).
+    crossover of ``strategy="ga"`` and Deb's paper instead. A child equal (as asked) to a
+    parent or to an earlier child of its block is bred again, up to ``_REDRAWS`` times, so
+    that evaluations are not spent on known points (pymoo's duplicate elimination). The
+    sorting and the crowding distance are compiled (``hpo_core.evo.pareto``).
 
     Asks and tells may come in any order and any batch size; failures and trials never told do
     not stall a generation (see ``hpo_core.strategies._generational``). With one objective it
