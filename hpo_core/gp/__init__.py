@@ -15,8 +15,8 @@ Notation
 ``s2``         signal variance; ``noise`` observation-noise variance (floored)
 ``r``          scaled distance, ``r^2 = sum_j w_j delta_j^2``
 ``k(r)``       Matern-5/2: ``s2 (1 + sqrt5 r + 5/3 r^2) exp(-sqrt5 r)``
-``K``          ``k(X, X) + noise I``, shape (n, n); ``L`` its lower Cholesky factor;
-               ``Kinv`` its inverse; ``alpha = Kinv z``
+``K``          ``k(X, X) + noise I``, shape (n, n); ``L`` its lower Cholesky factor and
+               ``Linv`` the inverse of ``L``; ``Kinv = Linv' Linv``; ``alpha = Kinv z``
 ``mu, var``    posterior mean and variance of the latent function (noise excluded)
 ``best``       incumbent, the smallest (transformed) value observed or fantasised
 ``u``          ``(best - mu) / sigma``: the standardised improvement
