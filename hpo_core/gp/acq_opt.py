@@ -237,8 +237,7 @@ def maximize(
 
         def fun(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             val, g = prob.value_grad(X)
-            ok = np.isfinite(val) & np.all(np.isfinite(g), axis=1)
-            return np.where(ok, -val, np.inf), np.where(ok[:, None], -g, 0.0)
+            return -val, -g  # a non-finite value or gradient is a failed point to the search
 
         try:
             Xb, _, _ = minimize_box(fun, X0, lo, hi, maxiter=maxiter, ftol=1e-8)

@@ -118,7 +118,8 @@ def _tell(
     rows, fv, gv, X, f, G, Xt, P, t, S, Y, rho, n_mem, head, it, n_back, status, lo, hi, ints, reals
 ):  # pragma: no cover - compiled
     """Take the values fv (k,) and gradients gv (k, d) at the trial points of ``rows`` and move
-    each of those problems to its next trial point (or end it)."""
+    each of those problems to its next trial point (or end it); returns the problems still
+    running. A non-finite value or gradient is a failed point."""
     maxiter, memory = ints[0], ints[1]
     ftol, gtol = reals[0], reals[1]
     d = X.shape[1]
@@ -211,6 +212,18 @@ def _tell(
             status[i] = _SEARCH
             _trial(i, X, P, t[i], lo, hi, Xt)
 
+    n_run = 0
+    for r in range(len(rows)):
+        if status[rows[r]] != _DONE:
+            n_run += 1
+    out = np.empty(n_run, dtype=np.int64)
+    n_run = 0
+    for r in range(len(rows)):
+        if status[rows[r]] != _DONE:
+            out[n_run] = rows[r]
+            n_run += 1
+    return out
+
 
 def minimize_box(
     fun: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
@@ -279,7 +292,6 @@ def minimize_box(
         n_eval += 1
         fv = np.ascontiguousarray(fv, dtype=np.float64).reshape(len(rows))
         gv = np.ascontiguousarray(gv, dtype=np.float64).reshape(len(rows), d)
-        _tell(rows, fv, gv, X, f, G, Xt, P, t, S, Y, rho, n_mem, head, it, n_back, status,
-              lo, hi, ints, reals)  # fmt: skip
-        rows = np.flatnonzero(status != _DONE)
+        rows = _tell(rows, fv, gv, X, f, G, Xt, P, t, S, Y, rho, n_mem, head, it, n_back,
+                     status, lo, hi, ints, reals)  # fmt: skip
     return X, f, n_eval
