@@ -46,8 +46,10 @@ def warmup() -> None:
     from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
     from hpo_core.gp.fit import GP, Prior, fit_theta
     from hpo_core.gp.kernels import features
+    from hpo_core.gp.sobol import Sobol
 
     rng = np.random.default_rng(0)
+    Sobol(2, rng).random(4)
     kinds = np.array([0, 2])
     levels = np.array([0, 2])
     X = np.column_stack([rng.random(6), [0.25, 0.75] * 3])
