@@ -363,16 +363,15 @@ def main(argv: list[str] | None = None) -> int:
 
     limit_threads(1)
     hpo_core.Optimizer({"x": (0.0, 1.0)}, strategy="nsga2", direction=["minimize"] * 2)
-    run_hpo_mo("zdt1", 60, 0)  # compile (or load) the kernels outside the timings
+    options = {"crossover": args.crossover, "mutation": args.mutation}
+    run_hpo_mo("zdt1", 60, 0, **options)  # compile (or load) the kernels outside the timings
     records: list[dict[str, Any]] = []
+    libs: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
+        "hpo_core": lambda p, n, s: run_hpo_mo(p, n, s, **options),
+        **({"optuna": run_optuna_mo} if optuna else {}),
+    }
     for problem in problems:
         for seed in range(seeds):
-            libs = {
-                "hpo_core": lambda p, n, s: run_hpo_mo(
-                    p, n, s, crossover=args.crossover, mutation=args.mutation
-                ),
-                **({"optuna": run_optuna_mo} if optuna else {}),
-            }
             for lib, fn in libs.items():
                 r = fn(problem, evals, seed)
                 records.append({"kind": "mo", "problem": problem, "lib": lib, "seed": seed, **r})

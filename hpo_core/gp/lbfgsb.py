@@ -114,6 +114,15 @@ def _projected_gradient_max(i, X, G, lo, hi):  # pragma: no cover - compiled
 
 
 @numba.njit(**JIT)
+def _accept(i, r, fi, gv, X, f, G, Xt):  # pragma: no cover - compiled
+    """Problem i moves to its trial point, with value fi and the gradient gv[r]."""
+    for j in range(X.shape[1]):
+        X[i, j] = Xt[i, j]
+        G[i, j] = gv[r, j]
+    f[i] = fi
+
+
+@numba.njit(**JIT)
 def _tell(
     rows, fv, gv, X, f, G, Xt, P, t, S, Y, rho, n_mem, head, it, n_back, status, lo, hi, ints, reals
 ):  # pragma: no cover - compiled
@@ -127,14 +136,11 @@ def _tell(
         i = rows[r]
         fi = fv[r]
         new_direction = False
+        ok = np.isfinite(fi)
+        for j in range(d):
+            ok = ok and np.isfinite(gv[r, j])
         if status[i] == _START:
-            for j in range(d):
-                X[i, j] = Xt[i, j]
-                G[i, j] = gv[r, j]
-            f[i] = fi
-            ok = np.isfinite(fi)
-            for j in range(d):
-                ok = ok and np.isfinite(gv[r, j])
+            _accept(i, r, fi, gv, X, f, G, Xt)
             if not ok:
                 f[i] = np.inf
                 status[i] = _DONE
@@ -146,10 +152,7 @@ def _tell(
             step = 0.0
             for j in range(d):
                 step += G[i, j] * (Xt[i, j] - X[i, j])
-            good = np.isfinite(fi) and fi <= f[i] + _C1 * step
-            for j in range(d):
-                good = good and np.isfinite(gv[r, j])
-            if good:
+            if ok and fi <= f[i] + _C1 * step:
                 sy = 0.0
                 yy = 0.0
                 for j in range(d):
@@ -166,10 +169,7 @@ def _tell(
                     head[i] = (h + 1) % memory
                     n_mem[i] = min(n_mem[i] + 1, memory)
                 f_old = f[i]
-                for j in range(d):
-                    X[i, j] = Xt[i, j]
-                    G[i, j] = gv[r, j]
-                f[i] = fi
+                _accept(i, r, fi, gv, X, f, G, Xt)
                 it[i] += 1
                 if (
                     it[i] >= maxiter
@@ -212,17 +212,7 @@ def _tell(
             status[i] = _SEARCH
             _trial(i, X, P, t[i], lo, hi, Xt)
 
-    n_run = 0
-    for r in range(len(rows)):
-        if status[rows[r]] != _DONE:
-            n_run += 1
-    out = np.empty(n_run, dtype=np.int64)
-    n_run = 0
-    for r in range(len(rows)):
-        if status[rows[r]] != _DONE:
-            out[n_run] = rows[r]
-            n_run += 1
-    return out
+    return rows[status[rows] != _DONE]
 
 
 def minimize_box(

@@ -146,11 +146,8 @@ class NSGA2(GeneticAlgorithm):
     def _repeats(self, C: np.ndarray) -> np.ndarray:
         """Mask (lam,) of the children equal (as asked, i.e. snapped) to a parent or to an
         earlier child."""
-        S = np.ascontiguousarray(self.space.snap(np.concatenate([self._P, C])))
-        rows = S.view(np.dtype((np.void, S.dtype.itemsize * S.shape[1]))).ravel()
-        _, first = np.unique(rows, return_index=True)
-        seen = np.ones(len(rows), dtype=bool)
-        seen[first] = False
+        seen = np.ones(len(self._P) + len(C), dtype=bool)
+        seen[self._distinct(np.concatenate([self._P, C]))] = False
         return seen[len(self._P) :]
 
     # ---------------------------------------------------------------- survival
@@ -166,12 +163,8 @@ class NSGA2(GeneticAlgorithm):
             P = np.concatenate([self._P, G])
             F = np.concatenate([self._F, Fn])
             V = np.concatenate([self._V, Vn])
-        # distinct points (as asked, i.e. snapped); of equals the older stays (rows compared
-        # as bytes: np.unique over rows is many times slower)
-        S = np.ascontiguousarray(self.space.snap(P))
-        rows = S.view(np.dtype((np.void, S.dtype.itemsize * S.shape[1]))).ravel()
-        _, first = np.unique(rows, return_index=True)
-        first.sort()
+        # distinct points; of equals the older stays
+        first = self._distinct(P)
         P, F, V = P[first], F[first], V[first]
         ranks = nondominated_ranks(F, V)
         if len(P) > self.population_size:
