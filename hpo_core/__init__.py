@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from hpo_core._suggest import suggest
-from hpo_core.optimizer import Optimizer
+from hpo_core.core import Optimizer, Trial, TrialState
 from hpo_core.pruning import (
     HyperbandPruner,
     MedianPruner,
@@ -16,7 +16,6 @@ from hpo_core.pruning import (
 )
 from hpo_core.space import Categorical, Integer, Real, Space
 from hpo_core.strategies import SearchSpaceExhausted, Strategy, StrategyFallbackWarning
-from hpo_core.trial import Trial, TrialState
 
 __version__ = "0.1.0.dev0"
 

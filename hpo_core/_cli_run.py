@@ -28,7 +28,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from hpo_core._records import dimension_from_json
+from hpo_core.space.serialize import dimension_from_json
 
 __all__ = ["ConfigError", "load_config", "run"]
 

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from hpo_core.optimizer import Optimizer
+from hpo_core.core import Optimizer
 
 __all__ = ["show", "best", "plot", "export"]
 

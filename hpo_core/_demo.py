@@ -56,7 +56,7 @@ def _searches(strategies: list[str], n: int, seed: int) -> list[tuple[str, Any]]
 def _prepare(strategies: list[str]) -> float:
     """Compile (or load from the cache) each strategy's kernels on a tiny problem, so that the
     table times the searches; returns the seconds it took."""
-    from hpo_core.optimizer import Optimizer
+    from hpo_core.core import Optimizer
 
     start = time.perf_counter()
     for s in strategies:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core.dimensions import CATEGORICAL, INTEGER
+from hpo_core.space import CATEGORICAL, INTEGER
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from hpo_core.optimizer import Optimizer
+    from hpo_core.core import Optimizer
 
 
 def _continuous(dim: Any, u: np.ndarray) -> np.ndarray:

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.dimensions import Integer, Real
-from hpo_core.optimizer import Optimizer
+from hpo_core.core import Optimizer
+from hpo_core.space import Integer, Real
 
 __all__ = ["suggest"]
 
@@ -109,7 +109,8 @@ def suggest(
         P = np.asarray(pending, dtype=float)
         P = P.reshape(-1, d) if P.size else np.empty((0, d))
         for i, row in enumerate(P):
-            opt._trial_from_params(params(row, "pending", i))  # in flight: pending
+            opt.enqueue(params(row, "pending", i))  # in flight: pending
+            opt.ask()
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     trials = opt.ask(n)

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo_core._plot_contour import contour
-from hpo_core.dimensions import CATEGORICAL, INTEGER, Categorical
+from hpo_core.space import CATEGORICAL, INTEGER, Categorical
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from hpo_core.optimizer import Optimizer
+    from hpo_core.core import Optimizer
 
 __all__ = [
     "best_so_far",
@@ -120,7 +120,7 @@ def _complete(opt: Optimizer) -> tuple[np.ndarray, np.ndarray, list]:
 def _param_columns(opt: Optimizer) -> dict[str, list[int]]:
     """Parameter name -> the encoded columns that carry it."""
     cols: dict[str, list[int]] = {}
-    for j, name in enumerate(opt.space._out):
+    for j, name in enumerate(opt.space.columns):
         if name is not None:
             cols.setdefault(name, []).append(j)
     return cols

@@ -47,8 +47,11 @@ import numbers
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from hpo_core.trial import Trial, TrialState
+if TYPE_CHECKING:
+    from hpo_core.core.trial import Trial
+
 
 __all__ = [
     "Pruner",
@@ -147,10 +150,10 @@ class MedianPruner(Pruner):
         block = (step - self.n_warmup_steps) // self.interval_steps
         if earlier and (max(earlier) - self.n_warmup_steps) // self.interval_steps == block:
             return False  # already checked in this block
-        n_complete = sum(t.state == TrialState.COMPLETE for t in trials if t.id != trial.id)
+        n_complete = sum(t.state == "complete" for t in trials if t.id != trial.id)
         if n_complete < self.n_startup_trials:
             return False
-        finished = (TrialState.COMPLETE, TrialState.PRUNED)
+        finished = ("complete", "pruned")
         others = [
             sign * t.intermediate[step]
             for t in trials

@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from hpo_core._sklearn_parts import _SameSplits, _Subspace
-from hpo_core.optimizer import Optimizer
+from hpo_core.core import Optimizer
 from hpo_core.space import Space
 from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, Strategy
 

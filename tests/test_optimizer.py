@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -193,9 +194,18 @@ def test_minimize_needs_a_stop():
 
 
 def test_minimize_timeout_stops():
+    def slow(p):
+        time.sleep(0.05)
+        return f(p)
+
     opt = Optimizer(SPACE, seed=0)
-    opt.minimize(f, timeout=0.2)
-    assert len(opt.trials) > 0
+    start = time.time()
+    opt.minimize(slow, timeout=0.3)
+    trials = opt.trials
+    # each trial takes at least 0.05 s and none starts after the deadline (checked between trials)
+    assert 1 <= len(trials) <= 0.3 / 0.05 + 1
+    assert all(t.state == "complete" for t in trials)
+    assert max(t.started_at for t in trials) <= start + 0.3 + 0.05
 
 
 def test_minimize_grid_stops_when_exhausted():

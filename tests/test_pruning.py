@@ -14,8 +14,8 @@ from hpo_core import (
     SuccessiveHalvingPruner,
     Trial,
     TrialPruned,
+    TrialState,
 )
-from hpo_core.trial import TrialState
 
 
 def mk(tid: int, values: dict[int, float], state: str = "complete") -> Trial:

@@ -33,8 +33,8 @@ except ImportError as err:  # pragma: no cover - exercised only without optuna
         "hpo_core.integrations.optuna needs optuna: pip install 'hpo_core[bench]' or optuna"
     ) from err
 
-from hpo_core.dimensions import Categorical, Dimension, Integer, Real
-from hpo_core.optimizer import Optimizer
+from hpo_core.core import Optimizer
+from hpo_core.space import Categorical, Dimension, Integer, Real
 from hpo_core.strategies import STRATEGIES, make_strategy
 
 __all__ = ["Sampler"]
@@ -140,11 +140,12 @@ class Sampler(optuna.samplers.BaseSampler):
             if t.number == current or not all(n in t.params for n in space):
                 continue
             tid = self._ids.get(t.number)
-            if tid is not None and opt._trials[tid].state != "pending":
+            if tid is not None and opt.trials[tid].state != "pending":
                 continue
             if tid is None:
                 params = {n: _to_ours(d, t.params[n]) for n, d in space.items()}
-                tid = opt._trial_from_params(params).id
+                opt.enqueue(params)
+                tid = opt.ask().id
                 self._ids[t.number] = tid
             if t.state == TrialState.COMPLETE:
                 opt.tell(tid, t.value)

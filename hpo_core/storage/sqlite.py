@@ -14,13 +14,14 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["SQLiteStorage", "StoredTrial", "StorageError"]
+from hpo_core.storage.base import ParamCodec, StorageError, StoredTrial
+
+__all__ = ["SQLiteStorage", "SQLiteStudy", "parse_url"]
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -60,28 +61,6 @@ CREATE TABLE IF NOT EXISTS queue (
     attrs TEXT NOT NULL DEFAULT '{}'
 );
 """
-
-
-class StorageError(RuntimeError):
-    """The storage cannot be used: unreadable, foreign, or locked past its timeout."""
-
-
-@dataclass
-class StoredTrial:
-    """One row of the trials table, decoded."""
-
-    number: int
-    x: np.ndarray
-    params: list
-    state: str
-    value: float | None
-    intermediate: dict[int, float]
-    user_attrs: dict[str, Any]
-    fail_reason: str | None
-    started_at: float | None
-    finished_at: float | None
-    values: list[float] | None = None
-    constraints: list[float] | None = None
 
 
 def parse_url(url: str | os.PathLike[str]) -> str:
@@ -190,9 +169,9 @@ class SQLiteStorage:
             self._db.execute("COMMIT")
 
     # ------------------------------------------------------------------ studies
-    def open_study(self, name: str, space: str, direction: str) -> tuple[int, int]:
-        """(study id, worker index) of study ``name``, created when new. The worker index counts
-        the optimizers that opened the study before this one."""
+    def open_study(self, name: str, space: str, direction: str, codec: ParamCodec) -> SQLiteStudy:
+        """Study ``name`` (created when new) as the store an optimizer's books use; its
+        ``worker`` counts the optimizers that opened the study before this one."""
         with self.transaction() as db:
             row = db.execute(
                 "SELECT id, space, direction, workers FROM studies WHERE name=?", (name,)
@@ -203,7 +182,7 @@ class SQLiteStorage:
                     "VALUES (?, ?, ?, ?, 1)",
                     (name, space, direction, time.time()),
                 )
-                return int(cur.lastrowid), 0
+                return SQLiteStudy(self, int(cur.lastrowid or 0), 0, codec)
             sid, stored_space, stored_direction, workers = row
             if stored_space != space:
                 raise ValueError(
@@ -215,7 +194,7 @@ class SQLiteStorage:
                     f"study {name!r} exists with direction={stored_direction!r}, not {direction!r}"
                 )
             db.execute("UPDATE studies SET workers = workers + 1 WHERE id=?", (sid,))
-            return int(sid), int(workers)
+            return SQLiteStudy(self, int(sid), int(workers), codec)
 
     def study_info(self, name: str) -> tuple[str, str]:
         """(space text, direction) of study ``name``; ValueError naming the studies there."""
@@ -229,25 +208,52 @@ class SQLiteStorage:
     def study_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM studies ORDER BY id")]
 
-    def _bump(self, sid: int) -> int:
-        self._db.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (sid,))
-        return int(self._db.execute("SELECT seq FROM studies WHERE id=?", (sid,)).fetchone()[0])
+
+class SQLiteStudy:
+    """One study of a ``SQLiteStorage``: the ``Store`` that an optimizer's books talk to.
+
+    Shared: other processes (and other optimizers of this process) may write the same study,
+    so the books catch up inside each transaction.
+    """
+
+    shared = True
+
+    def __init__(self, storage: SQLiteStorage, sid: int, worker: int, codec: ParamCodec) -> None:
+        self.storage = storage
+        self.sid = sid
+        self.worker = worker
+        self.codec = codec
+        self._db = storage._db
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self.storage.transaction()
+
+    def reopen(self) -> SQLiteStudy:
+        storage = SQLiteStorage(self.storage.path, self.storage.timeout)
+        return SQLiteStudy(storage, self.sid, self.worker, self.codec)
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def _bump(self) -> int:
+        self._db.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (self.sid,))
+        row = self._db.execute("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()
+        return int(row[0])
 
     # ------------------------------------------------------------------ trials
-    def changes(self, sid: int, since: int) -> tuple[int, list[StoredTrial]]:
-        """The study's sequence number and the trials changed after ``since``, by number."""
-        seq = self._db.execute("SELECT seq FROM studies WHERE id=?", (sid,)).fetchone()[0]
+    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
+        seq = self._db.execute("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()[0]
         rows = self._db.execute(
             "SELECT number, x, params, state, value, intermediate, user_attrs, fail_reason, "
             "started_at, finished_at, vals, constraints FROM trials WHERE study_id=? AND seq>? "
             "ORDER BY number",
-            (sid, since),
+            (self.sid, since),
         ).fetchall()
         return int(seq), [
             StoredTrial(
                 number=r[0],
                 x=np.frombuffer(r[1], dtype=np.float64).copy(),
-                params=json.loads(r[2]),
+                params=self.codec.from_portable(json.loads(r[2])),
                 state=r[3],
                 value=r[4],
                 intermediate={int(k): v for k, v in json.loads(r[5]).items()},
@@ -261,146 +267,120 @@ class SQLiteStorage:
             for r in rows
         ]
 
-    def next_number(self, sid: int) -> int:
-        row = self._db.execute("SELECT MAX(number) FROM trials WHERE study_id=?", (sid,)).fetchone()
-        return 0 if row[0] is None else int(row[0]) + 1
-
     def insert_trials(
         self,
-        sid: int,
         first: int,
-        xs: Sequence[np.ndarray],
-        params: Sequence[list],
-        attrs: Sequence[dict[str, Any]],
+        rows: Sequence[tuple[Mapping[str, Any], np.ndarray, Mapping[str, Any] | None]],
         started_at: float,
     ) -> int:
-        """Record pending trials numbered ``first``, ``first + 1``, ... (inside a transaction);
-        returns the study's new sequence number."""
-        seq = self._bump(sid)
+        seq = self._bump()
+        to_portable = self.codec.to_portable
         self._db.executemany(
             "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
             "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
             [
                 (
-                    sid,
+                    self.sid,
                     first + i,
                     np.ascontiguousarray(x, dtype=np.float64).tobytes(),
-                    json.dumps(p),
-                    _json_attrs(a),
+                    json.dumps(to_portable(p)),
+                    _json_attrs(a or {}),
                     started_at,
                     started_at,
                     seq,
                 )
-                for i, (x, p, a) in enumerate(zip(xs, params, attrs, strict=True))
+                for i, (p, x, a) in enumerate(rows)
             ],
         )
         return seq
 
-    def finish_trial(
-        self,
-        sid: int,
-        number: int,
-        state: str,
-        value: float | None,
-        intermediate: dict[int, float],
-        user_attrs: dict[str, Any],
-        fail_reason: str | None,
-        finished_at: float,
-        values: Sequence[float] | None = None,
-        constraints: Sequence[float] | None = None,
-    ) -> int:
-        """Record a trial's outcome (inside a transaction); returns the new sequence number."""
-        seq = self._bump(sid)
+    def finish_trial(self, row: StoredTrial) -> int:
+        seq = self._bump()
         cur = self._db.execute(
             "UPDATE trials SET state=?, value=?, intermediate=?, user_attrs=?, fail_reason=?, "
             "finished_at=?, seq=?, vals=?, constraints=? "
             "WHERE study_id=? AND number=? AND state='pending'",
             (
-                state,
-                value,
-                json.dumps(intermediate),
-                _json_attrs(user_attrs),
-                fail_reason,
-                finished_at,
+                row.state,
+                row.value,
+                json.dumps(row.intermediate),
+                _json_attrs(row.user_attrs),
+                row.fail_reason,
+                row.finished_at,
                 seq,
-                None if values is None else json.dumps([float(v) for v in values]),
-                None if constraints is None else json.dumps([float(c) for c in constraints]),
-                sid,
-                number,
+                None if row.values is None else json.dumps([float(v) for v in row.values]),
+                None
+                if row.constraints is None
+                else json.dumps([float(c) for c in row.constraints]),
+                self.sid,
+                row.number,
             ),
         )
         if cur.rowcount != 1:
-            raise ValueError(f"trial {number} is no longer pending in {self.path!r}")
+            raise ValueError(f"trial {row.number} is no longer pending in {self.storage.path!r}")
         return seq
 
-    def report(self, sid: int, number: int, intermediate: dict[int, float]) -> None:
+    def report(self, number: int, intermediate: Mapping[int, float]) -> None:
         with self.transaction():
-            seq = self._bump(sid)
+            seq = self._bump()
             self._db.execute(
                 "UPDATE trials SET intermediate=?, heartbeat=?, seq=? "
                 "WHERE study_id=? AND number=? AND state='pending'",
-                (json.dumps(intermediate), time.time(), seq, sid, number),
+                (json.dumps(dict(intermediate)), time.time(), seq, self.sid, number),
             )
 
-    def heartbeat(self, sid: int, numbers: Sequence[int]) -> None:
-        """Mark running trials alive (no sequence bump: nothing a strategy sees changed)."""
+    def heartbeat(self, numbers: Sequence[int]) -> None:
+        """No sequence bump: nothing a strategy sees changed."""
         if not numbers:
             return
         with self.transaction():
             self._db.executemany(
                 "UPDATE trials SET heartbeat=? WHERE study_id=? AND number=? AND state='pending'",
-                [(time.time(), sid, n) for n in numbers],
+                [(time.time(), self.sid, n) for n in numbers],
             )
 
-    def fail_stale(self, sid: int, timeout: float) -> list[StoredTrial]:
-        """Mark pending trials without a heartbeat for ``timeout`` seconds failed (inside a
-        transaction); returns them."""
+    def fail_stale(self, timeout: float) -> list[StoredTrial]:
         now = time.time()
-        if (
-            self._db.execute(
-                "SELECT 1 FROM trials WHERE study_id=? AND state='pending' AND heartbeat<? LIMIT 1",
-                (sid, now - timeout),
-            ).fetchone()
-            is None
-        ):
-            return []
         numbers = [
             r[0]
             for r in self._db.execute(
                 "SELECT number FROM trials WHERE study_id=? AND state='pending' AND heartbeat<?",
-                (sid, now - timeout),
+                (self.sid, now - timeout),
             )
         ]
         if not numbers:
             return []
-        seq = self._bump(sid)
+        seq = self._bump()
         reason = f"no heartbeat for {timeout:g} s: the worker running it stopped"
         self._db.executemany(
             "UPDATE trials SET state='failed', fail_reason=?, finished_at=?, seq=? "
             "WHERE study_id=? AND number=?",
-            [(reason, now, seq, sid, n) for n in numbers],
+            [(reason, now, seq, self.sid, n) for n in numbers],
         )
-        _, rows = self.changes(sid, seq - 1)
+        _, rows = self.changes(seq - 1)
         return [r for r in rows if r.number in numbers]
 
     # ------------------------------------------------------------------ queue
-    def enqueue(self, sid: int, params: list, attrs: dict[str, Any]) -> None:
-        """Queue parameters for the next ask of any worker (inside a transaction)."""
+    def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
         self._db.execute(
             "INSERT INTO queue (study_id, params, attrs) VALUES (?, ?, ?)",
-            (sid, json.dumps(params), _json_attrs(attrs)),
+            (self.sid, json.dumps(self.codec.to_portable(params)), _json_attrs(attrs)),
         )
 
-    def pop_queue(self, sid: int, n: int) -> list[tuple[list, dict[str, Any]]]:
-        """Up to n queued (params, attrs), oldest first, taken off the queue (in a transaction)."""
+    @property
+    def queued(self) -> int:
+        return 1  # pop_queue reads the queue in the same transaction
+
+    def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         rows = self._db.execute(
-            "SELECT id, params, attrs FROM queue WHERE study_id=? ORDER BY id LIMIT ?", (sid, n)
+            "SELECT id, params, attrs FROM queue WHERE study_id=? ORDER BY id LIMIT ?",
+            (self.sid, n),
         ).fetchall()
         self._db.executemany("DELETE FROM queue WHERE id=?", [(r[0],) for r in rows])
-        return [(json.loads(r[1]), json.loads(r[2])) for r in rows]
+        return [(self.codec.from_portable(json.loads(r[1])), json.loads(r[2])) for r in rows]
 
 
-def _json_attrs(attrs: dict[str, Any]) -> str:
+def _json_attrs(attrs: Mapping[str, Any]) -> str:
     try:
         return json.dumps(attrs)
     except TypeError as err:

@@ -162,6 +162,8 @@ class Strategy(ABC):
 
     #: the name ``Optimizer(strategy=...)`` knows it by
     name: str = ""
+    #: whether the strategy has a finite set of points and ends by itself (SearchSpaceExhausted)
+    finite: bool = False
     #: whether the strategy accepts several objectives (``History.Y`` with k > 1)
     multi_objective: bool = False
     #: whether the strategy reads ``History.C`` itself (else it sees ``y`` ranked by feasibility)

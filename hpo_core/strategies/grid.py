@@ -25,6 +25,7 @@ class GridSearch(Strategy):
     """
 
     name = "grid"
+    finite = True
     multi_objective = True  # ignores the values
 
     def __init__(self, grid_points: int = 5, shuffle: bool = False) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo_core.dimensions import INTEGER
+from hpo_core.space import INTEGER
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History, Strategy
 from hpo_core.tpe import Columns, n_below, recency_weights
 from hpo_core.tpe.estimator import check_options

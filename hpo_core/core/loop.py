@@ -10,20 +10,24 @@ in flight as pending.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import inspect
 import numbers
+import pickle
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hpo_core.core.trial import Trial
 from hpo_core.pruning import TrialPruned
 from hpo_core.strategies import SearchSpaceExhausted
-from hpo_core.trial import TrialState
 
 if TYPE_CHECKING:
-    from hpo_core.optimizer import Optimizer
-    from hpo_core.trial import Trial
+    from hpo_core.core.optimizer import Optimizer
+
+Callbacks = list[Callable[["Optimizer", Trial], None]]
+Catch = tuple[type[BaseException], ...]
 
 __all__ = ["minimize"]
 
@@ -37,7 +41,7 @@ def _check_args(opt: Optimizer, n_trials: Any, timeout: Any, n_jobs: Any) -> Non
         isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
     ):
         raise ValueError(f"timeout must be None or a number of seconds > 0, got {timeout!r}")
-    if n_trials is None and timeout is None and opt.strategy.name != "grid":
+    if n_trials is None and timeout is None and not opt.strategy.finite:
         raise ValueError("give n_trials or timeout (only a grid search ends by itself)")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
@@ -46,7 +50,7 @@ def _check_args(opt: Optimizer, n_trials: Any, timeout: Any, n_jobs: Any) -> Non
 class _Progress:
     def __init__(self, opt: Optimizer, total: int | None, enabled: bool) -> None:
         self.opt = opt
-        self.bar = None
+        self.bar: Any = None
         if enabled:
             from tqdm.auto import tqdm
 
@@ -55,8 +59,9 @@ class _Progress:
     def update(self) -> None:
         if self.bar is not None:
             self.bar.update(1)
-            if self.opt._best is not None:
-                self.bar.set_postfix(best=f"{self.opt._best.value:.6g}", refresh=False)
+            best = self.opt._books.best
+            if best is not None and best.value is not None:
+                self.bar.set_postfix(best=f"{best.value:.6g}", refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -73,7 +78,7 @@ def minimize(
     progress: bool,
     n_jobs: int,
     executor: Any,
-) -> Trial:
+) -> Trial | list[Trial]:
     _check_args(opt, n_trials, timeout, n_jobs)
     catch = tuple(catch)
     callbacks = list(callbacks)
@@ -86,27 +91,38 @@ def minimize(
             _parallel(opt, objective, n_trials, deadline, callbacks, catch, bar, n_jobs, executor)
     finally:
         bar.close()
-    if opt._mo is not None and opt._mo.m > 1:
+    if len(opt.directions) > 1:
         return opt.pareto_front
     return opt.best
 
 
-def _tell_value(opt: Optimizer, trial: Trial, value: Any) -> None:
-    if opt._mo is not None:
-        from hpo_core._objectives import tell_result
-
-        return tell_result(opt, trial, value)
+def takes_trial(objective: Callable[..., Any]) -> bool:
+    """True for an objective whose single parameter is named ``trial`` or annotated Trial."""
     try:
-        opt.tell(trial, value)
-    except TypeError as exc:
-        opt.tell(trial, exception=exc)
-        raise TypeError(f"the objective must return a real number, got {value!r}") from None
+        params = list(inspect.signature(objective).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if len(params) != 1:
+        return False
+    p = params[0]
+    ann = p.annotation
+    return (
+        p.name == "trial"
+        or ann is Trial
+        or (isinstance(ann, str) and (ann == "Trial" or ann.endswith(".Trial")))
+    )
 
 
-def _serial(opt, objective, n_trials, deadline, callbacks, catch, bar) -> None:  # noqa: ANN001
-    from hpo_core.optimizer import _takes_trial
-
-    takes_trial = _takes_trial(objective)
+def _serial(
+    opt: Optimizer,
+    objective: Callable[..., Any],
+    n_trials: int | None,
+    deadline: float | None,
+    callbacks: Callbacks,
+    catch: Catch,
+    bar: _Progress,
+) -> None:
+    wants_trial = takes_trial(objective)
     done = 0
     while n_trials is None or done < n_trials:
         if deadline is not None and time.monotonic() >= deadline:
@@ -116,7 +132,7 @@ def _serial(opt, objective, n_trials, deadline, callbacks, catch, bar) -> None: 
         except SearchSpaceExhausted:
             break
         try:
-            value = objective(trial if takes_trial else dict(trial.params))
+            value = objective(trial if wants_trial else dict(trial.params))
         except TrialPruned:
             opt.tell(trial, state="pruned")
         except catch as exc:
@@ -125,7 +141,7 @@ def _serial(opt, objective, n_trials, deadline, callbacks, catch, bar) -> None: 
             opt.tell(trial, exception=exc)
             raise
         else:
-            _tell_value(opt, trial, value)
+            opt._tell_result(trial, value)
         done += 1
         for callback in callbacks:
             callback(opt, trial)
@@ -147,11 +163,9 @@ def _call(objective: Callable[[dict[str, Any]], float], params: dict[str, Any]) 
     except BaseException as exc:  # noqa: BLE001 - every failure goes home as a record
         text = traceback.format_exc()
         try:
-            import pickle
-
             pickle.dumps(exc)
-        except Exception:  # noqa: BLE001 - an exception that cannot travel: its text does
-            exc = None
+        except Exception:  # an exception that cannot travel: its text does
+            return _Failure(text, None)
         return _Failure(text, exc)
 
 
@@ -180,17 +194,25 @@ def _slots(executor: Any, n_jobs: int) -> int:
     return max(1, getattr(executor, "_max_workers", 1))
 
 
-def _parallel(opt, objective, n_trials, deadline, callbacks, catch, bar, n_jobs, executor) -> None:  # noqa: ANN001
-    from hpo_core.optimizer import _takes_trial
-
-    if _takes_trial(objective):
+def _parallel(
+    opt: Optimizer,
+    objective: Callable[..., Any],
+    n_trials: int | None,
+    deadline: float | None,
+    callbacks: Callbacks,
+    catch: Catch,
+    bar: _Progress,
+    n_jobs: int,
+    executor: Any,
+) -> None:
+    if takes_trial(objective):
         raise ValueError(
             "an objective that takes a trial (to report and prune) runs in this process: "
             "use n_jobs=1 and no executor, or run one minimize per worker on a shared storage"
         )
     slots = _slots(executor, n_jobs)
     pool, owned = _executor(executor, n_jobs)
-    running: dict[cf.Future, Trial] = {}
+    running: dict[cf.Future[Any], Trial] = {}
     asked = 0
     exhausted = False
     error: BaseException | None = None  # raised once the trials in flight are told
@@ -225,12 +247,14 @@ def _parallel(opt, objective, n_trials, deadline, callbacks, catch, bar, n_jobs,
         # interrupted (Ctrl-C, a failing callback): what is still in flight is recorded, not lost
         for future, trial in running.items():
             future.cancel()
-            opt._finish(trial, TrialState.FAILED, None, "interrupted: the loop stopped")
+            opt._fail(trial, "interrupted: the loop stopped")
         if owned:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _finish(opt: Optimizer, trial: Trial, future: cf.Future, catch: tuple) -> BaseException | None:
+def _finish(
+    opt: Optimizer, trial: Trial, future: cf.Future[Any], catch: Catch
+) -> BaseException | None:
     """Tell a finished trial; return the exception to raise when it is not one to catch."""
     try:
         result = future.result()
@@ -238,15 +262,15 @@ def _finish(opt: Optimizer, trial: Trial, future: cf.Future, catch: tuple) -> Ba
         result = _Failure("".join(traceback.format_exception(exc)), exc)
     if not isinstance(result, _Failure):
         try:
-            _tell_value(opt, trial, result)
-        except TypeError as exc:
+            opt._tell_result(trial, result)
+        except (TypeError, ValueError) as exc:
             return exc
         return None
     exc = result.exception
     if isinstance(exc, TrialPruned):
         opt.tell(trial, state="pruned")
         return None
-    opt._finish(trial, TrialState.FAILED, None, result.text.strip())
+    opt._fail(trial, result.text.strip())
     if exc is None:
         return RuntimeError(f"trial {trial.id} failed in a worker:\n{result.text}")
     return None if isinstance(exc, catch) else exc

@@ -1,10 +1,10 @@
 """Search spaces: named dimensions, conditions between them, and the unit-cube encoding.
 
-Every dimension maps its values to one column of the unit cube ``[0, 1]``; strategies only ever
-see that encoding (see ``hpo_core.dimensions``). A conditional dimension that is inactive for a
-point is *imputed*: its column holds the fixed value ``INACTIVE`` (0.5), so models see the same
-number for every point where it does not apply, never leftover garbage, and decoding leaves the
-parameter out of the dict.
+Every dimension maps its values to one column of the unit cube ``[0, 1]``; strategies only
+ever see that encoding (see ``hpo_core.space.dimensions``). A conditional dimension that is
+inactive for a point is *imputed*: its column holds the fixed value ``INACTIVE`` (0.5), so
+models see the same number for every point where it does not apply, never leftover garbage,
+and decoding leaves the parameter out of the dict.
 
 A list of dicts (as GridSearchCV takes) is a choice among sub-spaces: a hidden categorical picks
 the sub-space, and each sub-space's parameters are conditional on it.
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core import _conditions
-from hpo_core.dimensions import (
-    CATEGORICAL,  # noqa: F401 - re-exported for the encoded view
+from hpo_core.space import conditions as _conditions
+from hpo_core.space.dimensions import (
+    CATEGORICAL,
     INTEGER,
     REAL,
     Categorical,
@@ -58,6 +58,13 @@ class Space:
         The number of values of an integer or categorical column; 0 for reals.
     conditional : bool
         Whether any dimension is conditional (then ``active`` and ``impute`` matter).
+    names : tuple of str
+        The internal name of each column (a parameter's own name but in lists of sub-spaces).
+    columns : tuple of str or None
+        The parameter each column decodes to (None for the hidden column that picks a
+        sub-space of a list of dicts).
+    params : tuple of str
+        The parameter names, each once, in column order.
 
     Examples
     --------
@@ -73,7 +80,7 @@ class Space:
     def __init__(self, mapping: Mapping[str, Any] | Sequence[Mapping[str, Any]] | Space) -> None:
         out: dict[str, str] = {}
         if isinstance(mapping, Space):
-            out = dict(zip(mapping.names, mapping._out, strict=True))
+            out = dict(zip(mapping.names, mapping.columns, strict=True))
             mapping = mapping.dimensions
         elif isinstance(mapping, (list, tuple)) and all(isinstance(m, Mapping) for m in mapping):
             if len(mapping) == 1:
@@ -99,7 +106,8 @@ class Space:
         #: internal names of the dimensions (a parameter's own name but in lists of sub-spaces)
         self.names: tuple[str, ...] = tuple(dims)
         self._dims: tuple[Dimension, ...] = tuple(dims.values())
-        self._out: tuple[str | None, ...] = tuple(
+        #: the parameter each column decodes to (None for the column that picks a sub-space)
+        self.columns: tuple[str | None, ...] = tuple(
             None if n == _conditions.SUBSPACE else out.get(n, n) for n in self.names
         )
         self._decoders = tuple(d.decode for d in self._dims)
@@ -110,7 +118,9 @@ class Space:
         self.levels.flags.writeable = False
         self._conds, self._order = _conditions.compile_conditions(self.names, self._dims)
         self.conditional: bool = any(self._conds)
-        self.params: tuple[str, ...] = tuple(dict.fromkeys(n for n in self._out if n is not None))
+        self.params: tuple[str, ...] = tuple(
+            dict.fromkeys(n for n in self.columns if n is not None)
+        )
 
     @classmethod
     def _from_parts(cls, dims: Mapping[str, Dimension], params: Mapping[str, str | None]) -> Space:
@@ -137,7 +147,7 @@ class Space:
         return (
             isinstance(other, Space)
             and self.dimensions == other.dimensions
-            and self._out == other._out
+            and self.columns == other.columns
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -196,11 +206,11 @@ class Space:
             )
             if not act[j]:
                 continue
-            if self._out[j] is None:
+            if self.columns[j] is None:
                 x[j] = self._dims[j].encode(sub)
             else:
-                x[j] = self._encode_one(self._dims[j], self._out[j], params)
-                used.add(self._out[j])
+                x[j] = self._encode_one(self._dims[j], self.columns[j], params)
+                used.add(self.columns[j])
         extra = [k for k in params if k not in used]
         if extra:
             raise ValueError(
@@ -217,9 +227,9 @@ class Space:
             return {n: dec(u) for n, dec, u in zip(self.names, self._decoders, row, strict=True)}
         act = _conditions.active_row(row, self._conds, self._order, self.levels)
         return {
-            self._out[j]: self._decoders[j](row[j])
+            self.columns[j]: self._decoders[j](row[j])
             for j in range(self.d)
-            if act[j] and self._out[j] is not None
+            if act[j] and self.columns[j] is not None
         }
 
     def active(self, X: np.ndarray) -> np.ndarray:
@@ -271,15 +281,15 @@ class Space:
             elif dim.kind == CATEGORICAL:
                 out.append(_conditions.level(x[j], dim.levels))
             else:
-                out.append(params[self._out[j]])
+                out.append(params[self.columns[j]])
         return out
 
     def from_portable(self, values: Sequence[Any]) -> dict[str, Any]:
         """The parameter dict of a ``to_portable`` list."""
         return {
-            self._out[j]: dim.choices[v] if dim.kind == CATEGORICAL else v
+            self.columns[j]: dim.choices[v] if dim.kind == CATEGORICAL else v
             for j, (dim, v) in enumerate(zip(self._dims, values, strict=True))
-            if v is not None and self._out[j] is not None
+            if v is not None and self.columns[j] is not None
         }
 
     # ------------------------------------------------------------------ grids

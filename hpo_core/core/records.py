@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpo_core.space import Categorical, Dimension, Integer, Real, Space
-from hpo_core.trial import Trial
+from hpo_core.core.trial import Trial
+from hpo_core.space import Space
+from hpo_core.space.serialize import space_from_json, space_to_json
 
 if TYPE_CHECKING:
-    from hpo_core.optimizer import Optimizer
+    from hpo_core.core.optimizer import Optimizer
 
 RECORD_KEYS = (
     "id",
@@ -77,45 +78,6 @@ def check_record(i: int, record: Any) -> Mapping[str, Any]:
     return {**record, "state": state}
 
 
-def dimension_to_json(dim: Dimension) -> dict[str, Any]:
-    if isinstance(dim, Real):
-        out = {"type": "real", "low": dim.low, "high": dim.high, "log": dim.log}
-    elif isinstance(dim, Integer):
-        out = {"type": "integer", "low": dim.low, "high": dim.high, "log": dim.log}
-    else:
-        out = {"type": "categorical", "choices": list(dim.choices)}
-    if dim.when:
-        out["when"] = {parent: list(values) for parent, values in dim.when}
-    return out
-
-
-def space_to_json(space: Space) -> dict[str, Any]:
-    """Each column's dimension, under its internal name, with the parameter it decodes to."""
-    return {
-        name: {**dimension_to_json(dim), "param": out}
-        for (name, dim), out in zip(space.dimensions.items(), space._out, strict=True)
-    }
-
-
-def space_from_json(doc: Mapping[str, Any]) -> Space:
-    dims = {n: dimension_from_json(n, s) for n, s in doc.items()}
-    return Space._from_parts(dims, {n: s.get("param", n) for n, s in doc.items()})
-
-
-def dimension_from_json(name: str, spec: Mapping[str, Any]) -> Dimension:
-    kind = spec.get("type")
-    when = spec.get("when")
-    if kind == "real":
-        return Real(spec["low"], spec["high"], log=spec.get("log", False), when=when)
-    if kind == "integer":
-        return Integer(spec["low"], spec["high"], log=spec.get("log", False), when=when)
-    if kind == "categorical":
-        return Categorical(tuple(spec["choices"]), when=when)
-    raise ValueError(
-        f"parameter {name!r}: type must be 'real', 'integer' or 'categorical', got {kind!r}"
-    )
-
-
 def _finite_or_none(x: float | None) -> float | None:
     return x if x is None or math.isfinite(x) else None
 
@@ -128,8 +90,10 @@ def load_records(opt: Optimizer, records: Iterable[Mapping[str, Any]]) -> None:
             opt.space.encode(r["params"])
         except ValueError as err:
             raise ValueError(f"record {i}: {err}") from None
+    books = opt._books
     for r in checked:
-        t = opt._trial_from_params(r["params"])
+        plain, x = books.params_and_x(r["params"])
+        t = books.new_trial(x, plain)
         t.intermediate.update(r.get("intermediate") or {})
         t.user_attrs.update(r.get("user_attrs") or {})
         if r.get("started_at") is not None:

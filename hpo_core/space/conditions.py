@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.dimensions import CATEGORICAL, Categorical, Dimension, to_dimension
+from hpo_core.space.dimensions import CATEGORICAL, Categorical, Dimension, to_dimension
 
 #: the internal name of the hidden categorical that picks a sub-space of a list of dicts
 SUBSPACE = "<subspace>"

@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-import inspect
 import json
-import math
 import numbers
 import os
-import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from hpo_core import _objectives, _records
+from hpo_core.core import records as _records
+from hpo_core.core.books import Books
+from hpo_core.core.outcomes import Objectives, parse_direction_text
+from hpo_core.core.study import Study, open_store
+from hpo_core.core.trial import Trial, TrialState
 from hpo_core.pruning import Pruner
 from hpo_core.space import Space
-from hpo_core.strategies import Strategy, make_strategy
-from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History
-from hpo_core.trial import Trial, TrialState, told_state
+from hpo_core.space.serialize import space_from_json
+from hpo_core.strategies import History, Strategy, make_strategy
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from hpo_core.storage import SQLiteStorage, StudyLink
+    from hpo_core.storage import SQLiteStorage
 
 __all__ = ["Optimizer"]
-
-_STATE_CODE = {
-    TrialState.PENDING: PENDING,
-    TrialState.COMPLETE: COMPLETE,
-    TrialState.FAILED: FAILED,
-    TrialState.PRUNED: PRUNED,
-}
-_DIRECTIONS = ("minimize", "maximize")
 
 
 class Optimizer:
@@ -98,17 +89,10 @@ class Optimizer:
         pruner: Pruner | None = None,
     ) -> None:
         self.space = space if isinstance(space, Space) else Space(space)
-        self._mo: _objectives.Outcomes | None = None
-        if not isinstance(direction, str) or constraints is not False:
-            if not isinstance(constraints, bool):
-                raise ValueError(f"constraints must be True or False, got {constraints!r}")
-            dirs = _objectives.parse_directions(direction)
-            self._mo = _objectives.Outcomes(dirs, constraints)
-            direction = dirs[0] if len(dirs) == 1 else dirs
-        elif direction not in _DIRECTIONS:
-            raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
-        self.direction = direction
-        self._sign = 1.0 if direction == "minimize" else -1.0
+        objectives = Objectives(direction, constraints)
+        self._objectives = objectives
+        #: one word for a single objective, else the list of directions
+        self.direction: str | list[str] = objectives.direction
         if seed is not None and (
             isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
         ):
@@ -116,38 +100,27 @@ class Optimizer:
         self.seed = seed
         if pruner is not None and not isinstance(pruner, Pruner):
             raise TypeError(f"pruner must be None or a Pruner, got {pruner!r}")
-        if pruner is not None and self._mo is not None and self._mo.m > 1:
+        if pruner is not None and objectives.m > 1:
             raise ValueError("a pruner needs a single objective; this study has several")
         if pruner is not None:
             pruner.setup()
         self.pruner = pruner
         self.strategy = make_strategy(strategy)
-        if self._mo is not None:
-            self._mo.rank_feasible = self._mo.constrained and not self.strategy.handles_constraints
-        if self._mo is not None and self._mo.m > 1 and not self.strategy.multi_objective:
+        if objectives.m > 1 and not self.strategy.multi_objective:
             raise ValueError(
                 f"strategy {self.strategy.name or type(self.strategy).__name__!r} optimises a "
-                f"single objective, but direction has {self._mo.m}: use one of 'nsga2', "
+                f"single objective, but direction has {objectives.m}: use one of 'nsga2', "
                 "'bayes', 'random', 'sobol', 'grid'"
             )
-        self._trials: list[Trial] = []
-        d = self.space.d
-        self._X = np.empty((64, d))
-        self._y = np.full(64, np.nan)
-        self._states = np.zeros(64, dtype=np.int8)
-        self._best: Trial | None = None
-        self._best_key = math.inf
-        self._queue: deque[tuple[dict[str, Any], dict[str, Any]]] = deque()
-        self._link: StudyLink | None = None
-        worker = 0
-        if storage is not None and storage != "memory":
-            from hpo_core.storage import StudyLink
-
-            self._link = StudyLink(self, storage, study, heartbeat_timeout, retry_stale)
-            worker = self._link.worker
-        elif heartbeat_timeout is not None:
-            raise ValueError("heartbeat_timeout needs a storage shared by workers (storage=...)")
+        rank_feasible = constraints and not self.strategy.handles_constraints
+        books = Books(self.space, objectives, rank_feasible)
+        store = open_store(self.space, objectives, storage, study, heartbeat_timeout)
+        if not isinstance(retry_stale, bool):
+            raise ValueError(f"retry_stale must be True or False, got {retry_stale!r}")
+        self._study = Study(books, self.strategy, store, heartbeat_timeout, retry_stale)
+        self._books = books
         # a resumed study or a second worker draws from its own stream
+        worker = store.worker
         rng_seed = seed if worker == 0 or seed is None else [seed, worker]
         self.strategy.setup(self.space, np.random.default_rng(rng_seed))
 
@@ -155,27 +128,25 @@ class Optimizer:
     @property
     def directions(self) -> list[str]:
         """The direction of each objective (one for a single objective)."""
-        return [self.direction] if isinstance(self.direction, str) else list(self.direction)
+        return list(self._objectives.directions)
 
     @property
     def constraints(self) -> bool:
         """Whether trials are told with constraints (``constraints=True``)."""
-        return self._mo is not None and self._mo.constrained
+        return self._objectives.constrained
 
     @property
     def pareto_front(self) -> list[Trial]:
         """The complete trials that no other complete trial dominates (feasible ones only in
         a constrained study), in id order. With one objective: the trials tied for best."""
-        if self._link is not None:
-            self._link.sync()
-        return _objectives.pareto_front(self)
+        self._study.sync()
+        return self._books.pareto_front()
 
     @property
     def trials(self) -> list[Trial]:
         """Every trial so far, in id order (a new list; the trials themselves are live)."""
-        if self._link is not None:
-            self._link.sync()
-        return list(self._trials)
+        self._study.sync()
+        return list(self._books.trials)
 
     @property
     def best(self) -> Trial:
@@ -183,54 +154,25 @@ class Optimizer:
 
         In a constrained study, the best feasible trial; with several objectives there is no
         single best (ValueError: see ``pareto_front``)."""
-        if self._link is not None:
-            self._link.sync()
-        if self._mo is not None:
-            self._mo.check_best(self)
-        if self._best is None:
-            failed = sum(t.state == TrialState.FAILED for t in self._trials)
-            msg = f"no complete trial yet ({len(self._trials)} trials, {failed} failed)"
-            first = next((t for t in self._trials if t.state == TrialState.FAILED), None)
-            if first is not None:
-                msg += f"; the first failure: {first.fail_reason}"
-            raise ValueError(msg)
-        return self._best
+        self._study.sync()
+        best = self._books.best
+        if best is None or self._objectives.m > 1:
+            raise self._books.no_best_error()
+        return best
 
     def history(self) -> History:
         """The encoded history that the strategy sees (see ``History``)."""
-        if self._link is not None:
-            self._link.sync()
-        return self._history()
-
-    def _history(self) -> History:
-        if self._mo is not None:
-            return self._mo.history(self)
-        return History(self._X, self._y, self._states, len(self._trials))
-
-    def _new_trial(
-        self, x: np.ndarray, params: dict[str, Any], started_at: float | None = None
-    ) -> Trial:
-        t = len(self._trials)
-        if t == len(self._states):
-            self._X = np.concatenate([self._X, np.empty_like(self._X)])
-            self._y = np.concatenate([self._y, np.full(t, np.nan)])
-            self._states = np.concatenate([self._states, np.zeros(t, dtype=np.int8)])
-        self._X[t] = x
-        trial = Trial(t, params, started_at)
-        self._trials.append(trial)
-        return trial
-
-    def _params_and_x(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
-        x = self.space.encode(params)  # validates names and ranges
-        # ints and choices as the space decodes them, reals exactly as given
-        plain = self.space.decode(x)
-        for name, value in plain.items():
-            if type(value) is float:
-                plain[name] = float(params[name])
-        return plain, x
+        self._study.sync()
+        return self._books.history()
 
     # ------------------------------------------------------------------ ask
-    def ask(self, n: int | None = None) -> Any:
+    @overload
+    def ask(self, n: None = None) -> Trial: ...
+
+    @overload
+    def ask(self, n: int) -> list[Trial]: ...
+
+    def ask(self, n: int | None = None) -> Trial | list[Trial]:
         """Ask for a configuration to evaluate.
 
         ``ask()`` returns one pending ``Trial``; ``ask(n)`` a list of n trials, all pending at
@@ -243,59 +185,20 @@ class Optimizer:
             raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
         if k < 1:
             raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
-        if self._link is not None:
-            trials = self._link.ask(int(k))
-        elif self._queue:
-            trials = self._ask_queued(int(k))
-        else:
-            X = self._propose(int(k))
-            decode = self.space.decode
-            if n is None:
-                return self._new_trial(X[0], decode(X[0]))
-            trials = [self._new_trial(x, decode(x)) for x in X]
+        trials = self._study.ask(int(k))
         return trials[0] if n is None else trials
-
-    def _propose(self, k: int) -> np.ndarray:
-        X = self.strategy.propose(self._history(), k)
-        if type(X) is not np.ndarray or X.dtype != np.float64:
-            X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != self.space.d or not 1 <= len(X) <= k:
-            raise RuntimeError(
-                f"{type(self.strategy).__name__}.propose returned shape {X.shape}, "
-                f"expected (1..{k}, {self.space.d})"
-            )
-        # inactive conditional columns are imputed, so the history never holds leftovers
-        return self.space.impute(X) if self.space.conditional else X
-
-    def _ask_queued(self, k: int) -> list[Trial]:
-        trials = []
-        while self._queue and len(trials) < k:
-            params, attrs = self._queue.popleft()
-            plain, x = self._params_and_x(params)
-            t = self._new_trial(x, plain)
-            t.user_attrs.update(attrs)
-            trials.append(t)
-        if len(trials) < k:
-            trials += [
-                self._new_trial(x, self.space.decode(x)) for x in self._propose(k - len(trials))
-            ]
-        return trials
 
     def enqueue(
         self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None
     ) -> None:
         """Have the next ask return these parameters (validated now) before the strategy's."""
-        self._params_and_x(params)
-        if self._link is not None:
-            self._link.enqueue(dict(params), dict(user_attrs or {}))
-        else:
-            self._queue.append((dict(params), dict(user_attrs or {})))
+        self._study.enqueue(params, user_attrs or {})
 
     # ------------------------------------------------------------------ tell
     def tell(
         self,
         trial: Trial | int | Mapping[str, Any],
-        value: float | None = None,
+        value: float | Sequence[float] | None = None,
         *,
         state: str | None = None,
         exception: BaseException | None = None,
@@ -328,99 +231,15 @@ class Optimizer:
         TypeError
             A value that is not a real number (or sequence of them).
         """
-        if self._mo is not None or constraints is not None:
-            if self._mo is None:
-                raise ValueError(
-                    "constraints were told, but the optimizer was made without constraints=True"
-                )
-            return self._mo.tell(self, trial, value, state, exception, constraints)
-        state, reason = told_state(state, exception)
-        if (
-            value is not None
-            and type(value) is not float
-            and (isinstance(value, bool) or not isinstance(value, numbers.Real))
-        ):
-            raise TypeError(f"value must be a real number, got {value!r} ({type(value).__name__})")
-        if state is TrialState.COMPLETE and value is None:
-            raise ValueError("value is required to tell a complete trial")
-        if value is not None:
-            value = float(value)
-            if not math.isfinite(value):
-                if state is TrialState.COMPLETE:
-                    state, reason = TrialState.FAILED, f"the objective returned {value!r}"
-                value = None if state is TrialState.FAILED else value
-        if state is TrialState.FAILED and reason is None:
-            reason = "told as failed"
-        return self._finish(trial, state, value, reason)
-
-    def _finish(
-        self,
-        trial: Trial | int | Mapping[str, Any],
-        state: TrialState,
-        value: float | None,
-        reason: str | None,
-        values: Sequence[float] | None = None,
-        constraints: Sequence[float] | None = None,
-    ) -> Trial:
-        if self._link is not None:
-            return self._link.tell(trial, state, value, reason, values, constraints)
-        t = self._trial_from_params(trial) if isinstance(trial, Mapping) else self._resolve(trial)
-        self._record(t, state, value, reason, time.time(), values, constraints)
-        return t
-
-    def _trial_from_params(self, params: Mapping[str, Any]) -> Trial:
-        plain, x = self._params_and_x(params)
-        return self._new_trial(x, plain)
-
-    def _record(
-        self,
-        t: Trial,
-        state: TrialState,
-        value: float | None,
-        reason: str | None,
-        at: float,
-        values: Sequence[float] | None = None,
-        constraints: Sequence[float] | None = None,
-    ) -> None:
-        """Write a trial's outcome into the books (no checks: the callers made them)."""
-        if self._mo is not None:
-            self._mo.record(self, t, state, value, reason, at, values, constraints)
-            return
-        if state is TrialState.PRUNED and value is None and t.intermediate:
-            value = t.intermediate[max(t.intermediate)]
-        t.state, t.value, t.fail_reason, t.finished_at = state, value, reason, at
-        self._states[t.id] = _STATE_CODE[state]
-        if value is not None and math.isfinite(value):
-            self._y[t.id] = self._sign * value
-            if state is TrialState.COMPLETE and self._sign * value < self._best_key:
-                self._best, self._best_key = t, self._sign * value
-
-    def _resolve(self, trial: Trial | int) -> Trial:
-        if isinstance(trial, Trial):
-            tid = trial.id
-            if not (0 <= tid < len(self._trials) and self._trials[tid] is trial):
-                raise ValueError(f"trial {tid} does not belong to this optimizer")
-        elif isinstance(trial, numbers.Integral) and not isinstance(trial, bool):
-            tid = int(trial)
-            if not 0 <= tid < len(self._trials):
-                raise ValueError(
-                    f"unknown trial id {tid}; ids run from 0 to {len(self._trials) - 1}"
-                )
-        else:
-            raise TypeError(f"tell takes a Trial, a trial id or a params dict, got {trial!r}")
-        t = self._trials[tid]
-        if t.state is not TrialState.PENDING:
-            raise ValueError(f"trial {tid} is already {t.state.value}; a trial is told once")
-        return t
+        told = self._objectives.check(value, state, exception, constraints)
+        return self._study.tell(trial, told)
 
     # ------------------------------------------------------------------ export / import
     def to_records(self) -> list[dict[str, Any]]:
         """Every trial as a plain dict (keys: id, params, state, value, intermediate,
         started_at, finished_at, duration, user_attrs, fail_reason)."""
-        if self._mo is not None:
-            multi, cons = self._mo.m > 1, self._mo.constrained
-            return [_records.trial_to_record(t, multi, cons) for t in self.trials]
-        return [_records.trial_to_record(t) for t in self.trials]
+        multi, cons = self._objectives.m > 1, self._objectives.constrained
+        return [_records.trial_to_record(t, multi, cons) for t in self.trials]
 
     @classmethod
     def from_trials(
@@ -471,17 +290,17 @@ class Optimizer:
     ) -> Optimizer:
         """Open a stored study without restating its space (read from the storage). ``study``
         may be left out when the storage holds exactly one."""
-        from hpo_core.storage import SQLiteStorage, open_existing
+        from hpo_core.storage import open_existing
 
-        store = storage if isinstance(storage, SQLiteStorage) else open_existing(storage)
+        store = open_existing(storage)
         names = store.study_names()
         if study is None:
             if len(names) != 1:
                 raise ValueError(f"name the study: {store.path!r} holds {names!r}")
             study = names[0]
         space_text, direction_text = store.study_info(study)
-        space = _records.space_from_json(json.loads(space_text))
-        direction, cons = _objectives.parse_direction_text(direction_text)
+        space = space_from_json(json.loads(space_text))
+        direction, cons = parse_direction_text(direction_text)
         return cls(
             space,
             strategy=strategy,
@@ -504,10 +323,10 @@ class Optimizer:
         Call it after each ``trial.report(step, value)``; when True, stop and tell the trial
         with ``state="pruned"`` (or raise ``TrialPruned`` inside ``minimize``).
         """
-        t = self._resolve(trial)  # a pending trial of this optimizer
+        t = self._books.resolve(trial)  # a pending trial of this optimizer
         if self.pruner is None or not t.intermediate:
             return False
-        return bool(self.pruner.prune(t, self._trials, self.direction))
+        return bool(self.pruner.prune(t, self._books.trials, self.direction))
 
     # ------------------------------------------------------------------ loop
     def minimize(
@@ -520,7 +339,7 @@ class Optimizer:
         progress: bool = False,
         n_jobs: int = 1,
         executor: Executor | Any | None = None,
-    ) -> Any:
+    ) -> Trial | list[Trial]:
         """Run ``objective(params) -> float`` on asked configurations; return the best trial
         (with several objectives, the list ``pareto_front``).
 
@@ -542,25 +361,26 @@ class Optimizer:
         ``dask.distributed.Client``), k trials run at a time (a process pool of k by default),
         and a new one is asked as soon as one finishes; the objective must then be picklable.
         """
-        from hpo_core import parallel
+        from hpo_core.core import loop
 
-        return parallel.minimize(
+        return loop.minimize(
             self, objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor
         )
 
+    # ------------------------------------------------------------------ for the loop
+    def _fail(self, trial: Trial, reason: str) -> None:
+        """Record a trial as failed with this reason (a worker's traceback, an interruption)."""
+        self._study.tell(trial, (TrialState.FAILED, None, reason, None))
 
-def _takes_trial(objective: Callable[..., Any]) -> bool:
-    """True for an objective whose single parameter is named ``trial`` or annotated Trial."""
-    try:
-        params = list(inspect.signature(objective).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    if len(params) != 1:
-        return False
-    p = params[0]
-    ann = p.annotation
-    return (
-        p.name == "trial"
-        or ann is Trial
-        or (isinstance(ann, str) and (ann == "Trial" or ann.endswith(".Trial")))
-    )
+    def _tell_result(self, trial: Trial, result: Any) -> None:
+        """Tell what an objective returned (in ``minimize``); a result of the wrong form is
+        recorded as the trial's failure and raised as TypeError or ValueError."""
+        try:
+            value, cons = self._objectives.split_result(result)
+            self.tell(trial, value, constraints=cons)
+        except (TypeError, ValueError) as exc:
+            if trial.state == "pending":
+                self.tell(trial, exception=exc)
+            raise type(exc)(
+                f"the objective must return {self._objectives.returns()}: {exc}"
+            ) from None

@@ -1,0 +1,256 @@
+"""One study as the optimizer runs it: the books, the store, the strategy, each step once.
+
+``ask``, ``tell``, ``enqueue`` and ``report`` are written here once, for every store. With a
+shared store (SQLite) each step is a transaction: it first catches up with what other workers
+wrote (``sync``), so an ask proposes seeing every worker's pending trials and records its own
+before anyone else can ask, and a tell refuses a trial another worker told already. With the
+in-memory store nobody else writes, so the catch-up is skipped and the transaction is a no-op.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_core.core.books import Books
+from hpo_core.core.outcomes import Objectives, Told, direction_text
+from hpo_core.core.trial import Trial, TrialState
+from hpo_core.space import Space
+from hpo_core.space.serialize import space_fingerprint
+from hpo_core.storage import MemoryStore, StorageError, Store, StoredTrial, open_storage
+from hpo_core.strategies import Strategy
+
+if TYPE_CHECKING:
+    from hpo_core.storage import SQLiteStorage
+
+__all__ = ["Study", "open_store"]
+
+
+class Study:
+    """The books of one study kept in step with its store (internal to the core)."""
+
+    def __init__(
+        self,
+        books: Books,
+        strategy: Strategy,
+        store: Store,
+        heartbeat_timeout: float | None = None,
+        retry_stale: bool = True,
+    ) -> None:
+        self.books = books
+        self.strategy = strategy
+        self.store = store
+        self.shared = store.shared
+        self.heartbeat_timeout = heartbeat_timeout
+        self.retry_stale = retry_stale
+        self.seq = 0
+        #: ids of this optimizer's pending trials (heartbeats keep them alive)
+        self.mine: set[int] = set()
+        self._beats: threading.Thread | None = None
+        self.sync()
+
+    # ------------------------------------------------------------------ reading
+    def sync(self) -> None:
+        """Catch up with every change other workers made since the last look."""
+        if not self.shared:
+            return
+        seq, rows = self.store.changes(self.seq)
+        for row in rows:
+            self._apply(row)
+        self.seq = seq
+
+    def _apply(self, row: StoredTrial) -> None:
+        books = self.books
+        if row.number < len(books.trials):
+            t = books.trials[row.number]
+        else:
+            t = books.new_trial(row.x, row.params, row.started_at)
+        t.intermediate.clear()
+        t.intermediate.update(row.intermediate)
+        t.user_attrs.update(row.user_attrs)
+        if row.state != "pending" and t.state is TrialState.PENDING:
+            values = row.values if row.values is not None else None
+            if values is None and row.value is not None:
+                values = [row.value]
+            books.record(
+                t, TrialState(row.state), values, row.fail_reason, row.finished_at, row.constraints
+            )
+            self.mine.discard(t.id)
+
+    # ------------------------------------------------------------------ ask
+    def propose(self, k: int) -> np.ndarray:
+        """Up to k new encoded points from the strategy, checked."""
+        space = self.books.space
+        X = self.strategy.propose(self.books.history(), k)
+        if type(X) is not np.ndarray or X.dtype != np.float64:
+            X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != space.d or not 1 <= len(X) <= k:
+            raise RuntimeError(
+                f"{type(self.strategy).__name__}.propose returned shape {X.shape}, "
+                f"expected (1..{k}, {space.d})"
+            )
+        # inactive conditional columns are imputed, so the history never holds leftovers
+        return space.impute(X) if space.conditional else X
+
+    def ask(self, k: int) -> list[Trial]:
+        """k new pending trials: queued parameters first, then the strategy's points."""
+        if self.heartbeat_timeout is not None:
+            self._fail_stale()
+        books, store, shared = self.books, self.store, self.shared
+        now = time.time()
+        with store.transaction():
+            if shared:
+                self.sync()
+            # (plain params, encoded point, user_attrs) of each new trial
+            new: list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]] = []
+            if store.queued:
+                for p, a in store.pop_queue(k):
+                    plain, x = books.params_and_x(p)
+                    new.append((plain, x, a))
+            if len(new) < k:
+                decode = books.space.decode
+                X = self.propose(k - len(new))
+                for i in range(len(X)):  # indexing rows is cheaper than iterating the array
+                    new.append((decode(X[i]), X[i], None))
+            if shared:
+                self.seq = store.insert_trials(len(books.trials), new, now)
+        trials = []
+        for p, x, a in new:
+            trials.append(books.new_trial(x, p, now, a))
+        if shared:
+            for t in trials:
+                t._sink = self.report
+                self.mine.add(t.id)
+            self._start_beats()
+        return trials
+
+    def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
+        self.books.params_and_x(params)  # validated now
+        with self.store.transaction():
+            self.store.enqueue(dict(params), dict(attrs))
+
+    # ------------------------------------------------------------------ tell
+    def tell(self, trial: Trial | int | Mapping[str, Any], told: Told) -> Trial:
+        """Record a checked outcome (``Objectives.check``) of a trial, or of a params dict as
+        a new trial; the store first, then the books."""
+        state, values, reason, cons = told
+        books, store, shared = self.books, self.store, self.shared
+        now = time.time()
+        with store.transaction():
+            if shared:
+                self.sync()
+            if type(trial) is not Trial and isinstance(trial, Mapping):
+                plain, x = books.params_and_x(trial)
+                if shared:
+                    store.insert_trials(len(books.trials), [(plain, x, None)], now)
+                t = books.new_trial(x, plain, now)
+            else:
+                t = books.resolve(trial)  # after catching up: raises if another worker told it
+            if values is None:
+                values = books.settle(t, state)
+            if shared:
+                self.seq = store.finish_trial(_row(t, state, values, reason, now, cons))
+                self.mine.discard(t.id)
+        books.record(t, state, values, reason, now, cons)
+        return t
+
+    def report(self, trial: Trial) -> None:
+        self.store.report(trial.id, dict(trial.intermediate))
+
+    # ------------------------------------------------------------------ heartbeats
+    def _fail_stale(self) -> None:
+        assert self.heartbeat_timeout is not None
+        store = self.store
+        with store.transaction():
+            for row in store.fail_stale(self.heartbeat_timeout):
+                if self.retry_stale and "retry_of" not in row.user_attrs:
+                    store.enqueue(row.params, {"retry_of": row.number})
+
+    def _start_beats(self) -> None:
+        if self.heartbeat_timeout is None or self._beats is not None:
+            return
+        self._beats = threading.Thread(
+            target=_beat_loop,
+            args=(weakref.ref(self), self.store.reopen()),
+            name="hpo_core-heartbeat",
+            daemon=True,
+        )
+        self._beats.start()
+
+
+def _row(
+    t: Trial,
+    state: TrialState,
+    values: Any,
+    reason: str | None,
+    at: float,
+    cons: Any,
+) -> StoredTrial:
+    single = values is not None and len(values) == 1
+    return StoredTrial(
+        number=t.id,
+        x=np.empty(0),
+        params={},
+        state=state.value,
+        value=values[0] if single else None,
+        intermediate=dict(t.intermediate),
+        user_attrs=dict(t.user_attrs),
+        fail_reason=reason,
+        finished_at=at,
+        values=None if values is None or single else list(values),
+        constraints=None if cons is None else list(cons),
+    )
+
+
+def _beat_loop(ref: weakref.ref[Study], store: Store) -> None:
+    """Heartbeats of one optimizer's pending trials, on a store handle of the thread's own;
+    ends when the optimizer is gone."""
+    try:
+        while True:
+            study = ref()
+            if study is None:
+                return
+            interval = max(0.05, (study.heartbeat_timeout or 1.0) / 4)
+            mine = list(study.mine)
+            del study
+            try:
+                store.heartbeat(mine)
+            except StorageError:
+                pass  # a busy database: the next beat tries again
+            time.sleep(interval)
+    finally:
+        store.close()
+
+
+def open_store(
+    space: Space,
+    objectives: Objectives,
+    storage: str | os.PathLike[str] | SQLiteStorage | None,
+    study: str,
+    heartbeat_timeout: float | None,
+) -> Store:
+    """The store of ``storage=``: in memory, or study ``study`` of a database."""
+    if heartbeat_timeout is not None and (
+        isinstance(heartbeat_timeout, bool)
+        or not isinstance(heartbeat_timeout, numbers.Real)
+        or not heartbeat_timeout > 0
+    ):
+        raise ValueError(
+            f"heartbeat_timeout must be None or a number of seconds > 0, got {heartbeat_timeout!r}"
+        )
+    if storage is None or (isinstance(storage, str) and storage == "memory"):
+        if heartbeat_timeout is not None:
+            raise ValueError("heartbeat_timeout needs a storage shared by workers (storage=...)")
+        return MemoryStore()
+    if not isinstance(study, str) or not study:
+        raise ValueError(f"study must be a non-empty string, got {study!r}")
+    db = open_storage(storage)
+    text = direction_text(objectives.direction, objectives.constrained)
+    return db.open_study(study, space_fingerprint(space), text, space)

@@ -1,0 +1,135 @@
+"""The protocol between an optimizer's books and the store that keeps one study's trials.
+
+A store knows rows, never Trials or strategies: a trial is a ``StoredTrial`` (its number, its
+encoded point, its parameters, its state as a word, its outcome). The books
+(``hpo_core.core.books``) hold the live trials and call the store at each step:
+
+- ``ask``: inside ``transaction()``, catch up with ``changes``, take ``pop_queue``, propose,
+  then ``insert_trials`` (so a shared store's other workers see the new pending trials the
+  moment the transaction ends, and no two workers ever take the same number);
+- ``tell``: inside ``transaction()``, catch up, then ``finish_trial`` (which refuses a trial
+  that is no longer pending);
+- ``report``: ``report`` (intermediate values, outside a transaction of the caller's);
+- ``enqueue``: ``enqueue`` inside ``transaction()``.
+
+A store that only this optimizer writes (``shared = False``, the in-memory store) lets the
+books skip the catch-up and the transaction; the books hold its trials themselves.
+
+Every sequence number (``seq``) is the study's count of changes: ``changes(since)`` returns the
+rows changed after ``since``, so a worker reads only what is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = ["ParamCodec", "StorageError", "Store", "StoredTrial", "TRIAL_STATES"]
+
+#: the states a stored trial can be in (``TrialState``'s values)
+TRIAL_STATES = ("pending", "complete", "failed", "pruned")
+
+
+class StorageError(RuntimeError):
+    """The storage cannot be used: unreadable, foreign, or locked past its timeout."""
+
+
+@dataclass
+class StoredTrial:
+    """One trial as a store gives it back: ``params`` is the parameter dict (a store that
+    writes them elsewhere keeps them portable with the study's ``ParamCodec``)."""
+
+    number: int
+    x: np.ndarray
+    params: dict[str, Any]
+    state: str
+    value: float | None = None
+    intermediate: dict[int, float] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    fail_reason: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    values: list[float] | None = None
+    constraints: list[float] | None = None
+
+
+class ParamCodec(Protocol):
+    """Turns a parameter dict into the portable list a store keeps, and back (a ``Space``)."""
+
+    def to_portable(self, params: Mapping[str, Any]) -> list[Any]: ...
+
+    def from_portable(self, values: Sequence[Any]) -> dict[str, Any]: ...
+
+
+class Store(Protocol):
+    """One study's trials, wherever they live (see the module docstring for the calls)."""
+
+    #: whether other optimizers may write this study (the books then catch up before each step)
+    shared: bool
+    #: how many optimizers opened this study before this one (a worker index, for seeds)
+    worker: int
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A write transaction holding the study's lock; rolled back on any error."""
+        ...
+
+    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
+        """The study's sequence number and the trials changed after ``since``, by number."""
+        ...
+
+    def insert_trials(
+        self,
+        first: int,
+        rows: Sequence[tuple[Mapping[str, Any], np.ndarray, Mapping[str, Any] | None]],
+        started_at: float,
+    ) -> int:
+        """Record pending trials numbered ``first``, ``first + 1``, ... (in a transaction),
+        one a row of (params, encoded point, user_attrs or None); returns the new sequence
+        number."""
+        ...
+
+    def finish_trial(self, row: StoredTrial) -> int:
+        """Record the outcome of pending trial ``row.number`` (in a transaction): its state,
+        value(s), constraints, intermediate values, user_attrs, fail_reason and finished_at
+        (its x, params and started_at are not read). ValueError when that trial is no longer
+        pending. Returns the new sequence number."""
+        ...
+
+    def report(self, number: int, intermediate: Mapping[int, float]) -> None:
+        """Keep the intermediate values of a pending trial (its own transaction)."""
+        ...
+
+    def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
+        """Queue parameters for the next ask of any worker (in a transaction)."""
+        ...
+
+    @property
+    def queued(self) -> int:
+        """How many parameter sets wait in the queue (a shared store may answer 1 when it
+        cannot tell cheaply: it is read inside the transaction, before ``pop_queue``)."""
+        ...
+
+    def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Up to n queued (params, attrs), oldest first, taken off the queue."""
+        ...
+
+    def fail_stale(self, timeout: float) -> list[StoredTrial]:
+        """Mark pending trials without a heartbeat for ``timeout`` seconds failed (in a
+        transaction); returns them as they are now."""
+        ...
+
+    def heartbeat(self, numbers: Sequence[int]) -> None:
+        """Mark these pending trials alive (its own transaction)."""
+        ...
+
+    def reopen(self) -> Store:
+        """Another handle on the same study, for another thread (heartbeats)."""
+        ...
+
+    def close(self) -> None:
+        """Release the handle."""
+        ...
