@@ -64,7 +64,7 @@ __all__ = [
 _DIRECTIONS = ("minimize", "maximize")
 
 
-class TrialPruned(Exception):  # noqa: N818 (the name users know from other libraries)
+class TrialPruned(Exception):  # the name users know from other libraries
     """Raised by an objective to stop its trial; ``minimize`` records the trial as pruned."""
 
 

@@ -160,7 +160,7 @@ def _call(objective: Callable[[dict[str, Any]], float], params: dict[str, Any]) 
     """Run in the worker: the value, or a _Failure that carries the traceback home."""
     try:
         return objective(params)
-    except BaseException as exc:  # noqa: BLE001 - every failure goes home as a record
+    except BaseException as exc:  # every failure goes home as a record
         text = traceback.format_exc()
         try:
             pickle.dumps(exc)

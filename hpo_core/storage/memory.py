@@ -31,6 +31,13 @@ class MemoryStore:
         self._seq = 0
         self._lock = threading.RLock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_queue": self._queue, "_seq": self._seq}  # a lock does not pickle
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     def transaction(self) -> threading.RLock:
         """The store's lock: nothing to roll back, as nothing is written here but the queue."""
         return self._lock
