@@ -15,7 +15,7 @@ from hpo_core import Categorical, Integer, Optimizer, Real
 from hpo_core.storage import SQLiteStorage, StorageError
 
 SPACE = {"x": Real(-5.0, 5.0), "n": Integer(1, 8), "k": Categorical(["a", "b", None])}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def f(p):

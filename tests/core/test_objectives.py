@@ -264,7 +264,7 @@ def test_docs_example_runs(capsys):
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "multiobjective.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "multiobjective.md").read_text()
     (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     exec(compile(code, "docs/multiobjective.md", "exec"), {"__name__": "__docs__"})
     assert "trials on the front; hypervolume" in capsys.readouterr().out
