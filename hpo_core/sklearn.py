@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval
 from hpo_core._sklearn_parts import _SameSplits, _Subspace
 from hpo_core.optimizer import Optimizer
 from hpo_core.space import Space
-from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, Strategy
+from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, Strategy, make_strategy
 
 __all__ = ["SearchCV"]
 
@@ -64,17 +64,17 @@ class SearchCV(BaseSearchCV):
         quantiles, so random search draws from it exactly), an hpo_core ``Real`` / ``Integer`` /
         ``Categorical``, or a tuple ``(low, high)`` / ``(low, high, "log")``: a range, NOT a list
         of values (use a list for values). A list of dicts is a union of spaces: with
-        ``strategy="grid"`` each sub-grid is enumerated in turn, in GridSearchCV's order; other
-        strategies search one space with a hidden choice among the dicts (a conditional space,
-        see ``hpo_core.Space``).
+        ``strategy="grid"`` (a strategy whose class is ``finite``) each sub-grid is enumerated in
+        turn, in GridSearchCV's order; other strategies search one space with a hidden choice
+        among the dicts (a conditional space, see ``hpo_core.Space``).
     strategy : str or Strategy, default "bayes"
         A name in ``hpo_core.strategies.STRATEGIES`` (``"random"``, ``"sobol"``, ``"grid"``,
         ``"coarse-to-fine"``, ``"bayes"`` ...) or a Strategy instance with its options (copied at
         each fit). ``"grid"`` over lists gives exactly GridSearchCV's candidates, in its order.
     n_iter : int or None, default 50
         Number of candidates to evaluate (each is cross-validated ``n_splits`` times). A grid
-        stops early when exhausted; ``None`` is allowed with ``strategy="grid"`` only and means
-        the whole grid.
+        stops early when exhausted; ``None`` is allowed with a finite strategy only (``"grid"``,
+        or an instance whose class sets ``finite = True``) and means the whole grid.
     scoring, n_jobs, cv, refit, verbose, error_score, return_train_score, pre_dispatch
         As in GridSearchCV. With several metrics, the optimizer maximises the mean test score of
         ``refit`` when it names a metric, else of the first metric listed (of a dict's first
@@ -173,17 +173,20 @@ class SearchCV(BaseSearchCV):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ set-up
-    def _strategy_name(self) -> str:
+    def _finite(self) -> bool:
+        """Whether the strategy lists a finite set of points (a grid): then each dict of a list
+        is searched in turn and ``n_iter=None`` means every point."""
         s = self.strategy
-        return s if isinstance(s, str) else getattr(s, "name", "")
+        if isinstance(s, str):
+            return s in STRATEGIES and make_strategy(s).finite
+        return bool(getattr(s, "finite", False))
 
     def _subspaces(self) -> list[_Subspace]:
         spec = self.search_space
-        is_grid = self._strategy_name() == "grid"
         specs = list(spec) if isinstance(spec, list) else [spec]
         if not specs:
             raise ValueError("search_space is an empty list; give at least one dict")
-        if is_grid:  # each grid in turn, in ParameterGrid's order
+        if self._finite():  # each grid in turn, in ParameterGrid's order
             return [_Subspace(s, sort=True) for s in specs]
         # one space; a list of dicts is a choice among them (a conditional space)
         sub = _Subspace(specs if len(specs) > 1 else specs[0], sort=False)
@@ -235,9 +238,10 @@ class SearchCV(BaseSearchCV):
     # ------------------------------------------------------------------ search
     def _run_search(self, evaluate_candidates: Callable) -> None:
         """Ask batches of candidates, cross-validate them, tell their mean test scores."""
-        if self.n_iter is None and self._strategy_name() != "grid":
+        if self.n_iter is None and not self._finite():
             raise ValueError(
-                f"n_iter=None (the whole grid) needs strategy='grid', got {self.strategy!r}"
+                "n_iter=None (the whole grid) needs a finite strategy such as 'grid', "
+                f"got {self.strategy!r}"
             )
         subspaces = self._subspaces()
         self.optimizers_ = []

@@ -48,6 +48,26 @@ def test_n_iter_none_needs_grid():
         SearchCV(Bowl(), BOWL_SPACE, strategy="random", n_iter=None, cv=2).fit(X_R, Y_R)
 
 
+def test_a_finite_strategy_of_any_name_searches_grids_in_turn():
+    from hpo_core.strategies.grid import GridSearch
+    from hpo_core.strategies.random import RandomSearch
+
+    class Grid(GridSearch):
+        name = "my-grid"
+
+    grid = [{"a": [0.0, 1.0]}, {"b": [0.0, -0.5, 1.0]}]
+    s = SearchCV(Bowl(), grid, strategy=Grid(), n_iter=None, cv=2).fit(X_R, Y_R)
+    ref = GridSearchCV(Bowl(), grid, cv=2).fit(X_R, Y_R)
+    assert s.cv_results_["params"] == ref.cv_results_["params"]
+    assert len(s.optimizers_) == 2
+
+    class Named(RandomSearch):
+        name = "grid"  # a name is not a property: this one never ends
+
+    with pytest.raises(ValueError, match="n_iter=None"):
+        SearchCV(Bowl(), BOWL_SPACE, strategy=Named(), n_iter=None, cv=2).fit(X_R, Y_R)
+
+
 def test_list_of_one_space_is_that_space():
     s = SearchCV(Bowl(), [BOWL_SPACE], strategy="random", n_iter=3, cv=2, random_state=0)
     assert len(s.fit(X_R, Y_R).cv_results_["params"]) == 3
