@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from hpo_core._suggest import suggest
+from hpo_core.integrations.suggest import suggest
 from hpo_core.optimizer import Optimizer
 from hpo_core.pruning import (
     HyperbandPruner,

@@ -13,6 +13,15 @@ def test_import_is_light():
     assert out.stdout.strip() == "[]"
 
 
+def test_integrations_load_their_framework_only_when_imported():
+    code = (
+        "import sys, hpo_core.integrations, hpo_core.integrations.suggest; "
+        "print(sorted({'optuna', 'sklearn'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_numba_threads_restores():
     import numba
 
