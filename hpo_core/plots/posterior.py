@@ -1,4 +1,4 @@
-"""The contour plot of ``hpo_core.plots``: a GP's posterior mean over two parameters."""
+"""The contour plot of a study: a GP's posterior mean over two parameters."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo_core.dimensions import CATEGORICAL, INTEGER
+from hpo_core.plots._common import complete_trials, figure, param_columns
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from hpo_core.optimizer import Optimizer
+
+__all__ = ["contour"]
 
 
 def _continuous(dim: Any, u: np.ndarray) -> np.ndarray:
@@ -43,11 +46,10 @@ def contour(
     log axes.
     """
     from hpo_core.gp import fit
-    from hpo_core.plots import _complete, _figure, _param_columns
 
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 5:
         raise ValueError(f"resolution must be an integer >= 5, got {resolution!r}")
-    cols = _param_columns(opt)
+    cols = param_columns(opt)
     for p in (x, y):
         if p not in cols:
             raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
@@ -57,7 +59,7 @@ def contour(
     for p, dim in zip((x, y), dims, strict=True):
         if dim.kind == CATEGORICAL:
             raise ValueError(f"contour needs numeric parameters; {p!r} is categorical")
-    X, values, trials = _complete(opt)
+    X, values, trials = complete_trials(opt)
     sign = 1.0 if opt.direction == "minimize" else -1.0
     model = fit(X, sign * values, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
     jx, jy = cols[x][0], cols[y][0]
@@ -67,7 +69,7 @@ def contour(
     Q = np.repeat(X[best][None, :], U.size, axis=0)
     Q[:, jx], Q[:, jy] = U.ravel(), V.ravel()
     mean = sign * model.predict(Q).reshape(U.shape)
-    fig, ax = _figure(ax, figsize=(6, 5))
+    fig, ax = figure(ax, figsize=(6, 5))
     GX, GY = _continuous(dims[0], U), _continuous(dims[1], V)
     filled = ax.contourf(GX, GY, mean, levels=20, cmap="viridis")
     fig.colorbar(filled, ax=ax, label="posterior mean of the value")
