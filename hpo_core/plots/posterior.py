@@ -20,14 +20,18 @@ __all__ = ["contour"]
 
 
 def _continuous(dim: Any, u: np.ndarray) -> np.ndarray:
-    """Values of a numeric dimension along encoded coordinates u, without rounding."""
+    """Values of a numeric dimension along encoded coordinates u, without rounding.
+
+    A Real spans [low, high] (on a log scale where log); an Integer gives each value a cell of
+    its own, so it spans [low - 0.5, high + 0.5], on a log scale where log.
+    """
     if dim.kind == INTEGER and not dim.log:
         return dim.low - 0.5 + u * dim.levels
-    a, w = getattr(dim, "_a", None), getattr(dim, "_w", None)
-    if a is None:  # a linear Real
-        return dim.low + u * (dim.high - dim.low)
-    v = a + u * w
-    return np.exp(v) if dim.log else v
+    lo, hi = (dim.low - 0.5, dim.high + 0.5) if dim.kind == INTEGER else (dim.low, dim.high)
+    if not dim.log:
+        return lo + u * (hi - lo)
+    a = math.log(lo)
+    return np.exp(a + u * (math.log(hi) - a))
 
 
 def contour(
