@@ -12,7 +12,15 @@ from sklearn.tree import DecisionTreeClassifier
 from hpo_core import Categorical, Integer, Real
 from hpo_core.integrations._sklearn_space import _Subspace
 from hpo_core.integrations.sklearn import SearchCV
-from tests._sklearn_estimators import BOWL_SPACE, X_IRIS, X_R, Y_IRIS, Y_R, Bowl, FoldProbe
+from tests.integrations._sklearn_estimators import (
+    BOWL_SPACE,
+    X_IRIS,
+    X_R,
+    Y_IRIS,
+    Y_R,
+    Bowl,
+    FoldProbe,
+)
 
 
 # ---------------------------------------------------------------------- grid parity
