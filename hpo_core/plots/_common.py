@@ -40,9 +40,10 @@ def complete_trials(opt: Optimizer) -> tuple[np.ndarray, np.ndarray, list]:
 
 
 def param_columns(opt: Optimizer) -> dict[str, list[int]]:
-    """Parameter name -> the encoded columns that carry it."""
+    """Parameter name -> the encoded columns that carry it (several in a list of sub-spaces
+    that define it differently; none for the hidden column that picks the sub-space)."""
     cols: dict[str, list[int]] = {}
-    for j, name in enumerate(opt.space._out):
+    for j, name in enumerate(opt.space.column_params):
         if name is not None:
             cols.setdefault(name, []).append(j)
     return cols
