@@ -13,6 +13,40 @@ def test_import_is_light():
     assert out.stdout.strip() == "[]"
 
 
+def test_import_loads_no_layer_until_a_name_is_used():
+    code = (
+        "import sys, hpo_core; before = sorted(m for m in sys.modules if m.startswith('hpo_core.')); "
+        "from hpo_core import Optimizer, suggest; "
+        "print(before, Optimizer.__module__, suggest.__module__, 'Optimizer' in dir(hpo_core))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [
+        "[]",
+        "hpo_core.core.optimizer",
+        "hpo_core.integrations.suggest",
+        "True",
+    ]
+
+
+def test_unknown_names_raise_attribute_error():
+    import hpo_core
+
+    assert set(hpo_core.__all__) == set(hpo_core._PUBLIC) | {"__version__"}
+    for name in hpo_core._PUBLIC:
+        assert getattr(hpo_core, name).__name__ == name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = hpo_core.nope
+
+
+def test_integrations_load_their_framework_only_when_imported():
+    code = (
+        "import sys, hpo_core.integrations, hpo_core.integrations.suggest; "
+        "print(sorted({'optuna', 'sklearn'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_numba_threads_restores():
     import numba
 

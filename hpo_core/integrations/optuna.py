@@ -33,7 +33,7 @@ except ImportError as err:  # pragma: no cover - exercised only without optuna
         "hpo_core.integrations.optuna needs optuna: pip install 'hpo_core[bench]' or optuna"
     ) from err
 
-from hpo_core.core import Optimizer
+from hpo_core.core import Optimizer, Trial
 from hpo_core.space import Categorical, Dimension, Integer, Real
 from hpo_core.strategies import STRATEGIES, make_strategy
 
@@ -107,7 +107,7 @@ class Sampler(optuna.samplers.BaseSampler):
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._key: tuple | None = None
         self._opt: Optimizer | None = None
-        self._ids: dict[int, int] = {}  # Optuna trial number -> hpo_core trial id
+        self._ours: dict[int, Trial] = {}  # Optuna trial number -> hpo_core trial
 
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()
@@ -131,7 +131,7 @@ class Sampler(optuna.samplers.BaseSampler):
                 direction="maximize" if study.direction.name == "MAXIMIZE" else "minimize",
                 seed=self.seed,
             )
-            self._key, self._ids = key, {}
+            self._key, self._ours = key, {}
         return self._opt
 
     def _sync(self, study: optuna.Study, opt: Optimizer, space: dict, current: int) -> None:
@@ -139,25 +139,23 @@ class Sampler(optuna.samplers.BaseSampler):
         for t in study.get_trials(deepcopy=False, states=states):
             if t.number == current or not all(n in t.params for n in space):
                 continue
-            tid = self._ids.get(t.number)
-            if tid is not None and opt.trials[tid].state != "pending":
+            ours = self._ours.get(t.number)
+            if ours is not None and ours.state != "pending":
                 continue
-            if tid is None:
-                params = {n: _to_ours(d, t.params[n]) for n, d in space.items()}
-                opt.enqueue(params)
-                tid = opt.ask().id
-                self._ids[t.number] = tid
+            if ours is None:  # another worker's trial, or one sampled before the space was known
+                opt.enqueue({n: _to_ours(d, t.params[n]) for n, d in space.items()})
+                ours = self._ours[t.number] = opt.ask()  # the queued params, no number drawn
             if t.state == TrialState.COMPLETE:
-                opt.tell(tid, t.value)
+                opt.tell(ours, t.value)
             elif t.state == TrialState.FAIL:
-                opt.tell(tid, state="failed")
+                opt.tell(ours, state="failed")
             elif t.state == TrialState.PRUNED:
                 last = (
                     t.intermediate_values[max(t.intermediate_values)]
                     if t.intermediate_values
                     else None
                 )
-                opt.tell(tid, last, state="pruned")
+                opt.tell(ours, last, state="pruned")
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -167,8 +165,7 @@ class Sampler(optuna.samplers.BaseSampler):
             return {}
         opt = self._optimizer(study, search_space)
         self._sync(study, opt, search_space, trial.number)
-        ours = opt.ask()
-        self._ids[trial.number] = ours.id
+        ours = self._ours[trial.number] = opt.ask()
         return {n: _to_optuna(d, ours.params[n]) for n, d in search_space.items()}
 
     def sample_independent(

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 
 optuna = pytest.importorskip("optuna")
 
+from hpo_core import Categorical, Integer, Optimizer, Real  # noqa: E402
 from hpo_core.integrations.optuna import Sampler  # noqa: E402
+from hpo_core.strategies import STRATEGIES, StrategyFallbackWarning  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -84,11 +87,41 @@ def test_bad_strategy():
         Sampler("magic")
 
 
+def static_objective(trial):
+    x = trial.suggest_float("x", -5.0, 5.0)
+    lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    n = trial.suggest_int("n", 1, 64, log=True)
+    q = trial.suggest_float("q", 0.0, 1.0, step=0.25)
+    act = trial.suggest_categorical("act", ["relu", "tanh", None])
+    return (x - 1) ** 2 + abs(math.log10(lr) + 3) + n / 64 + q + (act != "tanh")
+
+
+#: the space the sampler sees for static_objective: Optuna's names in order, q as its grid index
+STATIC_SPACE = {
+    "act": Categorical(("relu", "tanh", None)),
+    "lr": Real(1e-5, 1e-1, log=True),
+    "n": Integer(1, 64, log=True),
+    "q": Integer(0, 4),
+    "x": Real(-5.0, 5.0),
+}
+
+
 @pytest.mark.parametrize("strategy", ["bayes", "tpe", "cmaes"])
 def test_model_based_strategies(strategy):
-    from hpo_core.strategies import STRATEGIES
-
     if strategy not in STRATEGIES:
         pytest.skip(f"{strategy} is not available")
-    study = run(0, n=25, strategy=strategy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StrategyFallbackWarning)  # the model, never random points
+        study = optuna.create_study(sampler=Sampler(strategy, seed=0))
+        study.optimize(static_objective, n_trials=25)
+        # every trial but the first (sampled before the search space is known) is what an
+        # Optimizer with the same strategy and seed asks when told the same values
+        opt = Optimizer(STATIC_SPACE, strategy=strategy, seed=0)
+        first, *rest = study.trials
+        opt.tell({**first.params, "q": round(first.params["q"] / 0.25)}, first.value)
+        for t in rest:
+            ours = opt.ask()
+            assert t.params == {**ours.params, "q": 0.25 * ours.params["q"]}
+            opt.tell(ours, t.value)
     assert len(study.trials) == 25
+    assert study.best_value == opt.best.value

@@ -156,3 +156,15 @@ def test_conditional_space(strategy):
         assert ("gamma" in p) == (p.get("kernel") == "rbf")
     h = opt.history()
     assert np.all(h.X_all[~opt.space.active(h.X_all)] == 0.5)
+
+
+def test_finite_strategies_end_by_themselves():
+    from hpo_core.strategies import make_strategy
+
+    finite = sorted(name for name in STRATEGIES if make_strategy(name).finite)
+    assert finite == ["grid"]
+    for name in finite:
+        opt = Optimizer({"k": ["a", "b", "c"], "n": Integer(1, 2)}, strategy=name, seed=0)
+        assert len(opt.ask(10)) == 6
+        with pytest.raises(SearchSpaceExhausted):
+            opt.ask()

@@ -21,7 +21,14 @@ from hpo_core import Integer, Real
 from hpo_core.sklearn import SearchCV
 from hpo_core.strategies import STRATEGIES
 from hpo_core.strategies.random import RandomSearch
-from tests._sklearn_estimators import BOWL_SPACE, X_IRIS, X_R, Y_IRIS, Y_R, Bowl
+from tests.integrations._sklearn_estimators import BOWL_SPACE, X_IRIS, X_R, Y_IRIS, Y_R, Bowl
+
+
+def test_the_public_path_is_the_adapter():
+    import hpo_core.integrations.sklearn as adapter
+
+    assert SearchCV is adapter.SearchCV
+    assert SearchCV.__module__ == "hpo_core.integrations.sklearn"
 
 
 # ---------------------------------------------------------------------- BaseSearchCV surface

@@ -1,28 +1,13 @@
-"""Figures of a study (matplotlib, the ``plot`` extra).
-
-Every function returns a matplotlib ``Figure`` and draws on ``ax`` when one is given. matplotlib
-is imported when a function is called, never at ``import hpo_core``.
-
-- ``convergence``: best value so far against trials, for one study or several (median and
-  quartile band across seeds), optionally on a log scale.
-- ``importance``: how much each parameter matters: from the fitted Gaussian process's
-  lengthscales when the study's strategy keeps one, otherwise permutation importance of a
-  random forest fitted to the trials (the method is named on the plot).
-- ``parallel_coordinates``: one vertical axis per parameter, one line per trial, coloured by
-  value; categoricals by their labels, log parameters on log axes.
-- ``slice_plot``: the value against each parameter.
-- ``contour``: the posterior mean of a GP fitted to the trials over two numeric parameters,
-  the others held at the best trial's values, with the trials drawn on top.
-"""
+"""What each parameter does: importance, parallel coordinates and slices of a study."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core._plot_contour import contour
+from hpo_core.plots._common import complete_trials, figure, param_columns, pyplot
 from hpo_core.space import CATEGORICAL, INTEGER, Categorical
 
 if TYPE_CHECKING:
@@ -31,105 +16,13 @@ if TYPE_CHECKING:
 
     from hpo_core.core import Optimizer
 
-__all__ = [
-    "best_so_far",
-    "contour",
-    "convergence",
-    "importance",
-    "parallel_coordinates",
-    "slice_plot",
-]
-
-
-def _plt() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("hpo_core.plots needs matplotlib: pip install 'hpo_core[plot]'") from None
-    return plt
-
-
-def _figure(ax: Axes | None, **kw: Any) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = _plt().subplots(**kw)
-    return fig, ax
-
-
-def best_so_far(opt: Optimizer) -> np.ndarray:
-    """Best complete value after each trial, shape (t,): NaN before the first complete one."""
-    sign = 1.0 if opt.direction == "minimize" else -1.0
-    v = np.array([sign * t.value if t.state == "complete" else np.inf for t in opt.trials])
-    out = np.minimum.accumulate(v) if len(v) else v
-    out = np.where(np.isinf(out), np.nan, sign * out)
-    return out
-
-
-def convergence(
-    studies: Optimizer | Sequence[Optimizer] | Mapping[str, Optimizer | Sequence[Optimizer]],
-    ax: Axes | None = None,
-    log: bool = False,
-) -> Figure:
-    """Best value so far against trials.
-
-    ``studies`` is one optimizer (one line), a list of optimizers (runs of one method with
-    different seeds: median and quartile band), or a dict label -> either (one line each).
-    """
-    if not isinstance(studies, Mapping):
-        studies = {"": studies}
-    fig, ax = _figure(ax, figsize=(6, 4))
-    for label, runs in studies.items():
-        runs = [runs] if not isinstance(runs, Sequence) else list(runs)
-        if not runs:
-            raise ValueError(f"no study to plot for {label!r}")
-        curves = [best_so_far(r) for r in runs]
-        n = max(len(c) for c in curves)
-        M = np.full((len(curves), n), np.nan)
-        for i, c in enumerate(curves):
-            M[i, : len(c)] = c
-            if len(c):
-                M[i, len(c) :] = c[-1]
-        x = np.arange(1, n + 1)
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                med = np.nanmedian(M, axis=0)
-                lo, hi = np.nanpercentile(M, [25, 75], axis=0)
-        (line,) = ax.plot(x, med, label=label or None, drawstyle="steps-post")
-        if len(runs) > 1:
-            ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color(), step="post")
-    ax.set_xlabel("trial")
-    ax.set_ylabel("best value so far")
-    if log:
-        ax.set_yscale("log")
-    if any(studies):
-        ax.legend()
-    ax.set_title("Convergence")
-    return fig
-
-
-def _complete(opt: Optimizer) -> tuple[np.ndarray, np.ndarray, list]:
-    trials = [t for t in opt.trials if t.state == "complete"]
-    if len(trials) < 2:
-        raise ValueError(f"the study needs at least 2 complete trials to plot, has {len(trials)}")
-    return opt.history().X, np.array([t.value for t in trials]), trials
-
-
-def _param_columns(opt: Optimizer) -> dict[str, list[int]]:
-    """Parameter name -> the encoded columns that carry it."""
-    cols: dict[str, list[int]] = {}
-    for j, name in enumerate(opt.space.columns):
-        if name is not None:
-            cols.setdefault(name, []).append(j)
-    return cols
+__all__ = ["importance", "parallel_coordinates", "slice_plot"]
 
 
 def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure:
     """Parameter importance, from the GP's lengthscales when the strategy has a fitted GP
     (importance of a column = 1 / lengthscale), else random-forest permutation importance."""
-    X, y, _ = _complete(opt)
+    X, y, _ = complete_trials(opt)
     scores = _lengthscale_importance(opt)
     method = "GP lengthscales (1 / lengthscale)"
     if scores is None:
@@ -141,13 +34,13 @@ def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure:
             "importances_mean"
         ]
         method = "random-forest permutation importance"
-    cols = _param_columns(opt)
+    cols = param_columns(opt)
     names = list(cols)
     values = np.array([max(0.0, float(np.sum(scores[c]))) for c in cols.values()])
     total = values.sum()
     values = values / total if total > 0 else values
     order = np.argsort(values)
-    fig, ax = _figure(ax, figsize=(6, 0.5 * len(names) + 1.5))
+    fig, ax = figure(ax, figsize=(6, 0.5 * len(names) + 1.5))
     ax.barh([names[i] for i in order], values[order])
     ax.set_xlabel("relative importance")
     ax.set_title(f"Parameter importance: {method}")
@@ -182,14 +75,14 @@ def parallel_coordinates(
 ) -> Figure:
     """One vertical axis per parameter (its own scale: log where log, labels for choices) and
     the objective; one line per complete trial, coloured by value."""
-    X, y, trials = _complete(opt)
-    cols = _param_columns(opt)
+    X, y, trials = complete_trials(opt)
+    cols = param_columns(opt)
     params = list(params or cols)
     for p in params:
         if p not in cols:
             raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
-    fig, ax = _figure(ax, figsize=(1.6 * (len(params) + 1) + 1, 4))
-    plt = _plt()
+    fig, ax = figure(ax, figsize=(1.6 * (len(params) + 1) + 1, 4))
+    plt = pyplot()
     span = np.ptp(y) or 1.0
     ynorm = (y - y.min()) / span
     cmap = plt.get_cmap("viridis_r" if opt.direction == "minimize" else "viridis")
@@ -238,13 +131,13 @@ def parallel_coordinates(
 
 def slice_plot(opt: Optimizer, params: Sequence[str] | None = None) -> Figure:
     """The value against each parameter, one panel a parameter (log axes where log)."""
-    _, y, trials = _complete(opt)
-    cols = _param_columns(opt)
+    _, y, trials = complete_trials(opt)
+    cols = param_columns(opt)
     params = list(params or cols)
     for p in params:
         if p not in cols:
             raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, len(params), figsize=(3 * len(params), 3), squeeze=False, sharey=True
     )

@@ -10,8 +10,17 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.tree import DecisionTreeClassifier
 
 from hpo_core import Categorical, Integer, Real
-from hpo_core.sklearn import SearchCV, _Subspace
-from tests._sklearn_estimators import BOWL_SPACE, X_IRIS, X_R, Y_IRIS, Y_R, Bowl, FoldProbe
+from hpo_core.integrations._sklearn_space import _Subspace
+from hpo_core.integrations.sklearn import SearchCV
+from tests.integrations._sklearn_estimators import (
+    BOWL_SPACE,
+    X_IRIS,
+    X_R,
+    Y_IRIS,
+    Y_R,
+    Bowl,
+    FoldProbe,
+)
 
 
 # ---------------------------------------------------------------------- grid parity
@@ -46,6 +55,26 @@ def test_grid_n_iter_caps_and_grid_stops_when_exhausted():
 def test_n_iter_none_needs_grid():
     with pytest.raises(ValueError, match="n_iter=None"):
         SearchCV(Bowl(), BOWL_SPACE, strategy="random", n_iter=None, cv=2).fit(X_R, Y_R)
+
+
+def test_a_finite_strategy_of_any_name_searches_grids_in_turn():
+    from hpo_core.strategies.grid import GridSearch
+    from hpo_core.strategies.random import RandomSearch
+
+    class Grid(GridSearch):
+        name = "my-grid"
+
+    grid = [{"a": [0.0, 1.0]}, {"b": [0.0, -0.5, 1.0]}]
+    s = SearchCV(Bowl(), grid, strategy=Grid(), n_iter=None, cv=2).fit(X_R, Y_R)
+    ref = GridSearchCV(Bowl(), grid, cv=2).fit(X_R, Y_R)
+    assert s.cv_results_["params"] == ref.cv_results_["params"]
+    assert len(s.optimizers_) == 2
+
+    class Named(RandomSearch):
+        name = "grid"  # a name is not a property: this one never ends
+
+    with pytest.raises(ValueError, match="n_iter=None"):
+        SearchCV(Bowl(), BOWL_SPACE, strategy=Named(), n_iter=None, cv=2).fit(X_R, Y_R)
 
 
 def test_list_of_one_space_is_that_space():

@@ -1,4 +1,12 @@
-"""The ``hpo-core`` command (also ``python -m hpo_core``)."""
+"""The ``hpo-core`` command (also ``python -m hpo_core``): its parser and ``main``.
+
+The commands live in the modules of this package, loaded when one runs:
+
+- ``hpo_core.cli.run``: ``hpo-core run CONFIG.toml``, a study described in a TOML file.
+- ``hpo_core.cli.study``: ``show``, ``best``, ``plot`` and ``export`` of a stored study.
+- ``hpo_core.cli.demo``: ``hpo-core demo``, GridSearchCV, RandomizedSearchCV and SearchCV side by
+  side on digits.
+"""
 
 from __future__ import annotations
 
@@ -88,25 +96,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from hpo_core import _cli_study
-    from hpo_core._cli_run import ConfigError, run
+    from hpo_core.cli import study
+    from hpo_core.cli.run import ConfigError, run
     from hpo_core.storage import StorageError
 
     try:
         if args.command == "demo":
-            from hpo_core._demo import demo
+            from hpo_core.cli.demo import demo
 
             return demo(args.strategy, args.n_trials, args.seed)
         if args.command == "run":
             return run(args.config, progress=not args.no_progress)
         if args.command == "show":
-            return _cli_study.show(args.storage, args.study, args.limit)
+            return study.show(args.storage, args.study, args.limit)
         if args.command == "best":
-            return _cli_study.best(args.storage, args.study)
+            return study.best(args.storage, args.study)
         if args.command == "plot":
             params = args.params.split(",") if args.params else None
-            return _cli_study.plot(args.storage, args.study, args.kind, args.out, params)
-        return _cli_study.export(args.storage, args.study, args.format, args.out)
+            return study.plot(args.storage, args.study, args.kind, args.out, params)
+        return study.export(args.storage, args.study, args.format, args.out)
     except (ConfigError, StorageError) as err:
         print(f"hpo-core: error: {err}", file=sys.stderr)
         return 2
@@ -116,7 +124,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - a failed run reports and exits 1
         print(f"hpo-core: the run failed: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

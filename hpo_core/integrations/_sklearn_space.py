@@ -1,4 +1,5 @@
-"""Pieces of the scikit-learn adapter: reading search spaces, and keeping the CV splits."""
+"""Search spaces of the scikit-learn adapter: what GridSearchCV and RandomizedSearchCV take, as a
+``Space``, and a trial's parameters back as the estimator's."""
 
 from __future__ import annotations
 
@@ -101,29 +102,3 @@ class _Subspace:
                 v = dist.ppf(out[name])
                 out[name] = int(v) if isinstance(dist.dist, rv_discrete) else float(v)
         return out
-
-
-class _SameSplits:
-    """A splitter that gives the splits of its first ``split`` call every time.
-
-    BaseSearchCV calls ``cv.split`` once per ``evaluate_candidates`` call; a shuffling splitter
-    without a fixed ``random_state`` would then give each batch of candidates other folds, which
-    GridSearchCV (one call) never does. Keeping the first splits makes every candidate's score
-    comparable, and saves re-splitting at each batch.
-    """
-
-    def __init__(self, cv: Any) -> None:
-        self.cv = cv
-        self._splits: list | None = None
-
-    def split(self, X: Any, y: Any = None, groups: Any = None, **params: Any) -> list:
-        if self._splits is None:
-            if groups is not None:
-                params["groups"] = groups
-            self._splits = list(self.cv.split(X, y, **params))
-        return self._splits
-
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None, **params: Any) -> int:
-        if self._splits is not None:
-            return len(self._splits)
-        return self.cv.get_n_splits(X, y, groups, **params)

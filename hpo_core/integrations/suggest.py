@@ -109,8 +109,9 @@ def suggest(
         P = np.asarray(pending, dtype=float)
         P = P.reshape(-1, d) if P.size else np.empty((0, d))
         for i, row in enumerate(P):
-            opt.enqueue(params(row, "pending", i))  # in flight: pending
-            opt.ask()
+            opt.enqueue(params(row, "pending", i))  # asked below: in flight, pending
+        if len(P):
+            opt.ask(len(P))  # the queue, in order: no point is proposed, no number drawn
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     trials = opt.ask(n)

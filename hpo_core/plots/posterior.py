@@ -1,4 +1,4 @@
-"""The contour plot of ``hpo_core.plots``: a GP's posterior mean over two parameters."""
+"""The contour plot of a study: a GP's posterior mean over two parameters."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hpo_core.plots._common import complete_trials, figure, param_columns
 from hpo_core.space import CATEGORICAL, INTEGER
 
 if TYPE_CHECKING:
@@ -15,16 +16,22 @@ if TYPE_CHECKING:
 
     from hpo_core.core import Optimizer
 
+__all__ = ["contour"]
+
 
 def _continuous(dim: Any, u: np.ndarray) -> np.ndarray:
-    """Values of a numeric dimension along encoded coordinates u, without rounding."""
+    """Values of a numeric dimension along encoded coordinates u, without rounding.
+
+    A Real spans [low, high] (on a log scale where log); an Integer gives each value a cell of
+    its own, so it spans [low - 0.5, high + 0.5], on a log scale where log.
+    """
     if dim.kind == INTEGER and not dim.log:
         return dim.low - 0.5 + u * dim.levels
-    a, w = getattr(dim, "_a", None), getattr(dim, "_w", None)
-    if a is None:  # a linear Real
-        return dim.low + u * (dim.high - dim.low)
-    v = a + u * w
-    return np.exp(v) if dim.log else v
+    lo, hi = (dim.low - 0.5, dim.high + 0.5) if dim.kind == INTEGER else (dim.low, dim.high)
+    if not dim.log:
+        return lo + u * (hi - lo)
+    a = math.log(lo)
+    return np.exp(a + u * (math.log(hi) - a))
 
 
 def contour(
@@ -43,11 +50,10 @@ def contour(
     log axes.
     """
     from hpo_core.gp import fit
-    from hpo_core.plots import _complete, _figure, _param_columns
 
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 5:
         raise ValueError(f"resolution must be an integer >= 5, got {resolution!r}")
-    cols = _param_columns(opt)
+    cols = param_columns(opt)
     for p in (x, y):
         if p not in cols:
             raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
@@ -57,7 +63,7 @@ def contour(
     for p, dim in zip((x, y), dims, strict=True):
         if dim.kind == CATEGORICAL:
             raise ValueError(f"contour needs numeric parameters; {p!r} is categorical")
-    X, values, trials = _complete(opt)
+    X, values, trials = complete_trials(opt)
     sign = 1.0 if opt.direction == "minimize" else -1.0
     model = fit(X, sign * values, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
     jx, jy = cols[x][0], cols[y][0]
@@ -67,7 +73,7 @@ def contour(
     Q = np.repeat(X[best][None, :], U.size, axis=0)
     Q[:, jx], Q[:, jy] = U.ravel(), V.ravel()
     mean = sign * model.predict(Q).reshape(U.shape)
-    fig, ax = _figure(ax, figsize=(6, 5))
+    fig, ax = figure(ax, figsize=(6, 5))
     GX, GY = _continuous(dims[0], U), _continuous(dims[1], V)
     filled = ax.contourf(GX, GY, mean, levels=20, cmap="viridis")
     fig.colorbar(filled, ax=ax, label="posterior mean of the value")
