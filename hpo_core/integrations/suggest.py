@@ -51,6 +51,9 @@ def suggest(
     method : str, default "bayes"
         A strategy name of ``hpo_core.strategies.STRATEGIES``.
     seed : int or None
+        The same seed and arguments give the same suggestions. With k > 0 pending rows the
+        optimizer is seeded with ``SeedSequence([seed, k]).generate_state(1)[0]``, so a call
+        made while the previous call's points are in flight draws other numbers.
     pending : array-like of shape (k, d), optional
         Points being evaluated now: the suggestions keep away from them.
     integer, log : bool array-like of shape (d,), optional
@@ -92,6 +95,14 @@ def suggest(
             dims[f"x{j}"] = Integer(int(lo), int(hi), log=bool(is_log[j]))
         else:
             dims[f"x{j}"] = Real(lo, hi, log=bool(is_log[j]))
+    P = np.empty((0, d))
+    if pending is not None:
+        P = np.asarray(pending, dtype=float)
+        P = P.reshape(-1, d) if P.size else np.empty((0, d))
+    if seed is not None and len(P):
+        # a call with a batch in flight draws from a stream of its own: the same seed would
+        # otherwise give back the very points of the call that made the batch
+        seed = int(np.random.SeedSequence([seed, len(P)]).generate_state(1)[0])
     opt = Optimizer(dims, strategy=method, seed=seed)
 
     def params(row: np.ndarray, what: str, i: int) -> dict[str, Any]:
@@ -105,13 +116,10 @@ def suggest(
             opt.tell(p, state="failed")
         else:
             opt.tell(p, float(value))
-    if pending is not None:
-        P = np.asarray(pending, dtype=float)
-        P = P.reshape(-1, d) if P.size else np.empty((0, d))
-        for i, row in enumerate(P):
-            opt.enqueue(params(row, "pending", i))  # asked below: in flight, pending
-        if len(P):
-            opt.ask(len(P))  # the queue, in order: no point is proposed, no number drawn
+    for i, row in enumerate(P):
+        opt.enqueue(params(row, "pending", i))  # asked below: in flight, pending
+    if len(P):
+        opt.ask(len(P))  # the queue, in order: no point is proposed, no number drawn
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     trials = opt.ask(n)
