@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 
 __all__ = [
     "crowding_distance",

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 from hpo_core.gp.acquisition import ACQUISITIONS, _acquisition
 from hpo_core.gp.fit import GP
 from hpo_core.gp.kernels import _k_and_dk, _sqdist, features

@@ -19,7 +19,7 @@ import math
 import numba
 import numpy as np
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 
 __all__ = ["ACQUISITIONS", "VAR_MIN", "acquisition", "log_h"]
 

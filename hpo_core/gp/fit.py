@@ -14,7 +14,7 @@ import numba
 import numpy as np
 from scipy.linalg import lapack
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 from hpo_core.gp.kernels import _cross, _cross_grad, _gram, _gram_dk, _gram_grad_kd
 from hpo_core.gp.lbfgsb import minimize_box
 

@@ -12,7 +12,7 @@ import math
 import numba
 import numpy as np
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 
 __all__ = ["features", "gram", "cross", "gram_grad", "cross_grad"]
 

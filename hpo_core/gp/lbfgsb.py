@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 
 __all__ = ["minimize_box"]
 

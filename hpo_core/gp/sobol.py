@@ -15,7 +15,7 @@ import os
 import numba
 import numpy as np
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 
 __all__ = ["Sobol"]
 

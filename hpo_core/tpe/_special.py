@@ -12,7 +12,7 @@ import math
 
 import numba
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 
 SQRT2 = math.sqrt(2.0)
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)

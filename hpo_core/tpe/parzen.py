@@ -32,7 +32,7 @@ import math
 import numba
 import numpy as np
 
-from hpo_core._numba import JIT
+from hpo_core.arrays._numba import JIT
 from hpo_core.tpe._special import HALF_LOG_2PI, _log_gauss_mass, _ndtr, _ndtri
 
 #: smallest bandwidth when the magic clip is off (Optuna's EPS)

@@ -1,10 +1,10 @@
 """numba settings shared by every compiled kernel.
 
-Kernels are declared as ``@numba.njit(**JIT)`` (or ``**JIT_PARALLEL``). ``cache=True`` writes
-the compiled machine code next to the module (or to ``NUMBA_CACHE_DIR``) so that only the first
-process pays the compile time; set ``HPO_CORE_NUMBA_CACHE=0`` to turn caching off (read-only
-installs, debugging). No ``fastmath``: the kernels must handle inf, NaN and ill-conditioning.
-Nothing here imports numba: ``import hpo_core`` stays fast, modules that hold kernels import it.
+Kernels are declared as ``@numba.njit(**JIT)``. ``cache=True`` writes the compiled machine code
+next to the module (or to ``NUMBA_CACHE_DIR``) so that only the first process pays the compile
+time; set ``HPO_CORE_NUMBA_CACHE=0`` to turn caching off (read-only installs, debugging). No
+``fastmath``: the kernels must handle inf, NaN and ill-conditioning. Nothing here imports numba:
+``import hpo_core`` stays fast, modules that hold kernels import it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ CACHE: bool = os.environ.get("HPO_CORE_NUMBA_CACHE", "1").strip().lower() not in
 }
 
 JIT: dict[str, bool] = {"cache": CACHE, "nogil": True}
-JIT_PARALLEL: dict[str, bool] = {"cache": CACHE, "nogil": True, "parallel": True}
 
 
 @contextlib.contextmanager
