@@ -244,7 +244,7 @@ def pareto_front(opt: Optimizer) -> list[Trial]:
     if Y.shape[1] == 1:
         keep = Y[:, 0] == Y[:, 0].min()
     else:
-        from hpo_core.evo.pareto import non_dominated
+        from hpo_core.arrays.evo.pareto import non_dominated
 
         keep = non_dominated(Y)
     return [opt._trials[i] for i in ids[keep].tolist()]

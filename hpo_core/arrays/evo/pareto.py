@@ -20,7 +20,6 @@ __all__ = [
     "hypervolume",
     "nondominated_ranks",
     "non_dominated",
-    "violation",
 ]
 
 
@@ -40,14 +39,6 @@ def _as_violation(v: np.ndarray | None, n: int) -> np.ndarray:
     if v.shape != (n,) or not np.all(v >= 0.0) or not np.all(np.isfinite(v)):
         raise ValueError(f"violation must be finite and >= 0 with shape ({n},), got {v.shape}")
     return v
-
-
-def violation(C: np.ndarray) -> np.ndarray:
-    """Total constraint violation (n,) of constraint values C (n, c): ``sum max(c, 0)``."""
-    C = np.asarray(C, dtype=np.float64)
-    if C.ndim != 2:
-        raise ValueError(f"C must have shape (n, c), got {C.shape}")
-    return np.maximum(C, 0.0).sum(axis=1)
 
 
 # ---------------------------------------------------------------------------------- sorting

@@ -6,21 +6,20 @@ history to these arrays. Random numbers are drawn by the caller and passed in.
 
 from __future__ import annotations
 
-from hpo_core.evo.cma import CMAParams, cma_params, cma_sample, cma_update
-from hpo_core.evo.de import DE_SCHEMES, de_mutation
-from hpo_core.evo.operators import (
+from hpo_core.arrays.evo.cma import CMAParams, cma_params, cma_sample, cma_update
+from hpo_core.arrays.evo.de import DE_SCHEMES, de_mutation
+from hpo_core.arrays.evo.operators import (
     polynomial_mutation,
     random_reset,
     sbx,
     tournament,
     uniform_crossover,
 )
-from hpo_core.evo.pareto import (
+from hpo_core.arrays.evo.pareto import (
     crowding_distance,
     hypervolume,
     non_dominated,
     nondominated_ranks,
-    violation,
 )
 
 __all__ = [
@@ -33,7 +32,6 @@ __all__ = [
     "hypervolume",
     "non_dominated",
     "nondominated_ranks",
-    "violation",
     "de_mutation",
     "polynomial_mutation",
     "random_reset",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hpo_core import metrics
-from hpo_core.evo import pareto
+from hpo_core.arrays.evo import pareto
 from tests.reference import pareto as ref
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpo_core import evo
+from hpo_core.arrays import evo
 from tests.reference import evo as ref
 
 
