@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpo_core.tpe import (
+from hpo_core.arrays.parzen import (
     Columns,
     ParzenEstimator,
     log_ratio,
+    mixture,
     n_below,
-    parzen,
     propose,
     recency_weights,
 )
@@ -46,7 +46,7 @@ OPTIONS = [
 def fit_both(X, w, opts):
     args = (X, w, KINDS, LEVELS, opts["prior_weight"], opts["magic_clip"])
     args += (opts["consider_endpoints"], opts["scott"])
-    return parzen._fit(*args), ref.fit(*args)
+    return mixture._fit(*args), ref.fit(*args)
 
 
 @pytest.mark.parametrize("opts", OPTIONS)
@@ -67,16 +67,16 @@ def test_logpdf_matches_reference(opts):
     rng = np.random.default_rng(1)
     ours, want = fit_both(points(rng, 40), rng.uniform(0.5, 1.5, 40), opts)
     T = np.vstack([points(rng, 50), points(rng, 50, snap=False), np.zeros((1, 5)), np.ones((1, 5))])
-    got = parzen._logpdf(T, *ours, KINDS, LEVELS, OFFSETS)
+    got = mixture._logpdf(T, *ours, KINDS, LEVELS, OFFSETS)
     np.testing.assert_allclose(got, ref.logpdf(T, *want, KINDS, LEVELS, OFFSETS), rtol=1e-11)
 
 
 def test_sample_matches_reference():
     rng = np.random.default_rng(2)
-    est = parzen._fit(points(rng, 20), np.ones(20), KINDS, LEVELS, 1.0, True, False, False)
+    est = mixture._fit(points(rng, 20), np.ones(20), KINDS, LEVELS, 1.0, True, False, False)
     U = rng.random((500, 6))
     U[:3] = np.array([0.0, 0.999999, 0.5])[:, None]  # the edges: first and last kernel, tails
-    got = parzen._sample(U, est[0], est[1], est[2], est[4], KINDS, LEVELS)
+    got = mixture._sample(U, est[0], est[1], est[2], est[4], KINDS, LEVELS)
     want = ref.sample(U, est[0], est[1], est[2], est[4], KINDS, LEVELS)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     assert np.all((got >= 0) & (got <= 1))
@@ -87,7 +87,7 @@ def test_propose_matches_reference_and_the_wrappers():
     Xl, Xg, U = points(rng, 5), points(rng, 40), rng.random((24, 6))
     wl, wg = recency_weights(5), recency_weights(40)
     opts = (1.0, True, False, False)
-    cand, score = parzen._propose(Xl, wl, Xg, wg, U, KINDS, LEVELS, OFFSETS, *opts)
+    cand, score = mixture._propose(Xl, wl, Xg, wg, U, KINDS, LEVELS, OFFSETS, *opts)
     rc, rs = ref.propose(Xl, wl, Xg, wg, U, KINDS, LEVELS, OFFSETS, *opts)
     np.testing.assert_allclose(cand, rc, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(score, rs, rtol=1e-9, atol=1e-9)
@@ -259,4 +259,4 @@ def test_bad_inputs_are_clear_errors(call, match):
 def test_argsort_is_numpys_stable_argsort(n):
     rng = np.random.default_rng(n)
     for v in (rng.random(n), rng.integers(0, 4, n).astype(float)):  # with and without ties
-        np.testing.assert_array_equal(parzen._argsort(v), np.argsort(v, kind="stable"))
+        np.testing.assert_array_equal(mixture._argsort(v), np.argsort(v, kind="stable"))

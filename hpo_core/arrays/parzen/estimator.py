@@ -1,4 +1,4 @@
-"""Validated wrappers around the compiled Parzen-estimator kernels (see ``parzen``)."""
+"""Validated wrappers around the compiled Parzen-estimator kernels (see ``mixture``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hpo_core.tpe import parzen
+from hpo_core.arrays.parzen import mixture
 
 __all__ = ["Columns", "ParzenEstimator", "log_ratio", "propose"]
 
@@ -32,7 +32,7 @@ class Columns:
     offsets: np.ndarray
 
     @classmethod
-    def make(cls, kinds, levels, offsets=None) -> Columns:  # noqa: ANN001 - array-likes
+    def make(cls, kinds, levels, offsets=None) -> Columns:
         kinds = np.ascontiguousarray(kinds, dtype=np.int64).reshape(-1)
         levels = np.ascontiguousarray(levels, dtype=np.int64).reshape(-1)
         q = kinds.size
@@ -111,7 +111,7 @@ class ParzenEstimator:
             raise ValueError(f"weights must be {X.shape[0]} positive finite numbers, got {w}")
         check_options(prior_weight, bandwidth)
         self.columns = columns
-        self.logw, self.mus, self.sigmas, self.lnorm, self.logp = parzen._fit(
+        self.logw, self.mus, self.sigmas, self.lnorm, self.logp = mixture._fit(
             X,
             w,
             columns.kinds,
@@ -126,7 +126,7 @@ class ParzenEstimator:
         """log density at the rows of X (m, q): shape (m,)."""
         c = self.columns
         X = _points(X, c.kinds.size, "X")
-        return parzen._logpdf(
+        return mixture._logpdf(
             X, self.logw, self.mus, self.sigmas, self.lnorm, self.logp, c.kinds, c.levels, c.offsets
         )
 
@@ -140,7 +140,7 @@ class ParzenEstimator:
         U = _points(U, c.kinds.size + 1, "U")
         if np.any((U < 0) | (U > 1)):
             raise ValueError("U must hold uniform draws in [0, 1]")
-        return parzen._sample(U, self.logw, self.mus, self.sigmas, self.logp, c.kinds, c.levels)
+        return mixture._sample(U, self.logw, self.mus, self.sigmas, self.logp, c.kinds, c.levels)
 
 
 def check_options(prior_weight: float, bandwidth: str) -> None:
@@ -197,7 +197,7 @@ def propose(
         raise ValueError("w_below and w_above need one weight per row of X_below and X_above")
     if np.any(~(wl > 0)) or np.any(~(wg > 0)):
         raise ValueError("weights must be > 0")
-    return parzen._propose(
+    return mixture._propose(
         Xl,
         wl,
         Xg,

@@ -15,10 +15,11 @@ and a last, broad *prior* kernel. Each kernel is a product over the q columns:
 
 All densities are densities on the unit cube (they integrate to 1 over [0, 1]^q).
 
-Arrays (notation of ``hpo_core.tpe``): ``logw (K,)`` log mixture weights; ``mus``, ``sigmas``,
-``lnorm`` of shape (q, K): centres, bandwidths and the log normaliser of each kernel's factor
-(``log Z + log sigma + log sqrt(2 pi)`` for reals, ``log Z`` for integers, Z the kernel's mass on
-[0, 1]); ``logp (q, K, L)`` log choice probabilities (-inf past a column's own choices).
+Arrays (notation of ``hpo_core.arrays.parzen``): ``logw (K,)`` log mixture weights; ``mus``,
+``sigmas``, ``lnorm`` of shape (q, K): centres, bandwidths and the log normaliser of each
+kernel's factor (``log Z + log sigma + log sqrt(2 pi)`` for reals, ``log Z`` for integers, Z the
+kernel's mass on [0, 1]); ``logp (q, K, L)`` log choice probabilities (-inf past a column's own
+choices).
 Columns are described by ``kinds (q,)`` (0 real, 1 integer, 2 categorical), ``levels (q,)``
 and ``offsets (q,)``: 0 for a linear integer, whose value i occupies [i/k, (i+1)/k], and
 ``low - 0.5`` for a log-scaled one, whose bins are cut at ``log(low - 0.5 + i)`` on a log scale
@@ -33,7 +34,7 @@ import numba
 import numpy as np
 
 from hpo_core.arrays._numba import JIT
-from hpo_core.tpe._special import HALF_LOG_2PI, _log_gauss_mass, _ndtr, _ndtri
+from hpo_core.arrays.parzen.special import HALF_LOG_2PI, _log_gauss_mass, _ndtr, _ndtri
 
 #: smallest bandwidth when the magic clip is off (Optuna's EPS)
 EPS = 1e-12

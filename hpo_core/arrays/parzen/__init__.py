@@ -16,13 +16,13 @@ L         the largest number of choices among categorical columns
 kinds     0 real, 1 integer, 2 categorical (one per column)
 ========  =============================================================
 
-``parzen`` holds the numba kernels, ``estimator`` their validated wrappers, ``rules`` the split and
-the weights.
+``mixture`` holds the numba kernels, ``estimator`` their validated wrappers, ``special`` the normal
+distribution's functions they need, ``rules`` the split and the weights.
 """
 
 from __future__ import annotations
 
-from hpo_core.tpe.estimator import Columns, ParzenEstimator, log_ratio, propose
-from hpo_core.tpe.rules import n_below, recency_weights
+from hpo_core.arrays.parzen.estimator import Columns, ParzenEstimator, log_ratio, propose
+from hpo_core.arrays.parzen.rules import n_below, recency_weights
 
 __all__ = ["Columns", "ParzenEstimator", "log_ratio", "propose", "n_below", "recency_weights"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from hpo_core.tpe import _special as sp
+from hpo_core.arrays.parzen import special as sp
 from tests.reference import tpe as ref
 
 
