@@ -43,10 +43,10 @@ def warmup() -> None:
     """
     import numpy as np
 
+    from hpo_core.arrays.qmc import Sobol
     from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
     from hpo_core.gp.fit import GP, Prior, fit_theta
     from hpo_core.gp.kernels import features
-    from hpo_core.gp.sobol import Sobol
 
     rng = np.random.default_rng(0)
     Sobol(2, rng).random(4)

@@ -3,7 +3,7 @@
 1. Score a large candidate set (quasi-random points and perturbations of the incumbents,
    discrete columns snapped) in one vectorised pass: compiled cross-kernel, one matrix
    product for the variances, compiled acquisition.
-2. From the best distinct candidates, a box L-BFGS run from each (``hpo_core.gp.lbfgsb``: the
+2. From the best distinct candidates, a box L-BFGS run from each (``hpo_core.arrays.lbfgs``: the
    runs are independent, evaluated together in one compiled pass per round), moving the real
    columns and the integer columns with many values; the kernel sees the integers rounded
    (``snap``) once the runs end.
@@ -20,10 +20,10 @@ import numba
 import numpy as np
 
 from hpo_core.arrays._numba import JIT
+from hpo_core.arrays.lbfgs import minimize_box
 from hpo_core.gp.acquisition import ACQUISITIONS, _acquisition
 from hpo_core.gp.fit import GP
 from hpo_core.gp.kernels import _k_and_dk, _sqdist, features
-from hpo_core.gp.lbfgsb import minimize_box
 
 __all__ = ["AcquisitionProblem", "maximize"]
 

@@ -15,8 +15,8 @@ import numpy as np
 from scipy.linalg import lapack
 
 from hpo_core.arrays._numba import JIT
+from hpo_core.arrays.lbfgs import minimize_box
 from hpo_core.gp.kernels import _cross, _cross_grad, _gram, _gram_dk, _gram_grad_kd
-from hpo_core.gp.lbfgsb import minimize_box
 
 __all__ = ["GP", "OutputTransform", "Prior", "neg_log_posterior", "fit_theta", "cholesky"]
 
@@ -268,7 +268,7 @@ def fit_theta(
 ) -> np.ndarray:
     """Hyperparameters maximising the log posterior: box L-BFGS from each start, best kept.
 
-    All starts run together (``hpo_core.gp.lbfgsb``). Returns the best theta of shape
+    All starts run together (``hpo_core.arrays.lbfgs``). Returns the best theta of shape
     (d + 2,); the first start when every run failed.
     """
     lo, hi = prior.bounds[:, 0], prior.bounds[:, 1]

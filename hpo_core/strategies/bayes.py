@@ -18,12 +18,12 @@ import numbers
 
 import numpy as np
 
+from hpo_core.arrays.qmc import Sobol
 from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
 from hpo_core.gp.acquisition import ACQUISITIONS
 from hpo_core.gp.constrained import ConstrainedProblem
 from hpo_core.gp.fit import GP, OutputTransform, Prior, fit_theta
 from hpo_core.gp.kernels import features
-from hpo_core.gp.sobol import Sobol
 from hpo_core.strategies._bayes_mo import ConstraintModels, parego
 from hpo_core.strategies.base import History, Strategy
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize, rosen, rosen_der
 
-from hpo_core.gp.lbfgsb import minimize_box
+from hpo_core.arrays.lbfgs import minimize_box
 
 
 def _rosen_rows(X):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import qmc
 
-from hpo_core.gp.sobol import BITS, Sobol
+from hpo_core.arrays.qmc import BITS, Sobol
 
 
 @pytest.mark.parametrize("d", [1, 2, 7, 33])

@@ -1,4 +1,4 @@
-"""Limited-memory BFGS on a box, compiled, for many small problems at once.
+"""Projected limited-memory BFGS on a box, compiled, for many small problems at once.
 
 The GP's hyperparameter fit and the acquisition's local search minimise small smooth functions
 (2 to 30 variables) a few times per ask. scipy's L-BFGS-B spends some 50 microseconds of Python
