@@ -1,7 +1,7 @@
 """Compiled evolutionary operators on the unit cube (arrays in, arrays out).
 
-Nothing here knows about trials or spaces: strategies in ``hpo_core.strategies`` adapt the
-history to these arrays. Random numbers are drawn by the caller and passed in.
+Nothing here knows about trials or spaces: the strategies adapt the history to these arrays.
+Random numbers are drawn by the caller and passed in.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
-from hpo_core.gp.fit import GP
-from hpo_core.gp.kernels import features
+from hpo_core.arrays.gp.acq_opt import AcquisitionProblem, maximize
+from hpo_core.arrays.gp.kernels import features
+from hpo_core.arrays.gp.posterior import GP
 from hpo_core.space import Space
 
 
@@ -73,6 +73,6 @@ def test_compiled_value_grad_agrees_with_reference_and_finite_differences():
 
 
 def test_warmup_runs():
-    from hpo_core.gp import warmup
+    from hpo_core.arrays.gp import warmup
 
     warmup()

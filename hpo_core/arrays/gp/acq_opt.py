@@ -20,10 +20,10 @@ import numba
 import numpy as np
 
 from hpo_core.arrays._numba import JIT
+from hpo_core.arrays.gp.acquisition import ACQUISITIONS, _acquisition
+from hpo_core.arrays.gp.kernels import _k_and_dk, _sqdist, features
+from hpo_core.arrays.gp.posterior import GP
 from hpo_core.arrays.lbfgs import minimize_box
-from hpo_core.gp.acquisition import ACQUISITIONS, _acquisition
-from hpo_core.gp.fit import GP
-from hpo_core.gp.kernels import _k_and_dk, _sqdist, features
 
 __all__ = ["AcquisitionProblem", "maximize"]
 

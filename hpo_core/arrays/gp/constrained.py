@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from hpo_core.gp.acq_opt import AcquisitionProblem
-from hpo_core.gp.acquisition import _acquisition
-from hpo_core.gp.fit import GP
-from hpo_core.gp.kernels import features
+from hpo_core.arrays.gp.acq_opt import AcquisitionProblem
+from hpo_core.arrays.gp.acquisition import _acquisition
+from hpo_core.arrays.gp.kernels import features
+from hpo_core.arrays.gp.posterior import GP
 
 __all__ = ["ConstrainedProblem", "log_feasibility"]
 

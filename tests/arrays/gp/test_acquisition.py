@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from hpo_core.gp import acquisition as acq
+from hpo_core.arrays.gp import acquisition as acq
 from tests.reference import gp as ref
 
 mpmath.mp.dps = 60

@@ -1,4 +1,4 @@
-"""hpo_core.gp.fit / Surrogate: the surrogate for callers with their own loop."""
+"""gp.fit / Surrogate: the surrogate for callers with their own loop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from hpo_core import gp
+from hpo_core.arrays import gp
 from tests.reference import gp as ref
 
 

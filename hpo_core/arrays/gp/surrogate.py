@@ -13,8 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hpo_core.gp.acquisition import ACQUISITIONS, acquisition
-from hpo_core.gp.fit import GP, Prior, fit_theta
+from hpo_core.arrays.gp.acquisition import ACQUISITIONS, acquisition
+from hpo_core.arrays.gp.likelihood import fit_theta
+from hpo_core.arrays.gp.posterior import GP
+from hpo_core.arrays.gp.prior import Prior
 
 __all__ = ["Surrogate", "fit"]
 
@@ -135,7 +137,7 @@ def fit(
     Examples
     --------
     >>> import numpy as np
-    >>> from hpo_core.gp import fit
+    >>> from hpo_core.arrays.gp import fit
     >>> X = np.linspace(0, 1, 8)[:, None]
     >>> model = fit(X, np.sin(6 * X[:, 0]), seed=0)
     >>> mean, std = model.predict([[0.5]], return_std=True)

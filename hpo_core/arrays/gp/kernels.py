@@ -2,7 +2,7 @@
 
 Inputs are feature rows (see ``features``): real and integer columns as they are, categorical
 columns as the integer code of the choice, compared for equality (one-hot distance). Notation
-in ``hpo_core.gp``.
+in ``hpo_core.arrays.gp``.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
-from hpo_core.gp.constrained import ConstrainedProblem, log_feasibility
-from hpo_core.gp.fit import GP
-from hpo_core.gp.kernels import features
+from hpo_core.arrays.gp.acq_opt import AcquisitionProblem, maximize
+from hpo_core.arrays.gp.constrained import ConstrainedProblem, log_feasibility
+from hpo_core.arrays.gp.kernels import features
+from hpo_core.arrays.gp.posterior import GP
 from hpo_core.space import Space
 
 SPACE = Space({"a": (0.0, 1.0), "b": (0.0, 1.0), "c": ["x", "y", "z"]})

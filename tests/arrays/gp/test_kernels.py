@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpo_core.gp import kernels
+from hpo_core.arrays.gp import kernels
 from tests.reference import gp as ref
 
 

@@ -22,16 +22,18 @@ Notation
 ``u``          ``(best - mu) / sigma``: the standardised improvement
 =============  ==============================================================================
 
-Modules: ``kernels`` (kernel matrices and gradients, compiled), ``fit`` (output transform,
-marginal likelihood, hyperparameter fit, the ``GP`` model with incremental Cholesky growth),
-``acquisition`` (LogEI, UCB, PI and gradients, compiled), ``acq_opt`` (maximising the
-acquisition over a mixed space), ``surrogate`` (``fit(X, y)`` -> a ``Surrogate`` with
+Modules: ``kernels`` (kernel matrices and gradients, compiled), ``transform`` (the output
+transform), ``prior`` (priors on theta and their box), ``cholesky`` (factors of K and their
+inverses, grown by rows), ``likelihood`` (marginal likelihood and the hyperparameter fit),
+``posterior`` (the ``GP`` model), ``acquisition`` (LogEI, UCB, PI and gradients, compiled),
+``acq_opt`` (maximising the acquisition over a mixed space), ``constrained`` (the acquisition
+times the probability of feasibility), ``surrogate`` (``fit(X, y)`` -> a ``Surrogate`` with
 ``predict`` and ``acquisition`` in the caller's coordinates and units).
 """
 
 from __future__ import annotations
 
-from hpo_core.gp.surrogate import Surrogate, fit
+from hpo_core.arrays.gp.surrogate import Surrogate, fit
 
 __all__ = ["Surrogate", "fit", "warmup"]
 
@@ -43,10 +45,12 @@ def warmup() -> None:
     """
     import numpy as np
 
+    from hpo_core.arrays.gp.acq_opt import AcquisitionProblem, maximize
+    from hpo_core.arrays.gp.kernels import features
+    from hpo_core.arrays.gp.likelihood import fit_theta
+    from hpo_core.arrays.gp.posterior import GP
+    from hpo_core.arrays.gp.prior import Prior
     from hpo_core.arrays.qmc import Sobol
-    from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
-    from hpo_core.gp.fit import GP, Prior, fit_theta
-    from hpo_core.gp.kernels import features
 
     rng = np.random.default_rng(0)
     Sobol(2, rng).random(4)
