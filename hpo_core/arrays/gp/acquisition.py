@@ -9,7 +9,8 @@ All work on values to *minimise*: the improvement is ``best - mu``.
   m(u))`` with the Mills ratio ``m = Phi / phi`` from a scaled complementary error function for
   ``-25 <= u <= -1``; and from the asymptotic series of ``1 + u m`` below ``-25``.
 - ``"ucb"``: the lower confidence bound, negated: ``-mu + beta sigma``.
-- ``"pi"``: log probability of improvement, ``log Phi(u)``, stable in the same way.
+- ``"pi"``: log probability of improvement, ``log Phi(u)``, stable in the same way
+  (``hpo_core.arrays.logphi``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ import numba
 import numpy as np
 
 from hpo_core.arrays._numba import JIT
+from hpo_core.arrays.logphi import (
+    HALF_LOG_2PI,
+    INV_SQRT2,
+    SQRT_HALF_PI,
+    TAIL,
+    erfcx,
+    log_cdf,
+    tail_series,
+)
 
 __all__ = ["ACQUISITIONS", "VAR_MIN", "acquisition", "log_h"]
 
@@ -28,67 +38,20 @@ ACQUISITIONS: dict[str, int] = {"logei": 0, "ucb": 1, "pi": 2}
 #: variances are floored here (a point on top of an observation still has a finite log EI)
 VAR_MIN = 1e-12
 
-_C1 = 0.5 * math.log(2.0 * math.pi)  # log sqrt(2 pi)
-_SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
-_TAIL = -25.0
-
-
-@numba.njit(**JIT)
-def _erfcx(x):  # pragma: no cover - compiled
-    """exp(x^2) erfc(x), accurate for every x with x^2 < 700 and for all x > 0."""
-    if x < 26.0:
-        return math.exp(x * x) * math.erfc(x)
-    t = 1.0 / (2.0 * x * x)
-    s = 1.0 - t * (1.0 - 3.0 * t * (1.0 - 5.0 * t * (1.0 - 7.0 * t * (1.0 - 9.0 * t))))
-    return s / (x * math.sqrt(math.pi))
-
-
-@numba.njit(**JIT)
-def _tail_series(u):  # pragma: no cover - compiled
-    """For u < -25: m(u) = Phi(u)/phi(u) and q(u) = 1 + u m(u) from their asymptotic series
-    (q returned as log q)."""
-    t = 1.0 / (u * u)
-    m = (
-        1.0
-        - t
-        * (1.0 - 3.0 * t * (1.0 - 5.0 * t * (1.0 - 7.0 * t * (1.0 - 9.0 * t * (1.0 - 11.0 * t)))))
-    ) / (-u)
-    # q = t (1 - 3t + 15t^2 - 105t^3 + 945t^4 - 10395t^5)
-    s = -3.0 * t * (1.0 - 5.0 * t * (1.0 - 7.0 * t * (1.0 - 9.0 * t * (1.0 - 11.0 * t))))
-    logq = math.log(t) + math.log1p(s)
-    return m, logq
-
 
 @numba.njit(**JIT)
 def _log_h(u):  # pragma: no cover - compiled
     """log h(u) and d log h / du, for h(u) = phi(u) + u Phi(u)."""
     if u > -1.0:
-        cdf = 0.5 * math.erfc(-u * _INV_SQRT2)
-        h = math.exp(-0.5 * u * u - _C1) + u * cdf
+        cdf = 0.5 * math.erfc(-u * INV_SQRT2)
+        h = math.exp(-0.5 * u * u - HALF_LOG_2PI) + u * cdf
         return math.log(h), cdf / h
-    if u >= _TAIL:
-        m = _SQRT_HALF_PI * _erfcx(-u * _INV_SQRT2)
+    if u >= TAIL:
+        m = SQRT_HALF_PI * erfcx(-u * INV_SQRT2)
         q = 1.0 + u * m
-        return -0.5 * u * u - _C1 + math.log(q), m / q
-    m, logq = _tail_series(u)
-    return -0.5 * u * u - _C1 + logq, m / math.exp(logq)
-
-
-@numba.njit(**JIT)
-def _log_cdf(u):  # pragma: no cover - compiled
-    """log Phi(u) and its derivative phi(u)/Phi(u)."""
-    if u > -1.0:
-        cdf = 0.5 * math.erfc(-u * _INV_SQRT2)
-        pdf = math.exp(-0.5 * u * u - _C1)
-        if u > 3.0:
-            return math.log1p(-0.5 * math.erfc(u * _INV_SQRT2)), pdf / cdf
-        return math.log(cdf), pdf / cdf
-    if u >= _TAIL:
-        m = _SQRT_HALF_PI * _erfcx(-u * _INV_SQRT2)
-    else:
-        m, _ = _tail_series(u)
-    return -0.5 * u * u - _C1 + math.log(m), 1.0 / m
+        return -0.5 * u * u - HALF_LOG_2PI + math.log(q), m / q
+    m, logq = tail_series(u)
+    return -0.5 * u * u - HALF_LOG_2PI + logq, m / math.exp(logq)
 
 
 @numba.njit(**JIT)
@@ -115,7 +78,7 @@ def _acquisition(mu, var, best, kind, beta):  # pragma: no cover - compiled
                 val[i] = 0.5 * math.log(v) + lh
                 gvar[i] = 0.5 / v - dlh * 0.5 * u / v
             else:
-                lh, dlh = _log_cdf(u)
+                lh, dlh = log_cdf(u)
                 val[i] = lh
                 gvar[i] = -dlh * 0.5 * u / v
             gmu[i] = -dlh / s

@@ -34,7 +34,8 @@ import numba
 import numpy as np
 
 from hpo_core.arrays._numba import JIT
-from hpo_core.arrays.parzen.special import HALF_LOG_2PI, _log_gauss_mass, _ndtr, _ndtri
+from hpo_core.arrays.logphi import HALF_LOG_2PI
+from hpo_core.arrays.parzen.special import _log_gauss_mass, _ndtr, _ndtri
 
 #: smallest bandwidth when the magic clip is off (Optuna's EPS)
 EPS = 1e-12

@@ -1,8 +1,8 @@
 """Scalar special functions of the standard normal distribution, compiled.
 
-``ndtr`` (the CDF), ``log_ndtr`` (its log, accurate far into the lower tail), ``log_gauss_mass``
-(the log of the probability of an interval, without cancellation in either tail) and ``ndtri``
-(the inverse CDF, Wichura's algorithm AS 241, accurate to about 1e-16). numba has no scipy.special,
+``ndtr`` (the CDF), ``log_gauss_mass`` (the log of the probability of an interval, without
+cancellation in either tail, from the log CDF of ``hpo_core.arrays.logphi``) and ``ndtri`` (the
+inverse CDF, Wichura's algorithm AS 241, accurate to about 1e-16). numba has no scipy.special,
 and these are all a truncated Gaussian needs. References: ``scipy.special``.
 """
 
@@ -13,9 +13,9 @@ import math
 import numba
 
 from hpo_core.arrays._numba import JIT
+from hpo_core.arrays.logphi import log_cdf
 
 SQRT2 = math.sqrt(2.0)
-HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @numba.njit(**JIT)
@@ -30,39 +30,14 @@ def _ndtr(z: float) -> float:
 
 
 @numba.njit(**JIT)
-def _log_ndtr(z: float) -> float:
-    """log P(Z <= z); an asymptotic series below z = -20 where erfc underflows."""
-    if z > 0.0:
-        return math.log1p(-0.5 * math.erfc(z / SQRT2))
-    if z > -20.0:
-        return math.log(0.5 * math.erfc(-z / SQRT2))
-    log_lhs = -0.5 * z * z - math.log(-z) - HALF_LOG_2PI
-    last = 0.0
-    rhs = 1.0
-    numerator = 1.0
-    denom = 1.0
-    inv_z2 = 1.0 / (z * z)
-    sign = 1.0
-    i = 0
-    while abs(last - rhs) > 2.220446049250313e-16 and i < 100:
-        i += 1
-        last = rhs
-        sign = -sign
-        denom *= inv_z2
-        numerator *= 2 * i - 1
-        rhs += sign * numerator * denom
-    return log_lhs + math.log(rhs)
-
-
-@numba.njit(**JIT)
 def _log_gauss_mass(a: float, b: float) -> float:
     """log P(a <= Z <= b) for a <= b, computed in the tail where it is accurate."""
     if b <= 0.0:
-        la = _log_ndtr(b)
-        return la + math.log1p(-math.exp(_log_ndtr(a) - la))
+        la = log_cdf(b)[0]
+        return la + math.log1p(-math.exp(log_cdf(a)[0] - la))
     if a > 0.0:
-        la = _log_ndtr(-a)
-        return la + math.log1p(-math.exp(_log_ndtr(-b) - la))
+        la = log_cdf(-a)[0]
+        return la + math.log1p(-math.exp(log_cdf(-b)[0] - la))
     # a <= 0 < b: one minus both tails; a tail beyond 9 sigma (< 1e-19) is left out
     tails = 0.0
     if a > -9.0:

@@ -10,13 +10,10 @@ from hpo_core.arrays.parzen import special as sp
 from tests.reference import tpe as ref
 
 
-def test_ndtr_and_log_ndtr_match_scipy():
+def test_ndtr_matches_scipy():
     z = np.concatenate([np.linspace(-60, 40, 4001), [-20.0, -19.999, 0.0, 6.0, 38.0]])
     ours = np.array([sp._ndtr(v) for v in z])
     np.testing.assert_allclose(ours, special.ndtr(z), rtol=1e-12, atol=1e-300)
-    ours = np.array([sp._log_ndtr(v) for v in z])
-    # near 0 (z large) log_ndtr is tiny: compare relative to its own size
-    np.testing.assert_allclose(ours, special.log_ndtr(z), rtol=1e-12, atol=1e-300)
 
 
 def test_ndtri_matches_scipy_and_inverts_ndtr():
