@@ -70,9 +70,3 @@ def test_compiled_value_grad_agrees_with_reference_and_finite_differences():
         fd = (prob.score(A + e) - prob.score(A - e)) / (2 * h)
         np.testing.assert_allclose(g[:, j], fd, rtol=1e-4, atol=1e-6)
     assert np.all(g[:, 2] == 0)
-
-
-def test_warmup_runs():
-    from hpo_core.arrays.gp import warmup
-
-    warmup()
