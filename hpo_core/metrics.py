@@ -24,13 +24,13 @@ def hypervolume(points: Any, reference: Any) -> float:
     Every objective is minimised (negate maximised ones, and their reference coordinate).
     Points that do not strictly dominate the reference add nothing.
     """
-    from hpo_core.evo.pareto import hypervolume as _hv
+    from hpo_core.arrays.evo.pareto import hypervolume as _hv
 
     return _hv(np.asarray(points, dtype=np.float64), np.asarray(reference, dtype=np.float64))
 
 
 def non_dominated(points: Any) -> np.ndarray:
     """Boolean mask (n,) of the rows of ``points`` (n, m) that no other row dominates."""
-    from hpo_core.evo.pareto import non_dominated as _nd
+    from hpo_core.arrays.evo.pareto import non_dominated as _nd
 
     return _nd(np.asarray(points, dtype=np.float64))

@@ -3,12 +3,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 
 def test_import_is_light():
     # compiled kernels and scipy are loaded when a strategy needs them, not at import
-    code = "import sys, hpo_core; print(sorted({'numba', 'scipy', 'sklearn'} & set(sys.modules)))"
+    code = "import sys, hpo_core, hpo_core.arrays; print(sorted({'numba', 'scipy', 'sklearn'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -47,15 +45,11 @@ def test_integrations_load_their_framework_only_when_imported():
     assert out.stdout.strip() == "[]"
 
 
-def test_numba_threads_restores():
-    import numba
+def test_gp_public_path_reexports_the_arrays_layer():
+    import hpo_core.gp
+    from hpo_core.arrays import gp
 
-    from hpo_core._numba import numba_threads
-
-    before = numba.get_num_threads()
-    with numba_threads(1):
-        assert numba.get_num_threads() == 1
-    assert numba.get_num_threads() == before
-    with pytest.raises(ValueError, match="n must be between 1 and"):
-        with numba_threads(0):
-            pass
+    assert hpo_core.gp.__all__ == ["Surrogate", "fit", "warmup"]
+    assert callable(hpo_core.gp.fit) and hpo_core.gp.fit is gp.fit  # the function, no module
+    assert hpo_core.gp.Surrogate is gp.Surrogate and isinstance(hpo_core.gp.Surrogate, type)
+    assert hpo_core.gp.warmup is gp.warmup

@@ -6,14 +6,17 @@
   one draw. Successive asks so aim at different parts of the Pareto front.
 - Constraints: one GP per constraint (hyperparameters warm-started, refitted on the objective's
   schedule), the acquisition multiplied by the probability of feasibility
-  (``hpo_core.gp.constrained``), and the incumbent the best *feasible* value.
+  (``hpo_core.arrays.gp.constrained``), and the incumbent the best *feasible* value.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from hpo_core.gp.fit import GP, OutputTransform, Prior, fit_theta
+from hpo_core.arrays.gp.likelihood import fit_theta
+from hpo_core.arrays.gp.posterior import GP
+from hpo_core.arrays.gp.prior import Prior
+from hpo_core.arrays.gp.transform import OutputTransform
 from hpo_core.strategies.base import History
 
 __all__ = ["ConstraintModels", "parego"]

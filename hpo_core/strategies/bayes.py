@@ -18,12 +18,15 @@ import numbers
 
 import numpy as np
 
-from hpo_core.gp.acq_opt import AcquisitionProblem, maximize
-from hpo_core.gp.acquisition import ACQUISITIONS
-from hpo_core.gp.constrained import ConstrainedProblem
-from hpo_core.gp.fit import GP, OutputTransform, Prior, fit_theta
-from hpo_core.gp.kernels import features
-from hpo_core.gp.sobol import Sobol
+from hpo_core.arrays.gp.acq_opt import AcquisitionProblem, maximize
+from hpo_core.arrays.gp.acquisition import ACQUISITIONS
+from hpo_core.arrays.gp.constrained import ConstrainedProblem
+from hpo_core.arrays.gp.kernels import features
+from hpo_core.arrays.gp.likelihood import fit_theta
+from hpo_core.arrays.gp.posterior import GP
+from hpo_core.arrays.gp.prior import Prior
+from hpo_core.arrays.gp.transform import OutputTransform
+from hpo_core.arrays.qmc import Sobol
 from hpo_core.strategies._bayes_mo import ConstraintModels, parego
 from hpo_core.strategies.base import History, Strategy
 
@@ -33,7 +36,7 @@ _PENDING = ("believer", "liar")
 _CONTROLLER: list = []
 
 
-def _blas_threads(n: int):  # noqa: ANN202 - a context manager
+def _blas_threads(n: int):
     """BLAS limited to n threads inside the block, restored after: the GP's matrices are small,
     and BLAS threads spinning on a busy machine cost far more than they save."""
     from threadpoolctl import ThreadpoolController
@@ -146,7 +149,7 @@ class BayesianOptimization(Strategy):
         self.fit_max = _int_option("fit_max", fit_max, 20)
         self.noise_floor = float(noise_floor)
 
-    def setup(self, space, rng) -> None:  # noqa: ANN001 - see Strategy.setup
+    def setup(self, space, rng) -> None:
         super().setup(space, rng)
         d = space.d
         self._kinds = np.asarray(space.kinds)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.evo import CMAParams, cma_sample, cma_update
+from hpo_core.arrays.evo import CMAParams, cma_sample, cma_update
 from hpo_core.strategies._generational import Generational
 
 __all__ = ["CMAES"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.evo import DE_SCHEMES, de_mutation
+from hpo_core.arrays.evo import DE_SCHEMES, de_mutation
 from hpo_core.strategies._generational import Generational
 
 __all__ = ["DifferentialEvolution"]
@@ -17,7 +17,7 @@ class DifferentialEvolution(Generational):
     it when at least as good (greedy one-to-one selection).
 
     Children that leave the box are repaired halfway between their target and the bound
-    (see ``hpo_core.evo.de``), so the search does not pile points on the faces. Integer and
+    (see ``hpo_core.arrays.evo.de``), so the search does not pile points on the faces. Integer and
     categorical columns evolve as continuous values and are snapped to their values when asked
     (categoricals are thereby treated as ordered, which suits few choices best).
 

@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.evo import polynomial_mutation, random_reset, sbx, tournament, uniform_crossover
+from hpo_core.arrays.evo import (
+    polynomial_mutation,
+    random_reset,
+    sbx,
+    tournament,
+    uniform_crossover,
+)
 from hpo_core.strategies._generational import Generational
 
 __all__ = ["GeneticAlgorithm"]

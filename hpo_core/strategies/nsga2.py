@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.evo.pareto import crowding_distance, nondominated_ranks
+from hpo_core.arrays.evo.pareto import crowding_distance, nondominated_ranks
 from hpo_core.strategies.base import History
 from hpo_core.strategies.ga import GeneticAlgorithm
 
@@ -29,7 +29,7 @@ class NSGA2(GeneticAlgorithm):
     crossover of ``strategy="ga"`` and Deb's paper instead. A child equal (as asked) to a
     parent or to an earlier child of its block is bred again, up to ``_REDRAWS`` times, so
     that evaluations are not spent on known points (pymoo's duplicate elimination). The
-    sorting and the crowding distance are compiled (``hpo_core.evo.pareto``).
+    sorting and the crowding distance are compiled (``hpo_core.arrays.evo.pareto``).
 
     Asks and tells may come in any order and any batch size; failures and trials never told do
     not stall a generation (see ``hpo_core.strategies._generational``). With one objective it

@@ -7,7 +7,8 @@ one (the *constant liar*: a point in flight counts as bad, so a batch and parall
 out). Failed trials are ignored.
 A Parzen estimator l(x) is fitted to the good points and g(x) to the bad ones, recent trials
 weighing more (Optuna's weights); ``n_ei_candidates`` points are drawn from l and the one with
-the largest ``log l(x) - log g(x)`` is proposed. The densities are compiled (``hpo_core.tpe``).
+the largest ``log l(x) - log g(x)`` is proposed. The densities are compiled
+(``hpo_core.arrays.parzen``).
 
 Conditional spaces are handled by group: columns that are active for exactly the same points
 (that hang on the same conditions) form a group, a model's own parameters say, and each group
@@ -29,11 +30,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hpo_core.arrays.parzen import Columns, n_below, recency_weights
+from hpo_core.arrays.parzen.estimator import check_options
+from hpo_core.arrays.parzen.mixture import _propose
 from hpo_core.space import INTEGER
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History, Strategy
-from hpo_core.tpe import Columns, n_below, recency_weights
-from hpo_core.tpe.estimator import check_options
-from hpo_core.tpe.parzen import _propose
 
 if TYPE_CHECKING:
     from hpo_core.space import Space

@@ -1,4 +1,4 @@
-"""Plain numpy references of the compiled evolutionary operators in ``hpo_core.evo``.
+"""Plain numpy references of the compiled evolutionary operators in ``hpo_core.arrays.evo``.
 
 Written for clarity (vectorised where that reads naturally), from the same formulas; the tests
 feed both the same random draws and compare.

@@ -1,4 +1,4 @@
-"""Plain numpy references for the compiled GP kernels (hpo_core.gp)."""
+"""Plain numpy references for the compiled GP kernels (hpo_core.arrays.gp)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plain numpy references of the compiled Pareto kernels in ``hpo_core.evo.pareto``.
+"""Plain numpy references of the compiled Pareto kernels in ``hpo_core.arrays.evo.pareto``.
 
 Written for clarity, not speed: ranks by peeling fronts, hypervolume by summing the cells of
 the grid that the points' coordinates draw (exact, O(n^(m+1))).

@@ -1,4 +1,4 @@
-"""Plain numpy / scipy references for the compiled TPE kernels (hpo_core.tpe)."""
+"""Plain numpy / scipy references for the compiled TPE kernels (hpo_core.arrays.parzen)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hpo_core
-from hpo_core.evo.pareto import nondominated_ranks
+from hpo_core.arrays.evo.pareto import nondominated_ranks
 from hpo_core.metrics import hypervolume
 from tests.strategies import evo_common as common
 
