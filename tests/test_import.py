@@ -3,6 +3,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def test_import_is_light():
     # compiled kernels and scipy are loaded when a strategy needs them, not at import
