@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import TypedDict
 
 CACHE: bool = os.environ.get("HPO_CORE_NUMBA_CACHE", "1").strip().lower() not in {
     "0",
@@ -19,7 +20,14 @@ CACHE: bool = os.environ.get("HPO_CORE_NUMBA_CACHE", "1").strip().lower() not in
     "no",
 }
 
-JIT: dict[str, bool] = {"cache": CACHE, "nogil": True}
+class JitOptions(TypedDict):
+    """The keyword arguments every ``numba.njit`` of the package takes."""
+
+    cache: bool
+    nogil: bool
+
+
+JIT: JitOptions = {"cache": CACHE, "nogil": True}
 
 
 @contextlib.contextmanager
@@ -27,9 +35,10 @@ def numba_threads(n: int) -> Iterator[None]:
     """Run the enclosed block with ``n`` numba threads, restoring the previous count after."""
     import numba
 
-    if not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
+    most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    if not 1 <= n <= most:
         raise ValueError(
-            f"n must be between 1 and {numba.config.NUMBA_NUM_THREADS} "
+            f"n must be between 1 and {most} "
             f"(the size of numba's thread pool), got {n}"
         )
     previous = numba.get_num_threads()
