@@ -38,7 +38,9 @@ def _check_args(opt: Optimizer, n_trials: Any, timeout: Any, n_jobs: Any) -> Non
     ):
         raise ValueError(f"n_trials must be None or an integer >= 0, got {n_trials!r}")
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, numbers.Real)
+        or not float(timeout) > 0
     ):
         raise ValueError(f"timeout must be None or a number of seconds > 0, got {timeout!r}")
     if n_trials is None and timeout is None and not opt.strategy.finite:
@@ -266,11 +268,11 @@ def _finish(
         except (TypeError, ValueError) as exc:
             return exc
         return None
-    exc = result.exception
-    if isinstance(exc, TrialPruned):
+    error = result.exception
+    if isinstance(error, TrialPruned):
         opt.tell(trial, state="pruned")
         return None
     opt._fail(trial, result.text.strip())
-    if exc is None:
+    if error is None:
         return RuntimeError(f"trial {trial.id} failed in a worker:\n{result.text}")
-    return None if isinstance(exc, catch) else exc
+    return None if isinstance(error, catch) else error

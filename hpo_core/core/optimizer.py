@@ -326,7 +326,7 @@ class Optimizer:
         t = self._books.resolve(trial)  # a pending trial of this optimizer
         if self.pruner is None or not t.intermediate:
             return False
-        return bool(self.pruner.prune(t, self._books.trials, self.direction))
+        return bool(self.pruner.prune(t, self._books.trials, self.directions[0]))
 
     # ------------------------------------------------------------------ loop
     def minimize(

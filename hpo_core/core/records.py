@@ -124,7 +124,7 @@ def to_dataframe(records: list[dict[str, Any]]) -> Any:
 
 def study_to_json(
     space: Space,
-    direction: str,
+    direction: str | list[str],
     records: Iterable[dict[str, Any]],
     indent: int | None,
     path: str | os.PathLike[str] | None = None,

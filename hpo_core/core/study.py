@@ -111,9 +111,9 @@ class Study:
             # (plain params, encoded point, user_attrs) of each new trial
             new: list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]] = []
             if store.queued:
-                for p, a in store.pop_queue(k):
-                    plain, x = books.params_and_x(p)
-                    new.append((plain, x, a))
+                for queued, queued_attrs in store.pop_queue(k):
+                    plain, x = books.params_and_x(queued)
+                    new.append((plain, x, queued_attrs))
             if len(new) < k:
                 decode = books.space.decode
                 X = self.propose(k - len(new))
@@ -122,8 +122,8 @@ class Study:
             if shared:
                 self.seq = store.insert_trials(len(books.trials), new, now)
         trials = []
-        for p, x, a in new:
-            trials.append(books.new_trial(x, p, now, a))
+        for plain, x, attrs in new:
+            trials.append(books.new_trial(x, plain, now, attrs))
         if shared:
             for t in trials:
                 t._sink = self.report

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.space.dimensions import CATEGORICAL, Categorical, Dimension, to_dimension
+from hpo_core.space.dimensions import Categorical, Dimension, to_dimension
 
 #: the internal name of the hidden categorical that picks a sub-space of a list of dicts
 SUBSPACE = "<subspace>"
@@ -42,7 +42,7 @@ def compile_conditions(
                 )
             p = index[parent]
             pdim = dims[p]
-            if pdim.kind != CATEGORICAL:
+            if not isinstance(pdim, Categorical):
                 raise ValueError(
                     f"parameter {name!r}: its condition's parent {parent!r} must be a "
                     f"Categorical (or a list), not {type(pdim).__name__}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,9 @@ class Real:
     high: float
     log: bool = False
     when: Any = None
+    # the encoding u = (f(value) - _a) / _w, f the log or the identity (set at construction)
+    _a: float = field(init=False, repr=False, compare=False)
+    _w: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "when", _check_when(self.when))
@@ -94,6 +97,10 @@ class Integer:
     high: int
     log: bool = False
     when: Any = None
+    # the number of values, and with log=True the encoding of Real over [low - 0.5, high + 0.5]
+    _n: int = field(init=False, repr=False, compare=False)
+    _a: float = field(init=False, repr=False, compare=False)
+    _w: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "when", _check_when(self.when))

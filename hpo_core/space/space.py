@@ -19,9 +19,6 @@ import numpy as np
 
 from hpo_core.space import conditions as _conditions
 from hpo_core.space.dimensions import (
-    CATEGORICAL,
-    INTEGER,
-    REAL,
     Categorical,
     Dimension,
     Integer,
@@ -78,7 +75,7 @@ class Space:
     """
 
     def __init__(self, mapping: Mapping[str, Any] | Sequence[Mapping[str, Any]] | Space) -> None:
-        out: dict[str, str] = {}
+        out: Mapping[str, str | None] = {}
         if isinstance(mapping, Space):
             out = dict(zip(mapping.names, mapping.columns, strict=True))
             mapping = mapping.dimensions
@@ -96,7 +93,7 @@ class Space:
             raise ValueError("a search space needs at least one parameter, got an empty dict")
         self._setup(mapping, out)
 
-    def _setup(self, mapping: Mapping[str, Any], out: Mapping[str, str]) -> None:
+    def _setup(self, mapping: Mapping[str, Any], out: Mapping[str, str | None]) -> None:
         dims: dict[str, Dimension] = {}
         for name, spec in mapping.items():
             if not isinstance(name, str) or not name:
@@ -206,11 +203,12 @@ class Space:
             )
             if not act[j]:
                 continue
-            if self.columns[j] is None:
+            name = self.columns[j]
+            if name is None:
                 x[j] = self._dims[j].encode(sub)
             else:
-                x[j] = self._encode_one(self._dims[j], self.columns[j], params)
-                used.add(self.columns[j])
+                x[j] = self._encode_one(self._dims[j], name, params)
+                used.add(name)
         extra = [k for k in params if k not in used]
         if extra:
             raise ValueError(
@@ -227,9 +225,9 @@ class Space:
             return {n: dec(u) for n, dec, u in zip(self.names, self._decoders, row, strict=True)}
         act = _conditions.active_row(row, self._conds, self._order, self.levels)
         return {
-            self.columns[j]: self._decoders[j](row[j])
-            for j in range(self.d)
-            if act[j] and self.columns[j] is not None
+            name: self._decoders[j](row[j])
+            for j, name in enumerate(self.columns)
+            if act[j] and name is not None
         }
 
     def active(self, X: np.ndarray) -> np.ndarray:
@@ -255,9 +253,9 @@ class Space:
         """
         X = np.clip(np.asarray(X, dtype=float), 0.0, 1.0)
         for j, dim in enumerate(self._dims):
-            if dim.kind == REAL:
+            if isinstance(dim, Real):
                 continue
-            if dim.kind == INTEGER and dim.log:
+            if isinstance(dim, Integer) and dim.log:
                 v = np.clip(np.round(np.exp(dim._a + X[:, j] * dim._w)), dim.low, dim.high)
                 X[:, j] = (np.log(v) - dim._a) / dim._w
             else:
@@ -274,22 +272,22 @@ class Space:
         real value as given, None where inactive. ``from_portable`` inverts it."""
         x = self.encode(params)
         act = self.active(x[None, :])[0]
-        out = []
-        for j, dim in enumerate(self._dims):
+        out: list[Any] = []
+        for j, (dim, name) in enumerate(zip(self._dims, self.columns, strict=True)):
             if not act[j]:
                 out.append(None)
-            elif dim.kind == CATEGORICAL:
+            elif isinstance(dim, Categorical):
                 out.append(_conditions.level(x[j], dim.levels))
             else:
-                out.append(params[self.columns[j]])
+                out.append(params[name] if name is not None else None)
         return out
 
     def from_portable(self, values: Sequence[Any]) -> dict[str, Any]:
         """The parameter dict of a ``to_portable`` list."""
         return {
-            self.columns[j]: dim.choices[v] if dim.kind == CATEGORICAL else v
-            for j, (dim, v) in enumerate(zip(self._dims, values, strict=True))
-            if v is not None and self.columns[j] is not None
+            name: dim.choices[v] if isinstance(dim, Categorical) else v
+            for name, dim, v in zip(self.columns, self._dims, values, strict=True)
+            if v is not None and name is not None
         }
 
     # ------------------------------------------------------------------ grids
