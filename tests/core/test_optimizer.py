@@ -242,3 +242,11 @@ def test_history_arrays():
     assert h.X_pending.shape == (2, 3) and h.X_failed.shape == (1, 3)
     assert np.all((h.X_all >= 0) & (h.X_all <= 1))
     assert math.isnan(h.y_all[1])
+
+
+def test_minimize_none_returned_fails_the_trial_before_raising():
+    opt = Optimizer(SPACE, seed=0)
+    with pytest.raises(ValueError, match="must return a real number: value is required"):
+        opt.minimize(lambda p: None, n_trials=3)
+    assert [t.state for t in opt.trials] == ["failed"]
+    assert "value is required" in opt.trials[0].fail_reason
