@@ -55,3 +55,34 @@ def test_gp_public_path_reexports_the_arrays_layer():
     assert callable(hpo_core.gp.fit) and hpo_core.gp.fit is gp.fit  # the function, no module
     assert hpo_core.gp.Surrogate is gp.Surrogate and isinstance(hpo_core.gp.Surrogate, type)
     assert hpo_core.gp.warmup is gp.warmup
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("hpo_core", "Optimizer"),
+        ("hpo_core", "suggest"),
+        ("hpo_core.sklearn", "SearchCV"),
+        ("hpo_core.integrations.optuna", "Sampler"),
+        ("hpo_core.gp", "fit"),
+        ("hpo_core.plots", "convergence"),
+        ("hpo_core.pruning", "MedianPruner"),
+        ("hpo_core.hypergradient", "HypergradientSGD"),
+        ("hpo_core.storage", "SQLiteStorage"),
+        ("hpo_core.metrics", "hypervolume"),
+        ("hpo_core.strategies.random", "RandomSearch"),
+        ("hpo_core.strategies.sobol", "SobolSearch"),
+        ("hpo_core.strategies.grid", "GridSearch"),
+        ("hpo_core.strategies.bayes", "BayesianOptimization"),
+        ("hpo_core.strategies.tpe", "TPE"),
+        ("hpo_core.strategies.ga", "GeneticAlgorithm"),
+        ("hpo_core.strategies.de", "DifferentialEvolution"),
+        ("hpo_core.strategies.cmaes", "CMAES"),
+        ("hpo_core.strategies.nsga2", "NSGA2"),
+        ("hpo_core.strategies.chain", "CoarseToFine"),
+    ],
+)
+def test_public_paths_users_have_still_work(module, name):
+    import importlib
+
+    assert callable(getattr(importlib.import_module(module), name))
