@@ -110,10 +110,9 @@ class Study:
                 self.sync()
             # (plain params, encoded point, user_attrs) of each new trial
             new: list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]] = []
-            if store.queued:
-                for queued, queued_attrs in store.pop_queue(k):
-                    plain, x = books.params_and_x(queued)
-                    new.append((plain, x, queued_attrs))
+            for queued, queued_attrs in store.pop_queue(k):
+                plain, x = books.params_and_x(queued)
+                new.append((plain, x, queued_attrs))
             if len(new) < k:
                 decode = books.space.decode
                 X = self.propose(k - len(new))

@@ -107,12 +107,6 @@ class Store(Protocol):
         """Queue parameters for the next ask of any worker (in a transaction)."""
         ...
 
-    @property
-    def queued(self) -> int:
-        """How many parameter sets wait in the queue (a shared store may answer 1 when it
-        cannot tell cheaply: it is read inside the transaction, before ``pop_queue``)."""
-        ...
-
     def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Up to n queued (params, attrs), oldest first, taken off the queue."""
         ...

@@ -64,11 +64,9 @@ class MemoryStore:
     def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
         self._queue.append((dict(params), dict(attrs)))
 
-    @property
-    def queued(self) -> int:
-        return len(self._queue)
-
     def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        if not self._queue:
+            return []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         while self._queue and len(out) < n:
             out.append(self._queue.popleft())

@@ -367,10 +367,6 @@ class SQLiteStudy:
             (self.sid, json.dumps(self.codec.to_portable(params)), _json_attrs(attrs)),
         )
 
-    @property
-    def queued(self) -> int:
-        return 1  # pop_queue reads the queue in the same transaction
-
     def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         rows = self._db.execute(
             "SELECT id, params, attrs FROM queue WHERE study_id=? ORDER BY id LIMIT ?",
