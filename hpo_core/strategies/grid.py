@@ -27,7 +27,6 @@ class GridSearch(Strategy):
     name = "grid"
     finite = True
     multi_objective = True  # ignores the values
-    finite = True
 
     def __init__(self, grid_points: int = 5, shuffle: bool = False) -> None:
         if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 2:
