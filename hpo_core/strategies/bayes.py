@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from hpo_core.arrays.gp.transform import OutputTransform
 from hpo_core.arrays.qmc import Sobol
 from hpo_core.strategies._bayes_mo import ConstraintModels, parego
 from hpo_core.strategies.base import History, Strategy
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["BayesianOptimization"]
 
@@ -149,7 +153,7 @@ class BayesianOptimization(Strategy):
         self.fit_max = _int_option("fit_max", fit_max, 20)
         self.noise_floor = float(noise_floor)
 
-    def setup(self, space, rng) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         d = space.d
         self._kinds = np.asarray(space.kinds)

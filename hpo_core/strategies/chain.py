@@ -123,7 +123,7 @@ class CoarseToFine(Strategy):
             return copy.deepcopy(spec)
         return make_strategy(spec)
 
-    def setup(self, space, rng) -> None:  # noqa: ANN001 - see Strategy.setup
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         if self.n_coarse is not None:
             self._n_coarse = self.n_coarse

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpo_core.arrays.evo import DE_SCHEMES, de_mutation
 from hpo_core.strategies._generational import Generational
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["DifferentialEvolution"]
 
@@ -73,7 +76,7 @@ class DifferentialEvolution(Generational):
         self.CR = float(CR)
         self._F = (float(lo), float(hi))
 
-    def setup(self, space: Any, rng: np.random.Generator) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         n = self.population_size
         self.lam = n if n is not None else int(np.clip(2 * space.d, 10, 40))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpo_core.strategies.base import History, SearchSpaceExhausted, Strategy
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["GridSearch"]
 
@@ -36,7 +40,7 @@ class GridSearch(Strategy):
         self.grid_points = grid_points
         self.shuffle = shuffle
 
-    def setup(self, space, rng) -> None:  # noqa: ANN001 - see Strategy.setup
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         self._axes = space.grid_axes(self.grid_points)
         self._sizes = [len(a) for a in self._axes]
