@@ -185,7 +185,7 @@ class BayesianOptimization(Strategy):
     def _fresh(self, X: np.ndarray, taken: np.ndarray) -> np.ndarray:
         """Snap X's rows; replace any that repeat a taken point (or each other) by random ones."""
         X = self.space.snap(X)
-        out = []
+        out: list[np.ndarray] = []
         for x in X:
             for _ in range(32):
                 seen = np.vstack([taken, *out]) if out else taken

@@ -68,7 +68,7 @@ class GridSearch(Strategy):
         for row in self.space.snap(history.X_all[self._seen_upto :]):
             self._seen.add(tuple(row))
         self._seen_upto = len(history)
-        out = []
+        out: list[np.ndarray] = []
         while len(out) < n and self._cursor < self.size:
             row = self._point(self._cursor)
             self._cursor += 1
