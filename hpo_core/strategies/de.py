@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -65,7 +65,12 @@ class DifferentialEvolution(Generational):
             )
         if scheme not in DE_SCHEMES:
             raise ValueError(f"scheme must be one of {sorted(DE_SCHEMES)}, got {scheme!r}")
-        lo, hi = (F, F) if np.isscalar(F) else tuple(F)
+        # np.isscalar is typed as a TypeGuard to numpy's scalar union: it would forget that F
+        # is a float in one branch and keep the float in the other
+        if np.isscalar(F):
+            lo = hi = cast(float, F)
+        else:
+            lo, hi = tuple(cast("tuple[float, float]", F))
         if not 0.0 < lo <= hi <= 2.0:
             raise ValueError(f"F must be a number or a pair (low <= high) in (0, 2], got {F!r}")
         if not 0.0 <= CR <= 1.0:
