@@ -84,9 +84,9 @@ class CoarseToFine(Strategy):
         edge: float = 0.05,
         widen: float = 1.0,
     ) -> None:
-        for name, v in (("n_coarse", n_coarse), ("budget", budget)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise ValueError(f"{name} must be None or an integer >= 1, got {v!r}")
+        for name, k in (("n_coarse", n_coarse), ("budget", budget)):
+            if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+                raise ValueError(f"{name} must be None or an integer >= 1, got {k!r}")
         if isinstance(min_top, bool) or not isinstance(min_top, int) or min_top < 1:
             raise ValueError(f"min_top must be an integer >= 1, got {min_top!r}")
         checks = (
@@ -97,12 +97,12 @@ class CoarseToFine(Strategy):
             ("edge", edge, 0.0 <= edge < 0.5, "in [0, 0.5)"),
             ("widen", widen, widen > 0.0, "> 0"),
         )
-        for name, v, ok, rng in checks:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok:
-                raise ValueError(f"{name} must be a number {rng}, got {v!r}")
-        for name, v in (("coarse", coarse), ("inner", inner)):
-            if not (v is None and name == "inner") and not isinstance(v, (str, Strategy)):
-                raise ValueError(f"{name} must be a strategy name or a Strategy, got {v!r}")
+        for name, number, ok, allowed in checks:
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or not ok:
+                raise ValueError(f"{name} must be a number {allowed}, got {number!r}")
+        for name, spec in (("coarse", coarse), ("inner", inner)):
+            if not (spec is None and name == "inner") and not isinstance(spec, (str, Strategy)):
+                raise ValueError(f"{name} must be a strategy name or a Strategy, got {spec!r}")
         self.coarse = coarse
         self.inner = inner
         self.n_coarse = n_coarse
