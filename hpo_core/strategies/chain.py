@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from hpo_core.space import CATEGORICAL, INTEGER, Categorical, Integer, Real, Space
+from hpo_core.space import CATEGORICAL, INTEGER, Categorical, Dimension, Integer, Real, Space
 from hpo_core.strategies.base import History, Strategy
 
 __all__ = ["CoarseToFine"]
@@ -194,12 +194,12 @@ class CoarseToFine(Strategy):
         self._inner.setup(self._local, self.rng)
 
     @staticmethod
-    def _local_dim(dim, a: float, b: float):  # noqa: ANN001, ANN205
+    def _local_dim(dim: Dimension, a: float, b: float) -> Dimension:
         # conditions carry over: their parents are categoricals, which the box keeps whole
         when = dict(dim.when) if getattr(dim, "when", None) else None
         if dim.kind == CATEGORICAL:
             return dim
-        if dim.kind == INTEGER:
+        if isinstance(dim, Integer):
             v0, v1 = dim.decode(a), dim.decode(b)
             v0 += dim.encode(v0) < a  # the values whose cell centres the box covers
             v1 -= dim.encode(v1) > b
@@ -211,6 +211,7 @@ class CoarseToFine(Strategy):
 
     # ------------------------------------------------------------------ mapping
     def _to_global(self, U: np.ndarray) -> np.ndarray:
+        assert self.box is not None and self._local is not None  # fine phase: _set_box ran
         lo, hi = self.box
         X = lo + U * (hi - lo)
         for j, (dim, ldim) in enumerate(
@@ -222,6 +223,7 @@ class CoarseToFine(Strategy):
 
     def _to_local(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Local coordinates of the rows of X and a mask of the rows inside the box."""
+        assert self.box is not None and self._local is not None  # fine phase: _set_box ran
         lo, hi = self.box
         width = np.where(hi > lo, hi - lo, 1.0)
         U = (X - lo) / width
@@ -264,5 +266,6 @@ class CoarseToFine(Strategy):
             wider = self._widened(self.box, X[np.argmin(y)])
             if wider is not None:
                 self._set_box(wider)
+        assert self._inner is not None  # _set_box ran, now or when the box was first set
         U = np.asarray(self._inner.propose(self._local_history(history), n), dtype=float)
         return self._to_global(U)
