@@ -156,6 +156,7 @@ class NSGA2(GeneticAlgorithm):
     # ---------------------------------------------------------------- survival
     def _merge(self, G: np.ndarray, ids: np.ndarray) -> None:
         h = self._history
+        assert h is not None  # the hooks run inside propose, which sets it
         rows = ids.astype(np.int64)
         Fn = h.Y_all[rows]
         Cn = h.C_all[rows]
