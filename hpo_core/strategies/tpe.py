@@ -33,7 +33,7 @@ import numpy as np
 from hpo_core.arrays.parzen import Columns, n_below, recency_weights
 from hpo_core.arrays.parzen.estimator import check_options
 from hpo_core.arrays.parzen.mixture import _propose
-from hpo_core.space import INTEGER
+from hpo_core.space import Integer
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History, Strategy
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class TPE(Strategy):
         # a log-scaled integer's values cut the cube at log(low - 0.5 + i): the kernels need it
         self._offsets = np.array(
             [
-                dim.low - 0.5 if dim.kind == INTEGER and dim.log else 0.0
+                dim.low - 0.5 if isinstance(dim, Integer) and dim.log else 0.0
                 for dim in space.dimensions.values()
             ]
         )
