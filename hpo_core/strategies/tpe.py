@@ -210,7 +210,9 @@ class TPE(Strategy):
             return [(cols, None, None) for cols in self._group_cols]
         act_b = self.space.active(X_below)
         act_a = self.space.active(X_above)
-        return [(c, act_b[:, c].all(axis=1), act_a[:, c].all(axis=1)) for c in self._group_cols]
+        return [
+            (c, np.all(act_b[:, c], axis=1), np.all(act_a[:, c], axis=1)) for c in self._group_cols
+        ]
 
     def _propose_one(self, X_below: np.ndarray, X_above: np.ndarray) -> np.ndarray:
         d = self.space.d
