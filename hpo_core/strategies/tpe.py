@@ -107,23 +107,23 @@ class TPE(Strategy):
         bandwidth: str = "neighbours",
         startup: str = "random",
     ) -> None:
-        self.n_startup_trials = _int(n_startup_trials, "n_startup_trials", 0)
-        self.n_ei_candidates = _int(n_ei_candidates, "n_ei_candidates", 1)
+        self.n_startup_trials: int = _int(n_startup_trials, "n_startup_trials", 0)
+        self.n_ei_candidates: int = _int(n_ei_candidates, "n_ei_candidates", 1)
         if isinstance(prior_weight, bool):
             raise ValueError(f"prior_weight must be a finite number > 0, got {prior_weight!r}")
         check_options(prior_weight, bandwidth)
-        self.prior_weight = float(prior_weight)
-        self.multivariate = _bool(multivariate, "multivariate")
+        self.prior_weight: float = float(prior_weight)
+        self.multivariate: bool = _bool(multivariate, "multivariate")
         if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool) or not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma must be a number in (0, 1], got {gamma!r}")
-        self.gamma = float(gamma)
-        self.max_below = _int(max_below, "max_below", 1)
-        self.consider_magic_clip = _bool(consider_magic_clip, "consider_magic_clip")
-        self.consider_endpoints = _bool(consider_endpoints, "consider_endpoints")
-        self.bandwidth = bandwidth
+        self.gamma: float = float(gamma)
+        self.max_below: int = _int(max_below, "max_below", 1)
+        self.consider_magic_clip: bool = _bool(consider_magic_clip, "consider_magic_clip")
+        self.consider_endpoints: bool = _bool(consider_endpoints, "consider_endpoints")
+        self.bandwidth: str = bandwidth
         if startup not in STARTUPS:
             raise ValueError(f"startup must be one of {STARTUPS}, got {startup!r}")
-        self.startup = startup
+        self.startup: str = startup
 
     def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
