@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
@@ -50,6 +50,10 @@ def _blas_threads(n: int):
     return _CONTROLLER[0].limit(limits=n, user_api="blas")
 
 
+@overload
+def _int_option(name: str, value: object, low: int, allow_none: Literal[False] = ...) -> int: ...
+@overload
+def _int_option(name: str, value: object, low: int, allow_none: bool) -> int | None: ...
 def _int_option(name: str, value: object, low: int, allow_none: bool = False) -> int | None:
     if value is None and allow_none:
         return None
@@ -143,15 +147,15 @@ class BayesianOptimization(Strategy):
             or not 0 < noise_floor < 1
         ):
             raise ValueError(f"noise_floor must be a number in (0, 1), got {noise_floor!r}")
-        self.acquisition = acquisition
-        self.n_initial = _int_option("n_initial", n_initial, 1, allow_none=True)
-        self.beta = float(beta)
-        self.pending = pending
-        self.n_candidates = _int_option("n_candidates", n_candidates, 16)
-        self.n_starts = _int_option("n_starts", n_starts, 1)
-        self.refit_every = _int_option("refit_every", refit_every, 1, allow_none=True)
-        self.fit_max = _int_option("fit_max", fit_max, 20)
-        self.noise_floor = float(noise_floor)
+        self.acquisition: str = acquisition
+        self.n_initial: int | None = _int_option("n_initial", n_initial, 1, allow_none=True)
+        self.beta: float = float(beta)
+        self.pending: str = pending
+        self.n_candidates: int = _int_option("n_candidates", n_candidates, 16)
+        self.n_starts: int = _int_option("n_starts", n_starts, 1)
+        self.refit_every: int | None = _int_option("refit_every", refit_every, 1, allow_none=True)
+        self.fit_max: int = _int_option("fit_max", fit_max, 20)
+        self.noise_floor: float = float(noise_floor)
 
     def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
