@@ -229,6 +229,7 @@ class BayesianOptimization(Strategy):
             gp = GP(F, z, self._theta, self._cat)
             self._gp, self._gp_ids = gp, ids.copy()
             return gp
+        assert self._theta is not None  # _needs_refit is True until the first fit
         pos = np.full(len(history), -1, dtype=np.int64)
         pos[ids] = np.arange(n)
         old = pos[self._gp_ids]
@@ -294,6 +295,7 @@ class BayesianOptimization(Strategy):
                     gp, best, self.acquisition, self.beta, self._levels, self.space.snap
                 )
             else:
+                assert feasible is not None  # fitted with the models
                 prob = ConstrainedProblem(
                     gp,
                     best,
