@@ -32,6 +32,8 @@ from hpo_core.strategies._bayes_mo import ConstraintModels, parego
 from hpo_core.strategies.base import History, Strategy
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from hpo_core.space import Space
 
 __all__ = ["BayesianOptimization"]
@@ -40,7 +42,7 @@ _PENDING = ("believer", "liar")
 _CONTROLLER: list = []
 
 
-def _blas_threads(n: int):
+def _blas_threads(n: int) -> AbstractContextManager[object]:
     """BLAS limited to n threads inside the block, restored after: the GP's matrices are small,
     and BLAS threads spinning on a busy machine cost far more than they save."""
     from threadpoolctl import ThreadpoolController
