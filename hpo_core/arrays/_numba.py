@@ -20,6 +20,7 @@ CACHE: bool = os.environ.get("HPO_CORE_NUMBA_CACHE", "1").strip().lower() not in
     "no",
 }
 
+
 class JitOptions(TypedDict):
     """The keyword arguments every ``numba.njit`` of the package takes."""
 
@@ -38,8 +39,7 @@ def numba_threads(n: int) -> Iterator[None]:
     most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     if not 1 <= n <= most:
         raise ValueError(
-            f"n must be between 1 and {most} "
-            f"(the size of numba's thread pool), got {n}"
+            f"n must be between 1 and {most} (the size of numba's thread pool), got {n}"
         )
     previous = numba.get_num_threads()
     numba.set_num_threads(n)

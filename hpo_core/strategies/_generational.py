@@ -20,11 +20,14 @@ is forgotten).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpo_core.strategies.base import COMPLETE, PENDING, History, Strategy
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["Generational"]
 
@@ -57,7 +60,7 @@ class Generational(Strategy):
             raise ValueError(f"max_age must be None or an integer >= 1, got {max_age!r}")
         self.max_age = max_age
 
-    def setup(self, space: Any, rng: np.random.Generator) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         self._seen = 0  # history rows looked at
         self._inflight: dict[int, tuple[int, np.ndarray, int]] = {}  # id -> (gen, genotype, tag)

@@ -168,8 +168,6 @@ class Strategy(ABC):
     multi_objective: bool = False
     #: whether the strategy reads ``History.C`` itself (else it sees ``y`` ranked by feasibility)
     handles_constraints: bool = False
-    #: whether the strategy has a finite set of points and ends by itself: SearchSpaceExhausted
-    finite: bool = False
 
     space: Space
     rng: np.random.Generator

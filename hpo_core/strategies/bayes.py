@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
@@ -30,13 +31,18 @@ from hpo_core.arrays.qmc import Sobol
 from hpo_core.strategies._bayes_mo import ConstraintModels, parego
 from hpo_core.strategies.base import History, Strategy
 
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from hpo_core.space import Space
+
 __all__ = ["BayesianOptimization"]
 
 _PENDING = ("believer", "liar")
 _CONTROLLER: list = []
 
 
-def _blas_threads(n: int):
+def _blas_threads(n: int) -> AbstractContextManager[object]:
     """BLAS limited to n threads inside the block, restored after: the GP's matrices are small,
     and BLAS threads spinning on a busy machine cost far more than they save."""
     from threadpoolctl import ThreadpoolController
@@ -46,6 +52,10 @@ def _blas_threads(n: int):
     return _CONTROLLER[0].limit(limits=n, user_api="blas")
 
 
+@overload
+def _int_option(name: str, value: object, low: int, allow_none: Literal[False] = ...) -> int: ...
+@overload
+def _int_option(name: str, value: object, low: int, allow_none: bool) -> int | None: ...
 def _int_option(name: str, value: object, low: int, allow_none: bool = False) -> int | None:
     if value is None and allow_none:
         return None
@@ -139,17 +149,17 @@ class BayesianOptimization(Strategy):
             or not 0 < noise_floor < 1
         ):
             raise ValueError(f"noise_floor must be a number in (0, 1), got {noise_floor!r}")
-        self.acquisition = acquisition
-        self.n_initial = _int_option("n_initial", n_initial, 1, allow_none=True)
-        self.beta = float(beta)
-        self.pending = pending
-        self.n_candidates = _int_option("n_candidates", n_candidates, 16)
-        self.n_starts = _int_option("n_starts", n_starts, 1)
-        self.refit_every = _int_option("refit_every", refit_every, 1, allow_none=True)
-        self.fit_max = _int_option("fit_max", fit_max, 20)
-        self.noise_floor = float(noise_floor)
+        self.acquisition: str = acquisition
+        self.n_initial: int | None = _int_option("n_initial", n_initial, 1, allow_none=True)
+        self.beta: float = float(beta)
+        self.pending: str = pending
+        self.n_candidates: int = _int_option("n_candidates", n_candidates, 16)
+        self.n_starts: int = _int_option("n_starts", n_starts, 1)
+        self.refit_every: int | None = _int_option("refit_every", refit_every, 1, allow_none=True)
+        self.fit_max: int = _int_option("fit_max", fit_max, 20)
+        self.noise_floor: float = float(noise_floor)
 
-    def setup(self, space, rng) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         d = space.d
         self._kinds = np.asarray(space.kinds)
@@ -181,7 +191,7 @@ class BayesianOptimization(Strategy):
     def _fresh(self, X: np.ndarray, taken: np.ndarray) -> np.ndarray:
         """Snap X's rows; replace any that repeat a taken point (or each other) by random ones."""
         X = self.space.snap(X)
-        out = []
+        out: list[np.ndarray] = []
         for x in X:
             for _ in range(32):
                 seen = np.vstack([taken, *out]) if out else taken
@@ -221,6 +231,7 @@ class BayesianOptimization(Strategy):
             gp = GP(F, z, self._theta, self._cat)
             self._gp, self._gp_ids = gp, ids.copy()
             return gp
+        assert self._theta is not None  # _needs_refit is True until the first fit
         pos = np.full(len(history), -1, dtype=np.int64)
         pos[ids] = np.arange(n)
         old = pos[self._gp_ids]
@@ -286,6 +297,7 @@ class BayesianOptimization(Strategy):
                     gp, best, self.acquisition, self.beta, self._levels, self.space.snap
                 )
             else:
+                assert feasible is not None  # fitted with the models
                 prob = ConstrainedProblem(
                     gp,
                     best,

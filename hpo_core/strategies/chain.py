@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from hpo_core.space import CATEGORICAL, INTEGER, Categorical, Integer, Real, Space
+from hpo_core.space import CATEGORICAL, INTEGER, Categorical, Dimension, Integer, Real, Space
 from hpo_core.strategies.base import History, Strategy
 
 __all__ = ["CoarseToFine"]
@@ -84,9 +84,9 @@ class CoarseToFine(Strategy):
         edge: float = 0.05,
         widen: float = 1.0,
     ) -> None:
-        for name, v in (("n_coarse", n_coarse), ("budget", budget)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise ValueError(f"{name} must be None or an integer >= 1, got {v!r}")
+        for name, k in (("n_coarse", n_coarse), ("budget", budget)):
+            if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+                raise ValueError(f"{name} must be None or an integer >= 1, got {k!r}")
         if isinstance(min_top, bool) or not isinstance(min_top, int) or min_top < 1:
             raise ValueError(f"min_top must be an integer >= 1, got {min_top!r}")
         checks = (
@@ -97,12 +97,12 @@ class CoarseToFine(Strategy):
             ("edge", edge, 0.0 <= edge < 0.5, "in [0, 0.5)"),
             ("widen", widen, widen > 0.0, "> 0"),
         )
-        for name, v, ok, rng in checks:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok:
-                raise ValueError(f"{name} must be a number {rng}, got {v!r}")
-        for name, v in (("coarse", coarse), ("inner", inner)):
-            if not (v is None and name == "inner") and not isinstance(v, (str, Strategy)):
-                raise ValueError(f"{name} must be a strategy name or a Strategy, got {v!r}")
+        for name, number, ok, allowed in checks:
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or not ok:
+                raise ValueError(f"{name} must be a number {allowed}, got {number!r}")
+        for name, spec in (("coarse", coarse), ("inner", inner)):
+            if not (spec is None and name == "inner") and not isinstance(spec, (str, Strategy)):
+                raise ValueError(f"{name} must be a strategy name or a Strategy, got {spec!r}")
         self.coarse = coarse
         self.inner = inner
         self.n_coarse = n_coarse
@@ -123,7 +123,7 @@ class CoarseToFine(Strategy):
             return copy.deepcopy(spec)
         return make_strategy(spec)
 
-    def setup(self, space, rng) -> None:  # noqa: ANN001 - see Strategy.setup
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         if self.n_coarse is not None:
             self._n_coarse = self.n_coarse
@@ -194,12 +194,12 @@ class CoarseToFine(Strategy):
         self._inner.setup(self._local, self.rng)
 
     @staticmethod
-    def _local_dim(dim, a: float, b: float):  # noqa: ANN001, ANN205
+    def _local_dim(dim: Dimension, a: float, b: float) -> Dimension:
         # conditions carry over: their parents are categoricals, which the box keeps whole
         when = dict(dim.when) if getattr(dim, "when", None) else None
         if dim.kind == CATEGORICAL:
             return dim
-        if dim.kind == INTEGER:
+        if isinstance(dim, Integer):
             v0, v1 = dim.decode(a), dim.decode(b)
             v0 += dim.encode(v0) < a  # the values whose cell centres the box covers
             v1 -= dim.encode(v1) > b
@@ -211,6 +211,7 @@ class CoarseToFine(Strategy):
 
     # ------------------------------------------------------------------ mapping
     def _to_global(self, U: np.ndarray) -> np.ndarray:
+        assert self.box is not None and self._local is not None  # fine phase: _set_box ran
         lo, hi = self.box
         X = lo + U * (hi - lo)
         for j, (dim, ldim) in enumerate(
@@ -222,6 +223,7 @@ class CoarseToFine(Strategy):
 
     def _to_local(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Local coordinates of the rows of X and a mask of the rows inside the box."""
+        assert self.box is not None and self._local is not None  # fine phase: _set_box ran
         lo, hi = self.box
         width = np.where(hi > lo, hi - lo, 1.0)
         U = (X - lo) / width
@@ -264,5 +266,6 @@ class CoarseToFine(Strategy):
             wider = self._widened(self.box, X[np.argmin(y)])
             if wider is not None:
                 self._set_box(wider)
+        assert self._inner is not None  # _set_box ran, now or when the box was first set
         U = np.asarray(self._inner.propose(self._local_history(history), n), dtype=float)
         return self._to_global(U)

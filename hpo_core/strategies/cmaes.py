@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpo_core.arrays.evo import CMAParams, cma_sample, cma_update
 from hpo_core.strategies._generational import Generational
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["CMAES"]
 
@@ -119,7 +122,7 @@ class CMAES(Generational):
         self.tolfun = float(tolfun)
         self.tolx = float(tolx)
 
-    def setup(self, space: Any, rng: np.random.Generator) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         d = space.d
         self._lam0 = self.population_size or 4 + int(3 * math.log(d))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from hpo_core.arrays.evo import DE_SCHEMES, de_mutation
 from hpo_core.strategies._generational import Generational
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["DifferentialEvolution"]
 
@@ -62,7 +65,12 @@ class DifferentialEvolution(Generational):
             )
         if scheme not in DE_SCHEMES:
             raise ValueError(f"scheme must be one of {sorted(DE_SCHEMES)}, got {scheme!r}")
-        lo, hi = (F, F) if np.isscalar(F) else tuple(F)
+        # np.isscalar is typed as a TypeGuard to numpy's scalar union: it would forget that F
+        # is a float in one branch and keep the float in the other
+        if np.isscalar(F):
+            lo = hi = cast(float, F)
+        else:
+            lo, hi = tuple(cast("tuple[float, float]", F))
         if not 0.0 < lo <= hi <= 2.0:
             raise ValueError(f"F must be a number or a pair (low <= high) in (0, 2], got {F!r}")
         if not 0.0 <= CR <= 1.0:
@@ -73,7 +81,7 @@ class DifferentialEvolution(Generational):
         self.CR = float(CR)
         self._F = (float(lo), float(hi))
 
-    def setup(self, space: Any, rng: np.random.Generator) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         n = self.population_size
         self.lam = n if n is not None else int(np.clip(2 * space.d, 10, 40))

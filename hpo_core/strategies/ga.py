@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from hpo_core.arrays.evo import (
     uniform_crossover,
 )
 from hpo_core.strategies._generational import Generational
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["GeneticAlgorithm"]
 
@@ -105,7 +108,7 @@ class GeneticAlgorithm(Generational):
         self.crossover = crossover
         self.mutation = mutation
 
-    def setup(self, space: Any, rng: np.random.Generator) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         self.lam = self.population_size
         self._P = np.empty((0, space.d))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpo_core.strategies.base import History, SearchSpaceExhausted, Strategy
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["GridSearch"]
 
@@ -27,7 +31,6 @@ class GridSearch(Strategy):
     name = "grid"
     finite = True
     multi_objective = True  # ignores the values
-    finite = True
 
     def __init__(self, grid_points: int = 5, shuffle: bool = False) -> None:
         if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 2:
@@ -37,7 +40,7 @@ class GridSearch(Strategy):
         self.grid_points = grid_points
         self.shuffle = shuffle
 
-    def setup(self, space, rng) -> None:  # noqa: ANN001 - see Strategy.setup
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         self._axes = space.grid_axes(self.grid_points)
         self._sizes = [len(a) for a in self._axes]
@@ -65,7 +68,7 @@ class GridSearch(Strategy):
         for row in self.space.snap(history.X_all[self._seen_upto :]):
             self._seen.add(tuple(row))
         self._seen_upto = len(history)
-        out = []
+        out: list[np.ndarray] = []
         while len(out) < n and self._cursor < self.size:
             row = self._point(self._cursor)
             self._cursor += 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpo_core.arrays.evo.pareto import crowding_distance, nondominated_ranks
 from hpo_core.strategies.base import History
 from hpo_core.strategies.ga import GeneticAlgorithm
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["NSGA2"]
 
@@ -102,7 +105,7 @@ class NSGA2(GeneticAlgorithm):
         )
         del self.tournament_size  # always binary on (front, crowding)
 
-    def setup(self, space: Any, rng: np.random.Generator) -> None:
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         self.tournament_size = 2
         self._F = np.empty((0, 1))  # parents' objectives to minimise (p, k)
@@ -153,6 +156,7 @@ class NSGA2(GeneticAlgorithm):
     # ---------------------------------------------------------------- survival
     def _merge(self, G: np.ndarray, ids: np.ndarray) -> None:
         h = self._history
+        assert h is not None  # the hooks run inside propose, which sets it
         rows = ids.astype(np.int64)
         Fn = h.Y_all[rows]
         Cn = h.C_all[rows]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import qmc
 
 from hpo_core.strategies.base import History, Strategy
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["SobolSearch"]
 
@@ -27,7 +31,7 @@ class SobolSearch(Strategy):
             raise ValueError(f"scramble must be True or False, got {scramble!r}")
         self.scramble = scramble
 
-    def setup(self, space, rng) -> None:  # noqa: ANN001 - see Strategy.setup
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         self._engine = qmc.Sobol(space.d, scramble=self.scramble, rng=rng)
 

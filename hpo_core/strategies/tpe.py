@@ -33,7 +33,7 @@ import numpy as np
 from hpo_core.arrays.parzen import Columns, n_below, recency_weights
 from hpo_core.arrays.parzen.estimator import check_options
 from hpo_core.arrays.parzen.mixture import _propose
-from hpo_core.space import INTEGER
+from hpo_core.space import Integer
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History, Strategy
 
 if TYPE_CHECKING:
@@ -107,30 +107,30 @@ class TPE(Strategy):
         bandwidth: str = "neighbours",
         startup: str = "random",
     ) -> None:
-        self.n_startup_trials = _int(n_startup_trials, "n_startup_trials", 0)
-        self.n_ei_candidates = _int(n_ei_candidates, "n_ei_candidates", 1)
+        self.n_startup_trials: int = _int(n_startup_trials, "n_startup_trials", 0)
+        self.n_ei_candidates: int = _int(n_ei_candidates, "n_ei_candidates", 1)
         if isinstance(prior_weight, bool):
             raise ValueError(f"prior_weight must be a finite number > 0, got {prior_weight!r}")
         check_options(prior_weight, bandwidth)
-        self.prior_weight = float(prior_weight)
-        self.multivariate = _bool(multivariate, "multivariate")
+        self.prior_weight: float = float(prior_weight)
+        self.multivariate: bool = _bool(multivariate, "multivariate")
         if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool) or not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma must be a number in (0, 1], got {gamma!r}")
-        self.gamma = float(gamma)
-        self.max_below = _int(max_below, "max_below", 1)
-        self.consider_magic_clip = _bool(consider_magic_clip, "consider_magic_clip")
-        self.consider_endpoints = _bool(consider_endpoints, "consider_endpoints")
-        self.bandwidth = bandwidth
+        self.gamma: float = float(gamma)
+        self.max_below: int = _int(max_below, "max_below", 1)
+        self.consider_magic_clip: bool = _bool(consider_magic_clip, "consider_magic_clip")
+        self.consider_endpoints: bool = _bool(consider_endpoints, "consider_endpoints")
+        self.bandwidth: str = bandwidth
         if startup not in STARTUPS:
             raise ValueError(f"startup must be one of {STARTUPS}, got {startup!r}")
-        self.startup = startup
+        self.startup: str = startup
 
     def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
         # a log-scaled integer's values cut the cube at log(low - 0.5 + i): the kernels need it
         self._offsets = np.array(
             [
-                dim.low - 0.5 if dim.kind == INTEGER and dim.log else 0.0
+                dim.low - 0.5 if isinstance(dim, Integer) and dim.log else 0.0
                 for dim in space.dimensions.values()
             ]
         )
@@ -210,7 +210,9 @@ class TPE(Strategy):
             return [(cols, None, None) for cols in self._group_cols]
         act_b = self.space.active(X_below)
         act_a = self.space.active(X_above)
-        return [(c, act_b[:, c].all(axis=1), act_a[:, c].all(axis=1)) for c in self._group_cols]
+        return [
+            (c, np.all(act_b[:, c], axis=1), np.all(act_a[:, c], axis=1)) for c in self._group_cols
+        ]
 
     def _propose_one(self, X_below: np.ndarray, X_above: np.ndarray) -> np.ndarray:
         d = self.space.d

@@ -44,6 +44,11 @@ class AcquisitionProblem:
         Moves discrete columns to the centre of their value.
     """
 
+    #: which columns are discrete (integer or categorical), shape (d,); set by ``maximize``
+    discrete: np.ndarray
+    #: the number of values of each integer column (0 elsewhere), shape (d,); set by ``maximize``
+    int_levels: np.ndarray
+
     def __init__(
         self,
         gp: GP,
