@@ -38,9 +38,7 @@ def _check_args(opt: Optimizer, n_trials: Any, timeout: Any, n_jobs: Any) -> Non
     ):
         raise ValueError(f"n_trials must be None or an integer >= 0, got {n_trials!r}")
     if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, numbers.Real)
-        or not float(timeout) > 0
+        isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not float(timeout) > 0
     ):
         raise ValueError(f"timeout must be None or a number of seconds > 0, got {timeout!r}")
     if n_trials is None and timeout is None and not opt.strategy.finite:
