@@ -121,6 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         print(f"hpo-core: error: {err}", file=sys.stderr)
         return 2 if args.command != "run" else 1
-    except Exception as err:  # noqa: BLE001 - a failed run reports and exits 1
+    except Exception as err:  # a failed run reports and exits 1
         print(f"hpo-core: the run failed: {type(err).__name__}: {err}", file=sys.stderr)
         return 1

@@ -28,11 +28,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from hpo_core.space import Dimension
 from hpo_core.space.serialize import dimension_from_json
 
 __all__ = ["ConfigError", "load_config", "run"]
 
-_KEYS = {
+_KEYS: dict[str, type | tuple[type, ...]] = {
     "objective": str,
     "strategy": str,
     "n_trials": int,
@@ -89,7 +90,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: the key {key!r} is required")
     if "n_trials" not in cfg and "timeout" not in cfg:
         raise ConfigError(f"{path}: give n_trials or timeout")
-    space = {}
+    space: dict[str, Dimension | list[Any]] = {}
     for name, spec in cfg["space"].items():
         key = f"space.{name}"
         try:

@@ -6,9 +6,13 @@ import csv
 import io
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from hpo_core.core import Optimizer
+
+if TYPE_CHECKING:
+    from matplotlib.figure import SubFigure
 
 __all__ = ["show", "best", "plot", "export"]
 
@@ -77,6 +81,8 @@ def plot(
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
     from hpo_core import plots
 
     opt = Optimizer.load(storage, study)
@@ -89,15 +95,15 @@ def plot(
         if not params or len(params) != 2:
             raise ValueError("--kind contour needs --params X,Y (two numeric parameters)")
         fig = plots.contour(opt, params[0], params[1])
-        fig.savefig(out, dpi=120, bbox_inches="tight")
-        print(f"wrote {out}")
-        return 0
-    fig = {
-        "convergence": plots.convergence,
-        "importance": plots.importance,
-        "parallel": plots.parallel_coordinates,
-        "slice": plots.slice_plot,
-    }[kind](opt)
+    else:
+        draw: dict[str, Callable[[Optimizer], Figure | SubFigure]] = {
+            "convergence": plots.convergence,
+            "importance": plots.importance,
+            "parallel": plots.parallel_coordinates,
+            "slice": plots.slice_plot,
+        }
+        fig = draw[kind](opt)
+    assert isinstance(fig, Figure)  # drawn without axes given: a figure of its own
     fig.savefig(out, dpi=120, bbox_inches="tight")
     print(f"wrote {out}")
     return 0

@@ -5,9 +5,19 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+
+# a learning rate, or one per group: what the constructors and the ``lr`` setters accept
+Rates: TypeAlias = float | Sequence[float] | np.ndarray
+
+
+def _is_real(value: object) -> bool:
+    """A real number that is not a bool (numpy scalars and fractions included)."""
+    # a plain bool, not a type guard: typeshed's float is no numbers.Real, so narrowing a float
+    # argument with isinstance(value, numbers.Real) would leave nothing for the type checker
+    return not isinstance(value, bool) and isinstance(value, numbers.Real)
 
 
 def _real(
@@ -21,7 +31,7 @@ def _real(
     allowed: str,
 ) -> float:
     """Validate a real option and return it as float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not _is_real(value):
         raise ValueError(f"{name} must be a real number {allowed}, got {value!r}")
     v = float(value)
     bad = (

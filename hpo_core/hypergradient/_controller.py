@@ -19,14 +19,13 @@ Multiplicative rule: ``alpha_t = alpha_{t-1} (1 - beta h_t / (|g_t| |d_{t-1}|))`
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 
-from hpo_core.hypergradient._checks import _all_finite, _as_list, _real
+from hpo_core.hypergradient._checks import Rates, _all_finite, _as_list, _is_real, _real
 
 __all__ = ["HypergradientController", "NonFiniteGradientWarning"]
 
@@ -81,7 +80,7 @@ class HypergradientController:
 
     def __init__(
         self,
-        lr: float | Sequence[float],
+        lr: Rates,
         beta: float,
         *,
         multiplicative: bool = False,
@@ -104,11 +103,7 @@ class HypergradientController:
         else:
             self.beta = _real("beta", beta, low=0.0, allowed="a finite number >= 0")
         self.lr_min = _real("lr_min", lr_min, low=0.0, allowed="a finite number >= 0")
-        if (
-            isinstance(lr_max, bool)
-            or not isinstance(lr_max, numbers.Real)
-            or not (float(lr_max) > self.lr_min)
-        ):
+        if not _is_real(lr_max) or not (float(lr_max) > self.lr_min):
             raise ValueError(f"lr_max must be a number > lr_min={self.lr_min}, got {lr_max!r}")
         self.lr_max = float(lr_max)
         if groups is None:
@@ -154,7 +149,7 @@ class HypergradientController:
         return float(self._lrs[0]) if self._group_of is None else self._lrs.copy()
 
     @lr.setter
-    def lr(self, value: float | Sequence[float]) -> None:
+    def lr(self, value: Rates) -> None:
         # the next update starts from this rate; the history keeps the rates actually returned
         self._lrs = self._check_lr(value)
         if len(self._history) == 1:
@@ -173,7 +168,7 @@ class HypergradientController:
         return h[:, 0] if self._group_of is None else h
 
     def _check_lr(self, lr: Any) -> np.ndarray:
-        if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
+        if _is_real(lr):
             vals = [lr] * self.n_groups
         elif isinstance(lr, str | bytes):
             raise ValueError(f"lr must be a number > 0 or a sequence of them, got {lr!r}")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.hypergradient._checks import _all_finite, _as_list, _real
+from hpo_core.hypergradient._checks import Rates, _all_finite, _as_list, _real
 from hpo_core.hypergradient._controller import HypergradientController
 
 __all__ = ["HypergradientSGD", "HypergradientAdam"]
@@ -27,7 +27,7 @@ class _HypergradientOptimizer:
 
     def __init__(
         self,
-        lr: float | Sequence[float],
+        lr: Rates,
         beta: float,
         *,
         multiplicative: bool,
@@ -49,7 +49,7 @@ class _HypergradientOptimizer:
         return self.controller.lr
 
     @lr.setter
-    def lr(self, value: float | Sequence[float]) -> None:
+    def lr(self, value: Rates) -> None:
         self.controller.lr = value
 
     @property
@@ -164,7 +164,9 @@ class _HypergradientOptimizer:
         self._direction = None if d is None else [np.array(a) for a in d]
         self._state = {k: [np.array(a) for a in v] for k, v in state["buffers"].items()}
 
-    def _set_options(self, **options: Any) -> None:  # pragma: no cover
+    def _set_options(self, *args: Any, **options: Any) -> None:  # pragma: no cover
+        # each optimizer takes its own keywords (those ``_options`` returns); a signature of
+        # ``*args: Any, **kwargs: Any`` is the one every override is compatible with
         raise NotImplementedError
 
 
@@ -203,7 +205,7 @@ class HypergradientSGD(_HypergradientOptimizer):
 
     def __init__(
         self,
-        lr: float | Sequence[float] = 0.01,
+        lr: Rates = 0.01,
         beta: float = 1e-3,
         *,
         momentum: float = 0.0,
@@ -264,7 +266,7 @@ class HypergradientAdam(_HypergradientOptimizer):
 
     def __init__(
         self,
-        lr: float | Sequence[float] = 1e-3,
+        lr: Rates = 1e-3,
         beta: float = 1e-7,
         *,
         betas: tuple[float, float] = (0.9, 0.999),

@@ -123,7 +123,7 @@ class Sampler(optuna.samplers.BaseSampler):
 
     def _optimizer(self, study: optuna.Study, space: dict[str, BaseDistribution]) -> Optimizer:
         key = tuple(sorted((n, repr(d)) for n, d in space.items()))
-        if key != self._key:
+        if key != self._key or self._opt is None:  # the key is set with the optimizer
             cls = type(make_strategy(self.strategy))
             self._opt = Optimizer(
                 {n: _dimension(d) for n, d in space.items()},

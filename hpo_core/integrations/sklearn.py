@@ -10,6 +10,7 @@ delegation) is scikit-learn's own.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import warnings
 from collections.abc import Callable, Mapping
@@ -270,8 +271,8 @@ class SearchCV(BaseSearchCV):
                 f"got {self.strategy!r}"
             )
         subspaces = self._subspaces()
-        self.optimizers_ = []
-        self._metric_name = None
+        self.optimizers_: list[Optimizer] = []
+        self._metric_name: str | None = None
         self._last_failure: ValueError | None = None
         self._n_recorded = 0
         # BaseSearchCV documents its checked splitter as _checked_cv_orig for this hook
@@ -345,7 +346,7 @@ class SearchCV(BaseSearchCV):
         """Tell candidates that could not be recorded in cv_results_ (every fit failed)."""
         if not failed:
             return
-        numeric = isinstance(self.error_score, numbers.Real) and np.isfinite(self.error_score)
+        numeric = isinstance(self.error_score, numbers.Real) and math.isfinite(self.error_score)
         for opt, t, _ in failed:
             if numeric:
                 opt.tell(t, float(self.error_score))

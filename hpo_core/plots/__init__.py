@@ -1,6 +1,7 @@
 """Figures of a study (matplotlib, the ``plot`` extra).
 
-Every function returns a matplotlib ``Figure`` and draws on ``ax`` when one is given. matplotlib
+Every function returns a matplotlib ``Figure`` and draws on ``ax`` when one is given (then it
+returns the figure of ``ax``: a ``SubFigure`` when ``ax`` is in one). matplotlib
 is imported when a function is called, never at ``import hpo_core``.
 
 - ``convergence``: best value so far against trials, for one study or several (median and

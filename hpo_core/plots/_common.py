@@ -9,7 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
     from hpo_core.core import Optimizer
 
@@ -23,8 +23,10 @@ def pyplot() -> Any:
     return plt
 
 
-def figure(ax: Axes | None, **kw: Any) -> tuple[Figure, Axes]:
-    """The figure of ``ax`` and ``ax``, or a new figure and axes (``kw`` to ``subplots``)."""
+def figure(ax: Axes | None, **kw: Any) -> tuple[Figure | SubFigure, Axes]:
+    """The figure of ``ax`` and ``ax``, or a new figure and axes (``kw`` to ``subplots``).
+
+    The figure of an ``ax`` drawn in a subfigure is that SubFigure."""
     if ax is not None:
         return ax.figure, ax
     fig, ax = pyplot().subplots(**kw)

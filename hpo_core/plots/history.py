@@ -11,7 +11,7 @@ from hpo_core.plots._common import figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
     from hpo_core.core import Optimizer
 
@@ -21,7 +21,12 @@ __all__ = ["best_so_far", "convergence"]
 def best_so_far(opt: Optimizer) -> np.ndarray:
     """Best complete value after each trial, shape (t,): NaN before the first complete one."""
     sign = 1.0 if opt.direction == "minimize" else -1.0
-    v = np.array([sign * t.value if t.state == "complete" else np.inf for t in opt.trials])
+    trials = opt.trials
+    v = np.full(len(trials), np.inf)
+    for i, t in enumerate(trials):
+        if t.state == "complete":
+            assert t.value is not None  # one objective: a complete trial has its value
+            v[i] = sign * t.value
     out = np.minimum.accumulate(v) if len(v) else v
     out = np.where(np.isinf(out), np.nan, sign * out)
     return out
@@ -31,7 +36,7 @@ def convergence(
     studies: Optimizer | Sequence[Optimizer] | Mapping[str, Optimizer | Sequence[Optimizer]],
     ax: Axes | None = None,
     log: bool = False,
-) -> Figure:
+) -> Figure | SubFigure:
     """Best value so far against trials.
 
     ``studies`` is one optimizer (one line), a list of optimizers (runs of one method with

@@ -12,14 +12,14 @@ from hpo_core.space import CATEGORICAL, INTEGER, Categorical
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
     from hpo_core.core import Optimizer
 
 __all__ = ["importance", "parallel_coordinates", "slice_plot"]
 
 
-def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure:
+def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure | SubFigure:
     """Parameter importance, from the GP's lengthscales when the strategy has a fitted GP
     (importance of a column = 1 / lengthscale), else random-forest permutation importance."""
     X, y, _ = complete_trials(opt)
@@ -72,7 +72,7 @@ def _axis_labels(dim: Any) -> tuple[np.ndarray, list[str]] | None:
 
 def parallel_coordinates(
     opt: Optimizer, params: Sequence[str] | None = None, ax: Axes | None = None
-) -> Figure:
+) -> Figure | SubFigure:
     """One vertical axis per parameter (its own scale: log where log, labels for choices) and
     the objective; one line per complete trial, coloured by value."""
     X, y, trials = complete_trials(opt)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo_core.plots._common import complete_trials, figure, param_columns
-from hpo_core.space import CATEGORICAL, INTEGER
+from hpo_core.space import INTEGER, Categorical, Integer, Real
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
     from hpo_core.core import Optimizer
 
@@ -41,7 +41,7 @@ def contour(
     ax: Axes | None = None,
     resolution: int = 60,
     seed: int = 0,
-) -> Figure:
+) -> Figure | SubFigure:
     """The posterior mean of a GP fitted to the study, over parameters ``x`` and ``y``.
 
     The GP (``hpo_core.gp.fit``) is fitted to every complete trial on the unit-cube encoding;
@@ -59,10 +59,12 @@ def contour(
             raise ValueError(f"unknown parameter {p!r}; the space has {list(cols)!r}")
     if x == y:
         raise ValueError(f"x and y must be two different parameters, got {x!r} twice")
-    dims = [opt.space.dimensions[opt.space.names[cols[p][0]]] for p in (x, y)]
-    for p, dim in zip((x, y), dims, strict=True):
-        if dim.kind == CATEGORICAL:
+    dims: list[Real | Integer] = []
+    for p in (x, y):
+        dim = opt.space.dimensions[opt.space.names[cols[p][0]]]
+        if isinstance(dim, Categorical):
             raise ValueError(f"contour needs numeric parameters; {p!r} is categorical")
+        dims.append(dim)
     X, values, trials = complete_trials(opt)
     sign = 1.0 if opt.direction == "minimize" else -1.0
     model = fit(X, sign * values, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
@@ -72,7 +74,9 @@ def contour(
     best = int(np.argmin(sign * values))
     Q = np.repeat(X[best][None, :], U.size, axis=0)
     Q[:, jx], Q[:, jy] = U.ravel(), V.ravel()
-    mean = sign * model.predict(Q).reshape(U.shape)
+    pred = model.predict(Q)
+    assert isinstance(pred, np.ndarray)  # without return_std, the mean alone
+    mean = sign * pred.reshape(U.shape)
     fig, ax = figure(ax, figsize=(6, 5))
     GX, GY = _continuous(dims[0], U), _continuous(dims[1], V)
     filled = ax.contourf(GX, GY, mean, levels=20, cmap="viridis")
