@@ -76,7 +76,7 @@ class Study:
         t.intermediate.update(row.intermediate)
         t.user_attrs.update(row.user_attrs)
         if row.state != "pending" and t.state is TrialState.PENDING:
-            values = row.values if row.values is not None else None
+            values = row.values
             if values is None and row.value is not None:
                 values = [row.value]
             books.record(
@@ -142,21 +142,27 @@ class Study:
         state, values, reason, cons = told
         books, store, shared = self.books, self.store, self.shared
         now = time.time()
+        t: Trial | None = None
         with store.transaction():
             if shared:
                 self.sync()
             if type(trial) is not Trial and isinstance(trial, Mapping):
+                # a result from elsewhere: a new trial, in the books once the store has it
                 plain, x = books.params_and_x(trial)
+                number = len(books.trials)
                 if shared:
-                    store.insert_trials(len(books.trials), [(plain, x, None)], now)
-                t = books.new_trial(x, plain, now)
+                    store.insert_trials(number, [(plain, x, None)], now)
             else:
                 t = books.resolve(trial)  # after catching up: raises if another worker told it
-            if values is None:
-                values = books.settle(t, state)
+                number = t.id
+                if values is None:
+                    values = books.settle(t, state)
             if shared:
-                self.seq = store.finish_trial(_row(t, state, values, reason, now, cons))
-                self.mine.discard(t.id)
+                row = _row(number, t, state, values, reason, now, cons)
+                self.seq = store.finish_trial(row)
+                self.mine.discard(number)
+        if t is None:
+            t = books.new_trial(x, plain, now)
         books.record(t, state, values, reason, now, cons)
         return t
 
@@ -185,22 +191,24 @@ class Study:
 
 
 def _row(
-    t: Trial,
+    number: int,
+    t: Trial | None,
     state: TrialState,
     values: Any,
     reason: str | None,
     at: float,
     cons: Any,
 ) -> StoredTrial:
+    """The outcome of trial ``number`` (``t``, or a new trial when None) as the store takes it."""
     single = values is not None and len(values) == 1
     return StoredTrial(
-        number=t.id,
+        number=number,
         x=np.empty(0),
         params={},
         state=state.value,
         value=values[0] if single else None,
-        intermediate=dict(t.intermediate),
-        user_attrs=dict(t.user_attrs),
+        intermediate={} if t is None else dict(t.intermediate),
+        user_attrs={} if t is None else dict(t.user_attrs),
         fail_reason=reason,
         finished_at=at,
         values=None if values is None or single else list(values),
