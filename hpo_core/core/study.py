@@ -53,6 +53,9 @@ class Study:
         self.seq = 0
         #: ids of this optimizer's pending trials (heartbeats keep them alive)
         self.mine: set[int] = set()
+        #: parameters this optimizer enqueued and has not asked yet (another worker of a shared
+        #: store may enqueue too, so a shared store's queue is always read)
+        self._queued = 0
         self._beats: threading.Thread | None = None
         self.sync()
 
@@ -105,24 +108,18 @@ class Study:
             self._fail_stale()
         books, store, shared = self.books, self.store, self.shared
         now = time.time()
-        with store.transaction():
-            if shared:
+        if shared:
+            with store.transaction():
                 self.sync()
-            # (plain params, encoded point, user_attrs) of each new trial
-            new: list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]] = []
-            for queued, queued_attrs in store.pop_queue(k):
-                plain, x = books.params_and_x(queued)
-                new.append((plain, x, queued_attrs))
-            if len(new) < k:
-                decode = books.space.decode
-                X = self.propose(k - len(new))
-                for i in range(len(X)):  # indexing rows is cheaper than iterating the array
-                    new.append((decode(X[i]), X[i], None))
-            if shared:
+                new = self._new_points(k)
                 self.seq = store.insert_trials(len(books.trials), new, now)
-        trials = []
-        for plain, x, attrs in new:
-            trials.append(books.new_trial(x, plain, now, attrs))
+        else:  # nobody else writes the study: no lock to take, nothing to catch up with
+            new = self._new_points(k)
+        if len(new) == 1:  # the common case, without a comprehension's frame
+            plain, x, attrs = new[0]
+            trials = [books.new_trial(x, plain, now, attrs)]
+        else:
+            trials = [books.new_trial(x, plain, now, attrs) for plain, x, attrs in new]
         if shared:
             for t in trials:
                 t._sink = self.report
@@ -130,10 +127,30 @@ class Study:
             self._start_beats()
         return trials
 
+    def _new_points(self, k: int) -> list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]]:
+        """(plain params, encoded point, user_attrs) of k new trials: queued parameters first,
+        then the strategy's points."""
+        books = self.books
+        new: list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]] = []
+        if self.shared or self._queued:
+            for queued, queued_attrs in self.store.pop_queue(k):
+                plain, x = books.params_and_x(queued)
+                new.append((plain, x, queued_attrs))
+            self._queued = max(0, self._queued - len(new))
+        if len(new) < k:
+            decode = books.space.decode
+            X = self.propose(k - len(new))
+            if len(X) == 1:  # as above: one trial is the common case
+                new.append((decode(X[0]), X[0], None))
+            else:
+                new += [(decode(x), x, None) for x in X]
+        return new
+
     def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
         self.books.params_and_x(params)  # validated now
         with self.store.transaction():
             self.store.enqueue(dict(params), dict(attrs))
+        self._queued += 1
 
     # ------------------------------------------------------------------ tell
     def tell(self, trial: Trial | int | Mapping[str, Any], told: Told) -> Trial:

@@ -29,16 +29,16 @@ class MemoryStore:
     def __init__(self) -> None:
         self._queue: deque[tuple[dict[str, Any], dict[str, Any]]] = deque()
         self._seq = 0
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_queue": self._queue, "_seq": self._seq}  # a lock does not pickle
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
 
-    def transaction(self) -> threading.RLock:
+    def transaction(self) -> threading.Lock:
         """The store's lock: nothing to roll back, as nothing is written here but the queue."""
         return self._lock
 
