@@ -30,7 +30,7 @@ def _value(t: Any) -> str:
 
 
 def show(storage: str, study: str | None, limit: int | None) -> int:
-    opt = Optimizer.load(storage, study)
+    opt = Optimizer.load(storage, study, read_only=True)
     trials = opt.trials
     names = list(opt.space.params)
     several = len(opt.directions) > 1
@@ -65,7 +65,7 @@ def show(storage: str, study: str | None, limit: int | None) -> int:
 
 def best(storage: str, study: str | None) -> int:
     """The best trial as JSON; with several objectives, the Pareto front as a JSON list."""
-    opt = Optimizer.load(storage, study)
+    opt = Optimizer.load(storage, study, read_only=True)
     if len(opt.directions) > 1:
         front = [{"id": t.id, "values": t.values, "params": t.params} for t in opt.pareto_front]
         print(json.dumps(front, default=repr))
@@ -85,7 +85,7 @@ def plot(
 
     from hpo_core import plots
 
-    opt = Optimizer.load(storage, study)
+    opt = Optimizer.load(storage, study, read_only=True)
     if len(opt.directions) > 1:
         raise ValueError(
             f"the plots show one objective; this study has {len(opt.directions)}: export it "
@@ -110,7 +110,7 @@ def plot(
 
 
 def export(storage: str, study: str | None, fmt: str, out: str | None) -> int:
-    opt = Optimizer.load(storage, study)
+    opt = Optimizer.load(storage, study, read_only=True)
     if fmt == "json":
         text = opt.to_json(indent=2)
     else:

@@ -287,12 +287,18 @@ class Optimizer:
         study: str | None = None,
         strategy: str | Strategy = "random",
         seed: int | None = None,
+        read_only: bool = False,
     ) -> Optimizer:
         """Open a stored study without restating its space (read from the storage). ``study``
-        may be left out when the storage holds exactly one."""
+        may be left out when the storage holds exactly one.
+
+        With ``read_only=True`` the study is only read (``trials``, ``best``, exports): nothing
+        is written to the file, which may be read-only, and the next optimizer to resume the
+        study draws the same numbers as if it had not been looked at; ask and tell raise
+        ``StorageError``."""
         from hpo_core.storage import open_existing
 
-        store = open_existing(storage)
+        store = open_existing(storage, read_only=read_only)
         names = store.study_names()
         if study is None:
             if len(names) != 1:

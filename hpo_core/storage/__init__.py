@@ -53,10 +53,13 @@ def open_storage(storage: str | os.PathLike[str] | SQLiteStorage) -> SQLiteStora
     return SQLiteStorage(storage)
 
 
-def open_existing(storage: str | os.PathLike[str] | SQLiteStorage) -> SQLiteStorage:
-    """A storage that must exist already (reading a study never creates a file)."""
+def open_existing(
+    storage: str | os.PathLike[str] | SQLiteStorage, read_only: bool = False
+) -> SQLiteStorage:
+    """A storage that must exist already (reading a study never creates a file); with
+    ``read_only`` nothing is ever written to it."""
     if isinstance(storage, SQLiteStorage):
         return storage
     if not os.path.exists(parse_url(storage)):
         raise ValueError(f"no such storage file: {parse_url(storage)!r}")
-    return SQLiteStorage(storage)
+    return SQLiteStorage(storage, read_only=read_only)

@@ -14,7 +14,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,7 @@ def parse_url(url: str | os.PathLike[str]) -> str:
 
 
 class SQLiteStorage:
-    """A study store in one SQLite file (created when missing).
+    """A study store in one SQLite file (created when missing, unless read-only).
 
     Parameters
     ----------
@@ -85,26 +86,49 @@ class SQLiteStorage:
         The database file, or a ``sqlite:///`` URL.
     timeout : float, default 30
         Seconds to wait for another process's write lock before ``StorageError``.
+    read_only : bool, default False
+        Open an existing file for reading only: nothing is ever written to it (it may be a
+        read-only file), studies are opened without registering a worker, and every write
+        raises ``StorageError``.
     """
 
-    def __init__(self, path: str | os.PathLike[str], timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], timeout: float = 30.0, read_only: bool = False
+    ) -> None:
         if not (isinstance(timeout, (int, float)) and timeout > 0):
             raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        if not isinstance(read_only, bool):
+            raise ValueError(f"read_only must be True or False, got {read_only!r}")
         self.path = parse_url(path)
         self.timeout = float(timeout)
+        self.read_only = read_only
         try:
-            self._db = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-            )
+            if read_only:
+                if not os.path.exists(self.path):
+                    raise StorageError(f"no such storage file: {self.path!r}")
+                uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+                self._db = sqlite3.connect(
+                    uri,
+                    uri=True,
+                    timeout=self.timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                self._db = sqlite3.connect(
+                    self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+                )
             self._check_or_create()
         except sqlite3.DatabaseError as err:
             raise StorageError(f"{self.path!r} is not a usable SQLite database: {err}") from None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "timeout": self.timeout}
+        return {"path": self.path, "timeout": self.timeout, "read_only": self.read_only}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"], state["timeout"])  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state["path"], state["timeout"], state.get("read_only", False)
+        )
 
     def close(self) -> None:
         self._db.close()
@@ -119,22 +143,46 @@ class SQLiteStorage:
                 f"{self.path!r} is a SQLite database of something else "
                 f"(tables: {sorted(tables)}); give hpo_core a file of its own"
             )
-        # only now, knowing the file is ours (or new), may anything be written to it
-        self._db.execute("PRAGMA journal_mode=WAL")
+        if self.read_only:
+            if not tables:
+                raise StorageError(f"{self.path!r} holds no hpo_core studies (an empty file)")
+            self._check_version()
+            return
+        # only now, knowing the file is ours (or new), may anything be written to it; several
+        # processes may create the file at once: each step waits out the others' locks
+        self._retrying(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
         self._db.execute("PRAGMA synchronous=NORMAL")
-        if not tables:
-            self._db.executescript(_SCHEMA)  # IF NOT EXISTS: safe when two processes race
-        self._add_columns()
-        with self.transaction():
+        with self.transaction():  # BEGIN IMMEDIATE: one creator at a time
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)  # IF NOT EXISTS: a second creator adds nothing
+            self._add_columns()
             self._db.execute(
                 "INSERT OR IGNORE INTO hpo_core_meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
             )
-            row = self._db.execute("SELECT value FROM hpo_core_meta WHERE key='schema'").fetchone()
-            if int(row[0]) != SCHEMA_VERSION:
-                raise StorageError(
-                    f"{self.path!r} has schema version {row[0]}; "
-                    f"this hpo_core reads {SCHEMA_VERSION}"
-                )
+            self._check_version()
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM hpo_core_meta WHERE key='schema'").fetchone()
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path!r} has schema version {None if row is None else row[0]}; "
+                f"this hpo_core reads {SCHEMA_VERSION}"
+            )
+
+    def _retrying(self, step: Callable[[], object]) -> None:
+        """Run a step that SQLite does not retry by itself while another connection holds a
+        lock (changing the journal mode), until the storage timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                step()
+                return
+            except sqlite3.OperationalError as err:
+                locked = "locked" in str(err) or "busy" in str(err)
+                if not locked or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _add_columns(self) -> None:
         """Columns added since the first files (several objectives, constraints): added to an
@@ -151,6 +199,10 @@ class SQLiteStorage:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction holding the database's write lock; rolled back on any error."""
+        if self.read_only:
+            raise StorageError(
+                f"{self.path!r} was opened read-only: nothing can be asked, told or enqueued"
+            )
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
@@ -171,7 +223,18 @@ class SQLiteStorage:
     # ------------------------------------------------------------------ studies
     def open_study(self, name: str, space: str, direction: str, codec: ParamCodec) -> SQLiteStudy:
         """Study ``name`` (created when new) as the store an optimizer's books use; its
-        ``worker`` counts the optimizers that opened the study before this one."""
+        ``worker`` counts the optimizers that opened the study before this one. A read-only
+        storage opens an existing study as it is, registering no worker."""
+        if self.read_only:
+            row = self._db.execute(
+                "SELECT id, space, direction, workers FROM studies WHERE name=?", (name,)
+            ).fetchone()
+            if row is None:
+                raise ValueError(
+                    f"no study {name!r} in {self.path!r}; it holds {self.study_names()!r}"
+                )
+            self._check_same(name, row, space, direction)
+            return SQLiteStudy(self, int(row[0]), int(row[3]), codec)
         with self.transaction() as db:
             row = db.execute(
                 "SELECT id, space, direction, workers FROM studies WHERE name=?", (name,)
@@ -183,18 +246,19 @@ class SQLiteStorage:
                     (name, space, direction, time.time()),
                 )
                 return SQLiteStudy(self, int(cur.lastrowid or 0), 0, codec)
-            sid, stored_space, stored_direction, workers = row
-            if stored_space != space:
-                raise ValueError(
-                    f"study {name!r} in {self.path!r} exists with another space: "
-                    f"{stored_space} (this optimizer's: {space}); use another study name"
-                )
-            if stored_direction != direction:
-                raise ValueError(
-                    f"study {name!r} exists with direction={stored_direction!r}, not {direction!r}"
-                )
+            self._check_same(name, row, space, direction)
+            sid, workers = row[0], row[3]
             db.execute("UPDATE studies SET workers = workers + 1 WHERE id=?", (sid,))
             return SQLiteStudy(self, int(sid), int(workers), codec)
+
+    def _check_same(self, name: str, row: Sequence[Any], space: str, direction: str) -> None:
+        if row[1] != space:
+            raise ValueError(
+                f"study {name!r} in {self.path!r} exists with another space: "
+                f"{row[1]} (this optimizer's: {space}); use another study name"
+            )
+        if row[2] != direction:
+            raise ValueError(f"study {name!r} exists with direction={row[2]!r}, not {direction!r}")
 
     def study_info(self, name: str) -> tuple[str, str]:
         """(space text, direction) of study ``name``; ValueError naming the studies there."""
@@ -229,7 +293,7 @@ class SQLiteStudy:
         return self.storage.transaction()
 
     def reopen(self) -> SQLiteStudy:
-        storage = SQLiteStorage(self.storage.path, self.storage.timeout)
+        storage = SQLiteStorage(self.storage.path, self.storage.timeout, self.storage.read_only)
         return SQLiteStudy(storage, self.sid, self.worker, self.codec)
 
     def close(self) -> None:
