@@ -60,6 +60,9 @@ class StoredTrial:
 class ParamCodec(Protocol):
     """Turns a parameter dict into the portable list a store keeps, and back (a ``Space``)."""
 
+    #: the number of encoded values of a point
+    d: int
+
     def to_portable(self, params: Mapping[str, Any]) -> list[Any]: ...
 
     def from_portable(self, values: Sequence[Any]) -> dict[str, Any]: ...

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.storage.base import ParamCodec, StorageError, StoredTrial
+from hpo_core.storage.base import TRIAL_STATES, ParamCodec, StorageError, StoredTrial
 
 __all__ = ["SQLiteStorage", "SQLiteStudy", "parse_url"]
 
@@ -313,23 +313,34 @@ class SQLiteStudy:
             "ORDER BY number",
             (self.sid, since),
         ).fetchall()
-        return int(seq), [
-            StoredTrial(
-                number=r[0],
-                x=np.frombuffer(r[1], dtype=np.float64).copy(),
+        return int(seq), [self._decode(r) for r in rows]
+
+    def _decode(self, r: Sequence[Any]) -> StoredTrial:
+        """A row of the trials table as a StoredTrial; StorageError naming the trial when the
+        row is not one hpo_core wrote (a damaged or hand-edited file)."""
+        try:
+            x = np.frombuffer(r[1], dtype=np.float64).copy()
+            if r[3] not in TRIAL_STATES or len(x) != self.codec.d:
+                raise ValueError(f"state {r[3]!r}, {len(x)} encoded values")
+            return StoredTrial(
+                number=int(r[0]),
+                x=x,
                 params=self.codec.from_portable(json.loads(r[2])),
                 state=r[3],
-                value=r[4],
-                intermediate={int(k): v for k, v in json.loads(r[5]).items()},
-                user_attrs=json.loads(r[6]),
+                value=None if r[4] is None else float(r[4]),
+                intermediate={int(k): float(v) for k, v in json.loads(r[5]).items()},
+                user_attrs=dict(json.loads(r[6])),
                 fail_reason=r[7],
-                started_at=r[8],
-                finished_at=r[9],
-                values=None if r[10] is None else json.loads(r[10]),
-                constraints=None if r[11] is None else json.loads(r[11]),
+                started_at=None if r[8] is None else float(r[8]),
+                finished_at=None if r[9] is None else float(r[9]),
+                values=None if r[10] is None else [float(v) for v in json.loads(r[10])],
+                constraints=None if r[11] is None else [float(c) for c in json.loads(r[11])],
             )
-            for r in rows
-        ]
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
+            raise StorageError(
+                f"trial {r[0]!r} of study {self.sid} in {self.storage.path!r} is damaged "
+                f"({type(err).__name__}: {err}); the file was not written by hpo_core as it is"
+            ) from None
 
     def insert_trials(
         self,

@@ -93,3 +93,20 @@ def test_many_workers_create_one_new_study_file_at_once(tmp_path):
     trials = Optimizer.load(db, read_only=True).trials
     assert len(trials) == 18 and sorted(t.id for t in trials) == list(range(18))
     assert all(t.state == "complete" for t in trials)
+
+
+@pytest.mark.parametrize(
+    ("column", "bad"),
+    [("params", "not json"), ("state", "exploded"), ("x", b"\x00\x01"), ("intermediate", "[1]")],
+)
+def test_a_damaged_row_is_a_storage_error_naming_the_trial(tmp_path, column, bad):
+    import sqlite3
+
+    db = tmp_path / "s.db"
+    _study(db, n=3)
+    con = sqlite3.connect(db)
+    con.execute(f"UPDATE trials SET {column}=? WHERE number=1", (bad,))
+    con.commit()
+    con.close()
+    with pytest.raises(StorageError, match="trial 1 of study .* is damaged"):
+        Optimizer.load(db, read_only=True)
