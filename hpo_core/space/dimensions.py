@@ -40,9 +40,12 @@ class Real:
     high: float
     log: bool = False
     when: Any = None
-    # the encoding u = (f(value) - _a) / _w, f the log or the identity (set at construction)
+    # the encoding u = (f(value) - _a) / _w, f the log or the identity (set at construction);
+    # a range wider than the largest float (high - low overflows) is encoded on half the scale,
+    # u = (f(value) / 2 - _a / 2) / _w with _w = high / 2 - low / 2, so its width stays finite
     _a: float = field(init=False, repr=False, compare=False)
     _w: float = field(init=False, repr=False, compare=False)
+    _half: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "when", _check_when(self.when))
@@ -58,8 +61,10 @@ class Real:
         if self.log and self.low <= 0:
             raise ValueError(f"Real with log=True needs low > 0, got low={self.low!r}")
         a, b = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
+        half = math.isinf(b - a)
         object.__setattr__(self, "_a", a)
-        object.__setattr__(self, "_w", b - a)
+        object.__setattr__(self, "_w", b * 0.5 - a * 0.5 if half else b - a)
+        object.__setattr__(self, "_half", half)
 
     kind = REAL
 
@@ -73,6 +78,8 @@ class Real:
         value = float(value)
         if not self.low <= value <= self.high:
             raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}]")
+        if self._half:
+            return (value * 0.5 - self._a * 0.5) / self._w
         return ((math.log(value) if self.log else value) - self._a) / self._w
 
     def decode(self, u: float) -> float:
@@ -80,6 +87,9 @@ class Real:
             return self.low
         if u >= 1.0:
             return self.high
+        if self._half:  # never log: the logs of floats are far from overflowing
+            t = (self._a * 0.5 + u * self._w) * 2.0
+            return self.low if t < self.low else self.high if t > self.high else t
         t = self._a + u * self._w
         if self.log:
             t = math.exp(t)

@@ -1,0 +1,44 @@
+"""Dimensions at the limits of floats and ints, and names the space keeps for itself."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from hpo_core import Optimizer, Real, Space
+
+BIG = sys.float_info.max
+
+
+def test_real_wider_than_the_largest_float_samples_and_encodes_its_whole_range():
+    d = Real(-1e308, 1e308)
+    assert d.encode(-1e308) == 0.0 and d.encode(1e308) == 1.0
+    assert d.encode(0.0) == 0.5 and d.encode(5e307) == 0.75
+    assert d.decode(0.5) == 0.0 and d.decode(0.0) == -1e308 and d.decode(1.0) == 1e308
+    assert abs(d.decode(d.encode(1.5e307)) - 1.5e307) <= 1e-15 * 1.5e307
+    widest = Real(-BIG, BIG)
+    assert widest.encode(BIG) == 1.0 and widest.encode(-BIG) == 0.0
+    assert -BIG < widest.decode(1.0 - 1e-12) <= BIG
+    opt = Optimizer({"x": d}, seed=0)
+    xs = [opt.ask().params["x"] for _ in range(20)]
+    assert len(set(xs)) == 20 and all(-1e308 <= x <= 1e308 for x in xs)
+    assert min(xs) < 0.0 < max(xs)
+
+
+def test_real_ordinary_ranges_keep_their_encoding():
+    for d in (Real(-3.0, 7.5), Real(1e-3, 1e3, log=True)):
+        assert not d._half
+        u = np.linspace(0.0, 1.0, 11)
+        expected = [d._a + v * (d._w) for v in u]
+        if d.log:
+            expected = [float(np.exp(v)) for v in expected]
+        got = [d.decode(v) for v in u]
+        assert got[1:-1] == [min(max(e, d.low), d.high) for e in expected][1:-1]
+
+
+def test_space_of_a_huge_real_round_trips_through_the_cube():
+    space = Space({"x": (-1e308, 1e308), "y": [1, 2]})
+    x = space.encode({"x": 1e307, "y": 2})
+    assert 0.5 < x[0] < 1.0
+    assert np.isfinite(space.sample(50, np.random.default_rng(0))).all()
