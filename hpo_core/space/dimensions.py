@@ -22,6 +22,9 @@ __all__ = ["Real", "Integer", "Categorical", "Dimension", "to_dimension"]
 
 REAL, INTEGER, CATEGORICAL = 0, 1, 2
 
+#: the most values an Integer may have (its number of levels is kept as a 64-bit int)
+MAX_LEVELS = 2**63 - 1
+
 
 def _is_real_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
@@ -127,6 +130,11 @@ class Integer:
             raise ValueError(f"Integer needs low < high, got low={self.low!r}, high={self.high!r}")
         if self.log and self.low < 1:
             raise ValueError(f"Integer with log=True needs low >= 1, got low={self.low!r}")
+        if self.high - self.low + 1 > MAX_LEVELS:
+            raise ValueError(
+                f"Integer range [{self.low!r}, {self.high!r}] has more than 2**63 - 1 values "
+                "(the most a range can have); use a narrower range or a Real"
+            )
         object.__setattr__(self, "_n", self.high - self.low + 1)
         if self.log:
             a, b = math.log(self.low - 0.5), math.log(self.high + 0.5)
