@@ -92,6 +92,9 @@ class Space:
             )
         if not mapping:
             raise ValueError("a search space needs at least one parameter, got an empty dict")
+        if not out:  # the user's own names (not the internal ones of sub-spaces or a Space)
+            for name in mapping:
+                _conditions.check_name(name)
         self._setup(mapping, out)
 
     def _setup(self, mapping: Mapping[str, Any], out: Mapping[str, str | None]) -> None:

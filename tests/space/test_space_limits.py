@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pytest
 
 from hpo_core import Optimizer, Real, Space
 
@@ -42,3 +43,24 @@ def test_space_of_a_huge_real_round_trips_through_the_cube():
     x = space.encode({"x": 1e307, "y": 2})
     assert 0.5 < x[0] < 1.0
     assert np.isfinite(space.sample(50, np.random.default_rng(0))).all()
+
+
+# ---------------------------------------------------------------- names
+
+
+def test_a_parameter_named_like_an_internal_key_keeps_its_own_column():
+    space = Space([{"a": (0, 1)}, {"a": (0.0, 1.0), "a@1": [1, 2]}])
+    assert space.params == ("a", "a@1")
+    for params in ({"a": 1}, {"a": 0.25, "a@1": 2}):
+        assert space.decode(space.encode(params)) == params
+    opt = Optimizer(space, seed=0)
+    opt.tell({"a": 0.25, "a@1": 2}, 1.0)
+    assert Optimizer.from_json(opt.to_json()).trials[0].params == {"a": 0.25, "a@1": 2}
+    seen = {frozenset(opt.ask().params) for _ in range(30)}
+    assert seen == {frozenset({"a"}), frozenset({"a", "a@1"})}
+
+
+def test_the_subspace_name_is_reserved():
+    for spec in ({"<subspace>": [1, 2], "b": (0, 1)}, [{"<subspace>": [1]}, {"b": [2]}]):
+        with pytest.raises(ValueError, match="'<subspace>' is a reserved name"):
+            Space(spec)
