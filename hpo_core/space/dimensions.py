@@ -30,6 +30,17 @@ def _is_real_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
+def _finite_float(x: object) -> float | None:
+    """x as a finite float, or None (not a real number, not finite, or too large for a float)."""
+    if not _is_real_number(x):
+        return None
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars to the Python scalar of the same kind; anything else unchanged."""
     return value.item() if isinstance(value, np.generic) else value
@@ -53,10 +64,13 @@ class Real:
     def __post_init__(self) -> None:
         object.__setattr__(self, "when", _check_when(self.when))
         for attr in ("low", "high"):
-            v = getattr(self, attr)
-            if not _is_real_number(v) or not math.isfinite(v):
-                raise ValueError(f"Real {attr} must be a finite real number, got {v!r}")
-            object.__setattr__(self, attr, float(v))
+            v = _finite_float(getattr(self, attr))
+            if v is None:
+                raise ValueError(
+                    f"Real {attr} must be a finite real number (at most about 1.8e308 in "
+                    f"magnitude), got {getattr(self, attr)!r}"
+                )
+            object.__setattr__(self, attr, v)
         if not isinstance(self.log, bool):
             raise ValueError(f"Real log must be True or False, got {self.log!r}")
         if not self.low < self.high:
@@ -76,9 +90,11 @@ class Real:
         return 0
 
     def encode(self, value: Any) -> float:
-        if not _is_real_number(value) or not math.isfinite(value):
-            raise ValueError(f"expected a finite real number, got {value!r}")
-        value = float(value)
+        given, value = value, _finite_float(value)
+        if value is None:
+            raise ValueError(
+                f"expected a finite real number in [{self.low!r}, {self.high!r}], got {given!r}"
+            )
         if not self.low <= value <= self.high:
             raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}]")
         if self._half:
@@ -152,7 +168,7 @@ class Integer:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"expected an integer, got {value!r}")
+            raise ValueError(f"expected an integer in [{self.low!r}, {self.high!r}], got {value!r}")
         if not self.low <= value <= self.high:
             raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}]")
         if self.log:
@@ -282,7 +298,7 @@ def to_dimension(name: str, spec: Any) -> Dimension:
         return spec
     try:
         return _from_spec(spec)
-    except ValueError as err:
+    except (ValueError, TypeError, OverflowError) as err:
         raise ValueError(f"parameter {name!r}: {err}") from None
 
 
@@ -314,9 +330,22 @@ def _from_spec(spec: Any) -> Dimension:
     )
 
 
+_SUPPORTED = ("uniform", "loguniform", "reciprocal", "randint")
+
+
 def _from_distribution(dist: Any) -> Dimension:
     name = dist.dist.name
     lo, hi = dist.support()
+    if name in _SUPPORTED and not (math.isfinite(lo) and math.isfinite(hi)):
+        args = ", ".join([*map(repr, dist.args), *(f"{k}={v!r}" for k, v in dist.kwds.items())])
+        need = {
+            "uniform": "a scale > 0",
+            "randint": "low < high",
+        }.get(name, "0 < low < high (low must be > 0)")
+        raise ValueError(
+            f"scipy.stats {name}({args}) is not a valid range (its support is [{lo}, {hi}]); "
+            f"a {name} dimension needs {need}"
+        )
     if name == "uniform":
         return Real(float(lo), float(hi))
     if name in ("loguniform", "reciprocal"):

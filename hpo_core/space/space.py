@@ -193,7 +193,7 @@ class Space:
             raise ValueError(f"parameter {name!r} is missing from {dict(params)!r}")
         try:
             return dim.encode(params[name])
-        except ValueError as err:
+        except (ValueError, TypeError, OverflowError) as err:
             raise ValueError(f"parameter {name!r}: {err}") from None
 
     def _encode_conditional(self, params: Mapping[str, Any], sub: int | None) -> np.ndarray:

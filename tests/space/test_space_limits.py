@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.stats as st
 
 from hpo_core import Optimizer, Real, Space
 
@@ -64,3 +65,31 @@ def test_the_subspace_name_is_reserved():
     for spec in ({"<subspace>": [1, 2], "b": (0, 1)}, [{"<subspace>": [1]}, {"b": [2]}]):
         with pytest.raises(ValueError, match="'<subspace>' is a reserved name"):
             Space(spec)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (st.loguniform(0, 1), r"loguniform\(0, 1\).*low must be > 0"),
+        (st.loguniform(-1.0, 1.0), "low must be > 0"),
+        (st.uniform(0, -1), r"uniform\(0, -1\).*scale > 0"),
+        (st.randint(5, 1), r"randint\(5, 1\).*low < high"),
+        ((0.0, 10**400), "Real high must be a finite real number"),
+        ((0, 10**400), r"Integer range \[0, 1000"),
+    ],
+)
+def test_invalid_dimensions_are_refused_naming_the_parameter(spec, message):
+    with pytest.raises(ValueError, match=f"^parameter 'x': .*{message}"):
+        Space({"x": spec})
+
+
+def test_values_that_overflow_or_have_the_wrong_type_name_the_parameter_and_range():
+    space = Space({"x": (0.0, 1.0), "n": (0, 5)})
+    for name, value in [("x", 10**400), ("x", "a"), ("x", None), ("n", "a"), ("n", 1.5)]:
+        with pytest.raises(ValueError, match=f"^parameter '{name}': .*\\[0(\\.0)?, [15](\\.0)?\\]"):
+            space.encode({"x": 0.5, "n": 1, name: value})
+    with pytest.raises(ValueError, match="finite real number"):
+        Real(0.0, 10**400)
