@@ -41,6 +41,13 @@ def _finite_float(x: object) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _too_narrow_for_log(kind: str, low: object, high: object) -> ValueError:
+    return ValueError(
+        f"{kind} range [{low!r}, {high!r}] is too narrow for log=True (the logs of its bounds "
+        "are the same float); use log=False"
+    )
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars to the Python scalar of the same kind; anything else unchanged."""
     return value.item() if isinstance(value, np.generic) else value
@@ -78,6 +85,8 @@ class Real:
         if self.log and self.low <= 0:
             raise ValueError(f"Real with log=True needs low > 0, got low={self.low!r}")
         a, b = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
+        if self.log and not b > a:
+            raise _too_narrow_for_log("Real", self.low, self.high)
         half = math.isinf(b - a)
         object.__setattr__(self, "_a", a)
         object.__setattr__(self, "_w", b * 0.5 - a * 0.5 if half else b - a)
@@ -154,6 +163,8 @@ class Integer:
         object.__setattr__(self, "_n", self.high - self.low + 1)
         if self.log:
             a, b = math.log(self.low - 0.5), math.log(self.high + 0.5)
+            if not b > a:
+                raise _too_narrow_for_log("Integer", self.low, self.high)
             object.__setattr__(self, "_a", a)
             object.__setattr__(self, "_w", b - a)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from hpo_core import Optimizer, Real, Space
+from hpo_core import Integer, Optimizer, Real, Space
 
 BIG = sys.float_info.max
 
@@ -93,3 +93,13 @@ def test_values_that_overflow_or_have_the_wrong_type_name_the_parameter_and_rang
             space.encode({"x": 0.5, "n": 1, name: value})
     with pytest.raises(ValueError, match="finite real number"):
         Real(0.0, 10**400)
+
+
+def test_log_ranges_too_narrow_for_their_logs_are_refused():
+    with pytest.raises(
+        ValueError, match=r"Integer range \[562949953421310, 562949953421311\].*log"
+    ):
+        Integer(562949953421310, 562949953421311, log=True)
+    with pytest.raises(ValueError, match="parameter 'x': Real range .* too narrow for log=True"):
+        Space({"x": (1e300, 1.0000000000000001e300 * (1 + 2e-16), "log")})
+    assert Integer(10**14, 10**14 + 10**6, log=True).levels == 10**6 + 1
