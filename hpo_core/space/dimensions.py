@@ -201,7 +201,8 @@ class Integer:
             raw = np.geomspace(self.low, self.high, points)
         else:
             raw = np.linspace(self.low, self.high, points)
-        return sorted({int(round(v)) for v in raw})
+        # beyond 2**53 the float grid may round past a bound: clip it back in
+        return sorted({min(max(int(round(v)), self.low), self.high) for v in raw})
 
 
 @dataclass(frozen=True, eq=False)

@@ -103,3 +103,11 @@ def test_log_ranges_too_narrow_for_their_logs_are_refused():
     with pytest.raises(ValueError, match="parameter 'x': Real range .* too narrow for log=True"):
         Space({"x": (1e300, 1.0000000000000001e300 * (1 + 2e-16), "log")})
     assert Integer(10**14, 10**14 + 10**6, log=True).levels == 10**6 + 1
+
+
+def test_grids_of_huge_integer_ranges_stay_inside_their_bounds():
+    for dim in (Integer(0, 2**62 - 1), Integer(3, 2**62 - 1, log=True)):
+        grid = dim.grid(5)
+        assert grid[0] == dim.low and grid[-1] == dim.high and len(grid) == 5
+        opt = Optimizer({"a": dim, "b": (-1e308, 1e308)}, strategy="grid", seed=0)
+        assert all(dim.low <= opt.ask().params["a"] <= dim.high for _ in range(10))
