@@ -97,11 +97,14 @@ class Books:
     def params_and_x(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
         """The plain parameters and the encoded point of a dict the user gave (validated)."""
         x = self.space.encode(params)  # validates names and ranges
-        # ints and choices as the space decodes them, reals exactly as given
+        # choices as the space decodes them, reals exactly as given, and ints too where the
+        # encoding (a float) cannot tell them apart from their neighbours (beyond 2**53)
         plain = self.space.decode(x)
         for name, value in plain.items():
             if type(value) is float:
                 plain[name] = float(params[name])
+            elif type(value) is int and value != params[name]:
+                plain[name] = int(params[name])
         return plain, x
 
     def resolve(self, trial: Trial | int) -> Trial:

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_core.core.trial import Trial
 from hpo_core.space import Space
-from hpo_core.space.serialize import space_from_json, space_to_json
+from hpo_core.space.serialize import (
+    space_from_json,
+    space_to_json,
+    value_from_json,
+    value_to_json,
+)
 
 if TYPE_CHECKING:
     from hpo_core.core.optimizer import Optimizer
@@ -139,6 +144,7 @@ def study_to_json(
         "trials": [
             {
                 **r,
+                "params": {k: value_to_json(v) for k, v in r["params"].items()},
                 "value": _finite_or_none(r["value"]),
                 "intermediate": list(r["intermediate"].items()),
             }
@@ -179,6 +185,7 @@ def study_from_json(
     records = []
     for r in doc["trials"]:
         r = dict(r)
+        r["params"] = {k: value_from_json(v) for k, v in r["params"].items()}
         r["intermediate"] = {int(k): float(v) for k, v in r.get("intermediate", [])}
         r.pop("duration", None)
         records.append(r)

@@ -23,7 +23,7 @@ from hpo_core.core.books import Books
 from hpo_core.core.outcomes import Objectives, Told, direction_text
 from hpo_core.core.trial import Trial, TrialState
 from hpo_core.space import Space
-from hpo_core.space.serialize import space_fingerprint
+from hpo_core.space.serialize import legacy_space_fingerprint, space_fingerprint
 from hpo_core.storage import MemoryStore, StorageError, Store, StoredTrial, open_storage
 from hpo_core.strategies import Strategy
 
@@ -277,4 +277,14 @@ def open_store(
         raise ValueError(f"study must be a non-empty string, got {study!r}")
     db = open_storage(storage)
     text = direction_text(objectives.direction, objectives.constrained)
-    return db.open_study(study, space_fingerprint(space), text, space)
+    fingerprint = space_fingerprint(space)
+    try:
+        return db.open_study(study, fingerprint, text, space)
+    except ValueError as err:
+        legacy = legacy_space_fingerprint(space)  # a study stored by an earlier version
+        if legacy == fingerprint:
+            raise
+        try:
+            return db.open_study(study, legacy, text, space)
+        except ValueError:
+            raise err from None

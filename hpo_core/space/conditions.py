@@ -131,13 +131,13 @@ def from_list(subs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Dimension], 
             )
         parsed.append({})
         for name, spec in sub.items():
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"parameter names must be non-empty strings, got {name!r}")
+            check_name(name)
             parsed[i][name] = to_dimension(name, spec)
     m = len(parsed)
     dims: dict[str, Dimension] = {SUBSPACE: Categorical(tuple(range(m)))}
     out: dict[str, str] = {}
     keys: list[dict[str, str]] = [{} for _ in range(m)]  # per sub-space: name -> internal key
+    taken = {n for sub in parsed for n in sub}  # an internal key never takes a parameter's name
     for name in dict.fromkeys(n for sub in parsed for n in sub):
         where = [i for i in range(m) if name in parsed[i]]
         first = _unconditioned(parsed[where[0]][name])
@@ -149,8 +149,12 @@ def from_list(subs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Dimension], 
             out[name] = name
         else:
             for i in where:
-                keys[i][name] = f"{name}@{i}"
-                out[f"{name}@{i}"] = name
+                key = f"{name}@{i}"
+                while key in taken:
+                    key += f"@{i}"
+                taken.add(key)
+                keys[i][name] = key
+                out[key] = name
     for key, name in out.items():
         where = [i for i in range(m) if keys[i].get(name) == key]
         dim = parsed[where[0]][name]
@@ -159,6 +163,17 @@ def from_list(subs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Dimension], 
             when[SUBSPACE] = where
         dims[key] = dataclasses.replace(dim, when=when or None)
     return dims, out
+
+
+def check_name(name: Any) -> None:
+    """A parameter name: a non-empty string other than the name kept for ``SUBSPACE``."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"parameter names must be non-empty strings, got {name!r}")
+    if name == SUBSPACE:
+        raise ValueError(
+            f"{SUBSPACE!r} is a reserved name (the hidden choice among the dicts of a list of "
+            "sub-spaces); give the parameter another name"
+        )
 
 
 def _unconditioned(dim: Dimension) -> Dimension:

@@ -22,9 +22,30 @@ __all__ = ["Real", "Integer", "Categorical", "Dimension", "to_dimension"]
 
 REAL, INTEGER, CATEGORICAL = 0, 1, 2
 
+#: the most values an Integer may have (its number of levels is kept as a 64-bit int)
+MAX_LEVELS = 2**63 - 1
+
 
 def _is_real_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _finite_float(x: object) -> float | None:
+    """x as a finite float, or None (not a real number, not finite, or too large for a float)."""
+    if not _is_real_number(x):
+        return None
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _too_narrow_for_log(kind: str, low: object, high: object) -> ValueError:
+    return ValueError(
+        f"{kind} range [{low!r}, {high!r}] is too narrow for log=True (the logs of its bounds "
+        "are the same float); use log=False"
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -40,17 +61,23 @@ class Real:
     high: float
     log: bool = False
     when: Any = None
-    # the encoding u = (f(value) - _a) / _w, f the log or the identity (set at construction)
+    # the encoding u = (f(value) - _a) / _w, f the log or the identity (set at construction);
+    # a range wider than the largest float (high - low overflows) is encoded on half the scale,
+    # u = (f(value) / 2 - _a / 2) / _w with _w = high / 2 - low / 2, so its width stays finite
     _a: float = field(init=False, repr=False, compare=False)
     _w: float = field(init=False, repr=False, compare=False)
+    _half: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "when", _check_when(self.when))
         for attr in ("low", "high"):
-            v = getattr(self, attr)
-            if not _is_real_number(v) or not math.isfinite(v):
-                raise ValueError(f"Real {attr} must be a finite real number, got {v!r}")
-            object.__setattr__(self, attr, float(v))
+            v = _finite_float(getattr(self, attr))
+            if v is None:
+                raise ValueError(
+                    f"Real {attr} must be a finite real number (at most about 1.8e308 in "
+                    f"magnitude), got {getattr(self, attr)!r}"
+                )
+            object.__setattr__(self, attr, v)
         if not isinstance(self.log, bool):
             raise ValueError(f"Real log must be True or False, got {self.log!r}")
         if not self.low < self.high:
@@ -58,8 +85,12 @@ class Real:
         if self.log and self.low <= 0:
             raise ValueError(f"Real with log=True needs low > 0, got low={self.low!r}")
         a, b = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
+        if self.log and not b > a:
+            raise _too_narrow_for_log("Real", self.low, self.high)
+        half = math.isinf(b - a)
         object.__setattr__(self, "_a", a)
-        object.__setattr__(self, "_w", b - a)
+        object.__setattr__(self, "_w", b * 0.5 - a * 0.5 if half else b - a)
+        object.__setattr__(self, "_half", half)
 
     kind = REAL
 
@@ -68,11 +99,15 @@ class Real:
         return 0
 
     def encode(self, value: Any) -> float:
-        if not _is_real_number(value) or not math.isfinite(value):
-            raise ValueError(f"expected a finite real number, got {value!r}")
-        value = float(value)
+        given, value = value, _finite_float(value)
+        if value is None:
+            raise ValueError(
+                f"expected a finite real number in [{self.low!r}, {self.high!r}], got {given!r}"
+            )
         if not self.low <= value <= self.high:
             raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}]")
+        if self._half:
+            return (value * 0.5 - self._a * 0.5) / self._w
         return ((math.log(value) if self.log else value) - self._a) / self._w
 
     def decode(self, u: float) -> float:
@@ -80,6 +115,9 @@ class Real:
             return self.low
         if u >= 1.0:
             return self.high
+        if self._half:  # never log: the logs of floats are far from overflowing
+            t = (self._a * 0.5 + u * self._w) * 2.0
+            return self.low if t < self.low else self.high if t > self.high else t
         t = self._a + u * self._w
         if self.log:
             t = math.exp(t)
@@ -117,9 +155,16 @@ class Integer:
             raise ValueError(f"Integer needs low < high, got low={self.low!r}, high={self.high!r}")
         if self.log and self.low < 1:
             raise ValueError(f"Integer with log=True needs low >= 1, got low={self.low!r}")
+        if self.high - self.low + 1 > MAX_LEVELS:
+            raise ValueError(
+                f"Integer range [{self.low!r}, {self.high!r}] has more than 2**63 - 1 values "
+                "(the most a range can have); use a narrower range or a Real"
+            )
         object.__setattr__(self, "_n", self.high - self.low + 1)
         if self.log:
             a, b = math.log(self.low - 0.5), math.log(self.high + 0.5)
+            if not b > a:
+                raise _too_narrow_for_log("Integer", self.low, self.high)
             object.__setattr__(self, "_a", a)
             object.__setattr__(self, "_w", b - a)
 
@@ -134,7 +179,7 @@ class Integer:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"expected an integer, got {value!r}")
+            raise ValueError(f"expected an integer in [{self.low!r}, {self.high!r}], got {value!r}")
         if not self.low <= value <= self.high:
             raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}]")
         if self.log:
@@ -156,7 +201,8 @@ class Integer:
             raw = np.geomspace(self.low, self.high, points)
         else:
             raw = np.linspace(self.low, self.high, points)
-        return sorted({int(round(v)) for v in raw})
+        # beyond 2**53 the float grid may round past a bound: clip it back in
+        return sorted({min(max(int(round(v)), self.low), self.high) for v in raw})
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,7 +310,7 @@ def to_dimension(name: str, spec: Any) -> Dimension:
         return spec
     try:
         return _from_spec(spec)
-    except ValueError as err:
+    except (ValueError, TypeError, OverflowError) as err:
         raise ValueError(f"parameter {name!r}: {err}") from None
 
 
@@ -296,9 +342,22 @@ def _from_spec(spec: Any) -> Dimension:
     )
 
 
+_SUPPORTED = ("uniform", "loguniform", "reciprocal", "randint")
+
+
 def _from_distribution(dist: Any) -> Dimension:
     name = dist.dist.name
     lo, hi = dist.support()
+    if name in _SUPPORTED and not (math.isfinite(lo) and math.isfinite(hi)):
+        args = ", ".join([*map(repr, dist.args), *(f"{k}={v!r}" for k, v in dist.kwds.items())])
+        need = {
+            "uniform": "a scale > 0",
+            "randint": "low < high",
+        }.get(name, "0 < low < high (low must be > 0)")
+        raise ValueError(
+            f"scipy.stats {name}({args}) is not a valid range (its support is [{lo}, {hi}]); "
+            f"a {name} dimension needs {need}"
+        )
     if name == "uniform":
         return Real(float(lo), float(hi))
     if name in ("loguniform", "reciprocal"):

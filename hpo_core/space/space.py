@@ -92,6 +92,9 @@ class Space:
             )
         if not mapping:
             raise ValueError("a search space needs at least one parameter, got an empty dict")
+        if not out:  # the user's own names (not the internal ones of sub-spaces or a Space)
+            for name in mapping:
+                _conditions.check_name(name)
         self._setup(mapping, out)
 
     def _setup(self, mapping: Mapping[str, Any], out: Mapping[str, str | None]) -> None:
@@ -190,7 +193,7 @@ class Space:
             raise ValueError(f"parameter {name!r} is missing from {dict(params)!r}")
         try:
             return dim.encode(params[name])
-        except ValueError as err:
+        except (ValueError, TypeError, OverflowError) as err:
             raise ValueError(f"parameter {name!r}: {err}") from None
 
     def _encode_conditional(self, params: Mapping[str, Any], sub: int | None) -> np.ndarray:

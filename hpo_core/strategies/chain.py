@@ -189,7 +189,9 @@ class CoarseToFine(Strategy):
         dims = {}
         for j, (name, dim) in enumerate(zip(self.space.names, self._dims, strict=True)):
             dims[name] = self._local_dim(dim, box[0, j], box[1, j])
-        self._local = Space(dims)
+        # internal names (a list of sub-spaces' hidden column too), so not Space(dims), which
+        # refuses that column's name from users
+        self._local = Space._from_parts(dims, {})
         self._inner = self._new(self._inner_spec)
         self._inner.setup(self._local, self.rng)
 
