@@ -17,8 +17,8 @@ Parameters are stored portably (a categorical as the index of its choice), so an
 object works; ``user_attrs`` must hold JSON values.
 
 Layout: base.py (the ``Store`` protocol the optimizer's books talk to, ``StoredTrial``),
-memory.py (``MemoryStore``), sqlite.py (``SQLiteStorage``, a database file, and
-``SQLiteStudy``, one study of it). Nothing here imports the optimizer or the strategies.
+memory.py (``MemoryStore``), sqlite.py (``SQLiteStorage``, a database file: schema and
+studies) and sqlite_study.py (``SQLiteStudy``, one study of it: trials and queue). Nothing here imports the optimizer or the strategies.
 """
 
 from __future__ import annotations

@@ -1,0 +1,211 @@
+"""One study of a SQLite file: the ``Store`` an optimizer's books talk to.
+
+Every method that writes runs inside the caller's transaction (``SQLiteStorage.transaction``)
+except ``report`` and ``heartbeat``, which take their own. Each change bumps the study's
+sequence number, so ``changes(since)`` reads only the rows changed after a worker's last look.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_core.storage.base import TRIAL_STATES, ParamCodec, StorageError, StoredTrial
+
+if TYPE_CHECKING:
+    from hpo_core.storage.sqlite import SQLiteStorage
+
+__all__ = ["SQLiteStudy"]
+
+
+class SQLiteStudy:
+    """One study of a ``SQLiteStorage``: the ``Store`` that an optimizer's books talk to.
+
+    Shared: other processes (and other optimizers of this process) may write the same study,
+    so the books catch up inside each transaction.
+    """
+
+    shared = True
+
+    def __init__(self, storage: SQLiteStorage, sid: int, worker: int, codec: ParamCodec) -> None:
+        self.storage = storage
+        self.sid = sid
+        self.worker = worker
+        self.codec = codec
+        self._db = storage._db
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self.storage.transaction()
+
+    def reopen(self) -> SQLiteStudy:
+        from hpo_core.storage.sqlite import SQLiteStorage  # the module that imports this one
+
+        storage = SQLiteStorage(self.storage.path, self.storage.timeout, self.storage.read_only)
+        return SQLiteStudy(storage, self.sid, self.worker, self.codec)
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def _bump(self) -> int:
+        self._db.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (self.sid,))
+        row = self._db.execute("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()
+        return int(row[0])
+
+    # ------------------------------------------------------------------ trials
+    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
+        seq = self._db.execute("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()[0]
+        rows = self._db.execute(
+            "SELECT number, x, params, state, value, intermediate, user_attrs, fail_reason, "
+            "started_at, finished_at, vals, constraints FROM trials WHERE study_id=? AND seq>? "
+            "ORDER BY number",
+            (self.sid, since),
+        ).fetchall()
+        return int(seq), [self._decode(r) for r in rows]
+
+    def _decode(self, r: Sequence[Any]) -> StoredTrial:
+        """A row of the trials table as a StoredTrial; StorageError naming the trial when the
+        row is not one hpo_core wrote (a damaged or hand-edited file)."""
+        try:
+            x = np.frombuffer(r[1], dtype=np.float64).copy()
+            if r[3] not in TRIAL_STATES or len(x) != self.codec.d:
+                raise ValueError(f"state {r[3]!r}, {len(x)} encoded values")
+            return StoredTrial(
+                number=int(r[0]),
+                x=x,
+                params=self.codec.from_portable(json.loads(r[2])),
+                state=r[3],
+                value=None if r[4] is None else float(r[4]),
+                intermediate={int(k): float(v) for k, v in json.loads(r[5]).items()},
+                user_attrs=dict(json.loads(r[6])),
+                fail_reason=r[7],
+                started_at=None if r[8] is None else float(r[8]),
+                finished_at=None if r[9] is None else float(r[9]),
+                values=None if r[10] is None else [float(v) for v in json.loads(r[10])],
+                constraints=None if r[11] is None else [float(c) for c in json.loads(r[11])],
+            )
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
+            raise StorageError(
+                f"trial {r[0]!r} of study {self.sid} in {self.storage.path!r} is damaged "
+                f"({type(err).__name__}: {err}); the file was not written by hpo_core as it is"
+            ) from None
+
+    def insert_trials(
+        self,
+        first: int,
+        rows: Sequence[tuple[Mapping[str, Any], np.ndarray, Mapping[str, Any] | None]],
+        started_at: float,
+    ) -> int:
+        seq = self._bump()
+        to_portable = self.codec.to_portable
+        self._db.executemany(
+            "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
+            "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            [
+                (
+                    self.sid,
+                    first + i,
+                    np.ascontiguousarray(x, dtype=np.float64).tobytes(),
+                    json.dumps(to_portable(p)),
+                    _json_attrs(a or {}),
+                    started_at,
+                    started_at,
+                    seq,
+                )
+                for i, (p, x, a) in enumerate(rows)
+            ],
+        )
+        return seq
+
+    def finish_trial(self, row: StoredTrial) -> int:
+        seq = self._bump()
+        cur = self._db.execute(
+            "UPDATE trials SET state=?, value=?, intermediate=?, user_attrs=?, fail_reason=?, "
+            "finished_at=?, seq=?, vals=?, constraints=? "
+            "WHERE study_id=? AND number=? AND state='pending'",
+            (
+                row.state,
+                row.value,
+                json.dumps(row.intermediate),
+                _json_attrs(row.user_attrs),
+                row.fail_reason,
+                row.finished_at,
+                seq,
+                None if row.values is None else json.dumps([float(v) for v in row.values]),
+                None
+                if row.constraints is None
+                else json.dumps([float(c) for c in row.constraints]),
+                self.sid,
+                row.number,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise ValueError(f"trial {row.number} is no longer pending in {self.storage.path!r}")
+        return seq
+
+    def report(self, number: int, intermediate: Mapping[int, float]) -> None:
+        with self.transaction():
+            seq = self._bump()
+            self._db.execute(
+                "UPDATE trials SET intermediate=?, heartbeat=?, seq=? "
+                "WHERE study_id=? AND number=? AND state='pending'",
+                (json.dumps(dict(intermediate)), time.time(), seq, self.sid, number),
+            )
+
+    def heartbeat(self, numbers: Sequence[int]) -> None:
+        """No sequence bump: nothing a strategy sees changed."""
+        if not numbers:
+            return
+        with self.transaction():
+            self._db.executemany(
+                "UPDATE trials SET heartbeat=? WHERE study_id=? AND number=? AND state='pending'",
+                [(time.time(), self.sid, n) for n in numbers],
+            )
+
+    def fail_stale(self, timeout: float) -> list[StoredTrial]:
+        now = time.time()
+        numbers = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT number FROM trials WHERE study_id=? AND state='pending' AND heartbeat<?",
+                (self.sid, now - timeout),
+            )
+        ]
+        if not numbers:
+            return []
+        seq = self._bump()
+        reason = f"no heartbeat for {timeout:g} s: the worker running it stopped"
+        self._db.executemany(
+            "UPDATE trials SET state='failed', fail_reason=?, finished_at=?, seq=? "
+            "WHERE study_id=? AND number=?",
+            [(reason, now, seq, self.sid, n) for n in numbers],
+        )
+        _, rows = self.changes(seq - 1)
+        return [r for r in rows if r.number in numbers]
+
+    # ------------------------------------------------------------------ queue
+    def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO queue (study_id, params, attrs) VALUES (?, ?, ?)",
+            (self.sid, json.dumps(self.codec.to_portable(params)), _json_attrs(attrs)),
+        )
+
+    def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        rows = self._db.execute(
+            "SELECT id, params, attrs FROM queue WHERE study_id=? ORDER BY id LIMIT ?",
+            (self.sid, n),
+        ).fetchall()
+        self._db.executemany("DELETE FROM queue WHERE id=?", [(r[0],) for r in rows])
+        return [(self.codec.from_portable(json.loads(r[1])), json.loads(r[2])) for r in rows]
+
+
+def _json_attrs(attrs: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(attrs)
+    except TypeError as err:
+        raise TypeError(f"user_attrs must hold JSON values to be stored: {err}") from None
