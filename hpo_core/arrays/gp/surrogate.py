@@ -48,6 +48,26 @@ def _to_unit(X: np.ndarray, bounds: np.ndarray, log: np.ndarray, name: str) -> n
     return (Xt - lo) / (hi - lo)
 
 
+def _standardise(y: np.ndarray) -> tuple[float, float]:
+    """Mean and scale of finite ``y`` that neither overflow nor give NaN, for any finite ``y``.
+
+    The plain mean and standard deviation are kept whenever they are finite (so ordinary ``y``
+    gives the same numbers as always); when summing or squaring ``y`` would overflow (``|y|``
+    around 1e154 and above) both are computed on ``y`` divided by the power of two just below
+    its largest magnitude (an exact division) and scaled back.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(np.mean(y))
+        scale = float(np.std(y))
+    if not (math.isfinite(mean) and math.isfinite(scale)):
+        c = math.ldexp(1.0, math.frexp(float(np.max(np.abs(y))))[1] - 1)
+        y0 = y / c
+        mean = float(np.mean(y0)) * c
+        scale = float(np.std(y0)) * c
+    scale = scale if scale > 1e-300 * max(1.0, abs(mean)) else 1.0
+    return mean, scale
+
+
 class Surrogate:
     """A fitted Matern-5/2 ARD Gaussian process (made by ``fit``).
 
@@ -70,7 +90,11 @@ class Surrogate:
         self._mean, self._scale, self._best = mean, scale, best
         d = len(bounds)
         self.lengthscales = np.exp(gp.theta[:d])
-        self.noise = float(math.exp(gp.theta[-1])) * scale**2
+        try:
+            self.noise = float(math.exp(gp.theta[-1])) * scale**2
+        except OverflowError:  # scale**2 overflows: inf only when the variance itself does
+            root = math.sqrt(math.exp(gp.theta[-1])) * scale
+            self.noise = root * root
 
     @property
     def d(self) -> int:
@@ -169,9 +193,7 @@ def fit(
         raise ValueError(f"log must have shape ({d},), got {L.shape}")
     if np.any(B[L, 0] <= 0):
         raise ValueError("log-scaled columns need bounds > 0")
-    mean = float(np.mean(y))
-    scale = float(np.std(y))
-    scale = scale if scale > 1e-300 * max(1.0, abs(mean)) else 1.0
+    mean, scale = _standardise(y)
     z = (y - mean) / scale
     rng = np.random.default_rng(seed)
     U = _to_unit(X, B, L, "X")

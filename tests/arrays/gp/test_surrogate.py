@@ -121,3 +121,33 @@ def test_the_strategy_exposes_its_lengthscales_after_a_fit():
         opt.tell(t, np.sin(6 * t.params["a"]))
     ls = opt.strategy.lengthscales
     assert ls.shape == (2,) and ls[0] < ls[1]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("scale", [1e155, 1e300, 2.0**1023, -(2.0**1023)])
+def test_huge_y_gives_the_predictions_of_small_y_scaled_up(scale):
+    # summing or squaring y this large overflows: the standardisation must not
+    X = np.linspace(0, 1, 8)[:, None]
+    y = np.sin(6 * X[:, 0])
+    Xq = np.array([[0.05], [0.5], [0.93]])
+    small, huge = gp.fit(X, y, seed=0), gp.fit(X, scale * y, seed=0)
+    mean, std = huge.predict(Xq, return_std=True)
+    mean1, std1 = small.predict(Xq, return_std=True)
+    if scale > 0:  # the same function: the same posterior in scaled units
+        np.testing.assert_allclose(mean / scale, mean1, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(std / scale, std1, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(huge.acquisition(Xq) - np.log(scale), small.acquisition(Xq))
+        np.testing.assert_allclose(
+            huge.acquisition(Xq, "ucb") / scale, small.acquisition(Xq, "ucb")
+        )
+    for a in (mean, std, huge.acquisition(Xq), huge.acquisition(Xq, "ucb")):
+        assert np.all(np.isfinite(a))
+    assert np.all(std > 0)
+    assert np.all(np.isfinite(huge.acquisition(Xq, "pi")))
+    assert huge.noise > 0  # inf where the noise variance itself exceeds the floats
+
+
+def test_ordinary_y_is_standardised_exactly_as_before():
+    X, y, bounds = _data()
+    model = gp.fit(X, 1e150 * y, bounds=bounds, seed=0)
+    assert (model._mean, model._scale) == (float(np.mean(1e150 * y)), float(np.std(1e150 * y)))
