@@ -15,7 +15,7 @@ over their grid, so the strategy sees their order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 try:
@@ -35,7 +35,7 @@ except ImportError as err:  # pragma: no cover - exercised only without optuna
 
 from hpo_core.core import Optimizer, Trial
 from hpo_core.space import Categorical, Dimension, Integer, Real
-from hpo_core.strategies import STRATEGIES, make_strategy
+from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, make_strategy
 
 __all__ = ["Sampler"]
 
@@ -108,6 +108,7 @@ class Sampler(optuna.samplers.BaseSampler):
         self._key: tuple | None = None
         self._opt: Optimizer | None = None
         self._ours: dict[int, Trial] = {}  # Optuna trial number -> hpo_core trial
+        self._exhausted = False  # a finite strategy (a grid) has handed out every point
 
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()
@@ -131,7 +132,7 @@ class Sampler(optuna.samplers.BaseSampler):
                 direction="maximize" if study.direction.name == "MAXIMIZE" else "minimize",
                 seed=self.seed,
             )
-            self._key, self._ours = key, {}
+            self._key, self._ours, self._exhausted = key, {}, False
         return self._opt
 
     def _sync(self, study: optuna.Study, opt: Optimizer, space: dict, current: int) -> None:
@@ -165,8 +166,40 @@ class Sampler(optuna.samplers.BaseSampler):
             return {}
         opt = self._optimizer(study, search_space)
         self._sync(study, opt, search_space, trial.number)
-        ours = self._ours[trial.number] = opt.ask()
+        try:
+            ours = self._ours[trial.number] = opt.ask()
+        except SearchSpaceExhausted:
+            # as Optuna's GridSampler: this trial gets a valid point (the best one's), and
+            # the study stops once it is done (``after_trial``)
+            self._exhausted = True
+            return self._best_params(study, search_space)
         return {n: _to_optuna(d, ours.params[n]) for n, d in search_space.items()}
+
+    @staticmethod
+    def _best_params(study: optuna.Study, space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        done = [
+            t
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if all(n in t.params for n in space)
+        ]
+        if not done:  # every point failed or is running: each parameter sampled independently
+            return {}
+        sign = -1.0 if study.direction.name == "MAXIMIZE" else 1.0
+        best = min(done, key=lambda t: sign * float(t.value if t.value is not None else 0.0))
+        return {n: best.params[n] for n in space}
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        if self._exhausted:
+            try:
+                study.stop()  # every grid point was asked: the study is done, as with GridSampler
+            except RuntimeError:  # told outside study.optimize: there is no loop to stop
+                pass
 
     def sample_independent(
         self,

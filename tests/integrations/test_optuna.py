@@ -125,3 +125,27 @@ def test_model_based_strategies(strategy):
             opt.tell(ours, t.value)
     assert len(study.trials) == 25
     assert study.best_value == opt.best.value
+
+
+def _grid_objective(trial):
+    return trial.suggest_categorical("x", [1, 2, 3]) + trial.suggest_int("k", 0, 1)
+
+
+def test_an_exhausted_grid_stops_the_study_cleanly_as_optunas_grid_sampler():
+    study = optuna.create_study(sampler=Sampler("grid", seed=0))
+    study.optimize(_grid_objective, n_trials=20)  # no exception: the study is stopped
+    states = {t.state for t in study.trials}
+    assert states == {optuna.trial.TrialState.COMPLETE}
+    points = {(t.params["x"], t.params["k"]) for t in study.trials}
+    assert points == {(x, k) for x in (1, 2, 3) for k in (0, 1)}
+    # the trial that found the grid exhausted got a valid point, then the study stopped
+    assert len(study.trials) == 7
+    assert study.trials[-1].params == study.best_params
+    # optimizing again runs one trial and stops, as GridSampler does
+    study.optimize(_grid_objective, n_trials=20)
+    assert len(study.trials) == 8
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    # ask and tell: a valid point, and telling it is not an error
+    trial = study.ask()
+    study.tell(trial, _grid_objective(trial))
+    assert study.trials[-1].state == optuna.trial.TrialState.COMPLETE
