@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,17 @@ def _mask(name: str, value: Any, d: int) -> np.ndarray:
     if m.shape != (d,) or m.dtype != bool:
         raise ValueError(f"{name} must be None or a bool array of shape ({d},), got {value!r}")
     return m
+
+
+def _integer(name: str, value: Any, low: int, none: bool = False) -> int:
+    """``value`` as a Python int >= ``low``: Python and numpy integers are taken, bools and
+    non-integers (2.0 included) refused."""
+    what = "None or an integer" if none else "an integer"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be {what} >= {low}, got {value!r} ({type(value).__name__})")
+    if value < low:
+        raise ValueError(f"{name} must be {what} >= {low}, got {value!r}")
+    return int(value)
 
 
 def suggest(
@@ -47,7 +59,8 @@ def suggest(
     bounds : array-like of shape (d, 2)
         Lower and upper bound of each coordinate (low < high, finite).
     n : int, default 1
-        How many points to return; they are spread out (pending-aware), never copies.
+        How many points to return; they are spread out (pending-aware), never copies. Python
+        and numpy integers are accepted for ``n`` and ``seed``; bools and floats are not.
     method : str, default "bayes"
         A strategy name of ``hpo_core.strategies.STRATEGIES``.
     seed : int or None
@@ -72,6 +85,8 @@ def suggest(
     ...         integer=[False, True]).shape
     (2, 2)
     """
+    n = _integer("n", n, 1)
+    seed = None if seed is None else _integer("seed", seed, 0, none=True)
     B = np.asarray(bounds, dtype=float)
     if B.ndim != 2 or B.shape[1] != 2 or B.shape[0] < 1:
         raise ValueError(f"bounds must have shape (d, 2) with d >= 1, got shape {B.shape}")
@@ -120,7 +135,5 @@ def suggest(
         opt.enqueue(params(row, "pending", i))  # asked below: in flight, pending
     if len(P):
         opt.ask(len(P))  # the queue, in order: no point is proposed, no number drawn
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
     trials = opt.ask(n)
     return np.array([[float(t.params[f"x{j}"]) for j in range(d)] for t in trials])

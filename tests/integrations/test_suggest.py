@@ -107,6 +107,15 @@ def test_a_batch_in_flight_is_not_suggested_again(method):
         ({"X": [[np.nan]], "y": [1.0]}, "NaN"),
         ({"X": [[7.0]], "y": [1.0]}, r"X\[0\].*outside the bounds"),
         ({"n": 0}, "n must be"),
+        ({"n": True}, r"n must be an integer >= 1, got True \(bool\)"),
+        ({"n": np.bool_(True)}, "n must be an integer"),
+        ({"n": 2.0}, r"n must be an integer >= 1, got 2.0 \(float\)"),
+        ({"n": np.float64(2.0)}, "n must be an integer"),
+        ({"n": "2"}, "n must be an integer"),
+        ({"n": np.int64(0)}, "n must be an integer >= 1"),
+        ({"seed": True, "pending": [[0.2]]}, "seed must be None or an integer >= 0"),
+        ({"seed": 1.0}, "seed must be None or an integer >= 0"),
+        ({"seed": np.int64(-1), "pending": [[0.2]]}, "seed must be None or an integer >= 0"),
         ({"integer": [1]}, "integer must be None or a bool array"),
         ({"method": "magic"}, "strategy must be one of"),
     ],
@@ -115,6 +124,15 @@ def test_errors(kwargs, match):
     args = {"X": [[0.5]], "y": [1.0], "bounds": [[0.0, 1.0]], "method": "random", **kwargs}
     with pytest.raises(ValueError, match=match):
         suggest(args.pop("X"), args.pop("y"), args.pop("bounds"), **args)
+
+
+@pytest.mark.parametrize("kind", [np.int64, np.int32, np.uint8, int])
+def test_numpy_integers_are_taken_for_n_and_seed_as_ask_takes_them(kind):
+    args = ([[0.1, 3.0], [0.9, 7.0]], [1.0, 0.5], [[0, 1], [1, 10]])
+    got = suggest(*args, n=kind(2), method="random", seed=kind(5), pending=[[0.5, 5.0]])
+    want = suggest(*args, n=2, method="random", seed=5, pending=[[0.5, 5.0]])
+    np.testing.assert_array_equal(got, want)
+    assert got.shape == (2, 2)
 
 
 def test_failures_are_nan():
