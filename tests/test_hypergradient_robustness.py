@@ -184,3 +184,76 @@ def test_huge_but_finite_gradient_is_not_mistaken_for_nan():
         warnings.simplefilter("error")
         opt.step([w], [np.array([1e308, 1e308])])  # the sum overflows, the entries do not
     assert opt.n_skipped == 0 and np.all(w == -1e8)
+
+
+# ---------------------------------------------------------------- huge but finite gradients
+@pytest.mark.parametrize("kind", ["sgd", "sgdn"])
+def test_huge_gradients_keep_the_rate_and_training_goes_on(kind):
+    # g . d overflows for |g| = 1e300: the additive rule cannot adapt the rate, but the step
+    # is taken with the kept rate instead of every step being skipped (a frozen training)
+    w = np.ones(3)
+    opt = _make(kind, 1e-3, 1e-3, lr_min=1e-6, lr_max=1.0)
+    opt.step([w], [np.full(3, 1e300)])
+    for t in range(4):
+        before = w.copy()
+        with pytest.warns(NonFiniteGradientWarning, match="hypergradient overflows.*step taken"):
+            opt.step([w], [np.full(3, 1e300) * (-1) ** t])
+        assert np.all(np.isfinite(w)) and not np.array_equal(w, before)
+        assert opt.lr == 1e-3
+    assert opt.n_skipped == 0 and np.all(np.isfinite(opt.lr_history))
+    # ordinary gradients again: the rate adapts again, within its bounds
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            opt.step([w], [w * 1e-300])
+    assert opt.lr != 1e-3 and 1e-6 <= opt.lr <= 1.0
+
+
+@pytest.mark.parametrize("kind", ["sgd", "sgdn"])
+def test_multiplicative_rule_is_scale_free_up_to_the_largest_gradients(kind):
+    # the rule depends on the cosine of g and d only: gradients 2**1000 times larger give the
+    # same rates, without a warning, though their dot products overflow
+    f, grad, x0 = _quadratic(seed=3)
+    big = 2.0**1000
+    small_opt = _make(kind, 0.01, 0.05, multiplicative=True, lr_max=0.5)
+    huge_opt = _make(kind, 0.01, 0.05, multiplicative=True, lr_max=0.5)
+    xs, xh = [x0.copy()], [x0.copy()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(15):
+            small_opt.step(xs, [grad(xs[0])])
+            huge_opt.step(xh, [big * grad(xh[0])])
+            xh[0] = xs[0].copy()  # SGD's step scales with g: keep the same points
+    np.testing.assert_allclose(huge_opt.lr_history, small_opt.lr_history, rtol=1e-12)
+    assert np.all(np.isfinite(huge_opt.lr_history)) and np.all(huge_opt.lr_history <= 0.5)
+
+
+def test_controller_multiplicative_rule_takes_huge_gradients():
+    ctrl = HypergradientController(lr=0.1, beta=0.5, multiplicative=True, lr_max=0.12)
+    ctrl.update([np.full(3, 1e300)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lr = ctrl.update([np.full(3, 1e300)], direction=[np.full(3, 1e300)])  # cos = 1
+        assert lr == pytest.approx(0.05)
+        lr = ctrl.update([np.full(3, -1e300)], direction=[np.full(3, 1e300)])  # cos = -1
+        assert lr == pytest.approx(0.075)
+        lr = ctrl.update([np.full(3, -1e300)], direction=[np.full(3, 1e300)])
+        assert lr == pytest.approx(0.1125)
+        assert ctrl.update([np.full(3, -1e300)], direction=[np.full(3, 1e300)]) == 0.12
+    assert ctrl.n_skipped == 0
+
+
+def test_adam_skips_a_step_whose_second_moment_overflows_and_is_not_poisoned():
+    # g**2 overflows for |g| = 1e300: the moment estimate would be inf for good (a zero step
+    # ever after); the step is skipped with a warning and the state kept as it was
+    f, grad, x0 = _quadratic(seed=5)
+    clean, noisy = [x0.copy()], [x0.copy()]
+    o_clean, o_noisy = _make("adam", 0.01, 1e-4), _make("adam", 0.01, 1e-4)
+    for t in range(10):
+        o_clean.step(clean, [grad(clean[0])])
+        o_noisy.step(noisy, [grad(noisy[0])])
+        if t == 4:
+            with pytest.warns(NonFiniteGradientWarning, match="non-finite update"):
+                o_noisy.step(noisy, [np.full(6, 1e300)])
+    np.testing.assert_array_equal(noisy[0], clean[0])
+    assert o_noisy.lr == o_clean.lr and o_noisy.n_skipped == 1

@@ -30,8 +30,18 @@ from hpo_core.hypergradient._checks import Rates, _all_finite, _as_list, _is_rea
 __all__ = ["HypergradientController", "NonFiniteGradientWarning"]
 
 
+def _unit(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """The arrays divided by their largest magnitude (float64): the same directions."""
+    top = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    return [a.astype(np.float64) / top for a in arrays] if top > 0 else arrays
+
+
 class NonFiniteGradientWarning(RuntimeWarning):
-    """A gradient held NaN or inf: the step was skipped and the learning rate kept."""
+    """A gradient held NaN or inf: the step was skipped and the learning rate kept.
+
+    Also given when only the hypergradient overflowed (huge but finite gradients under the
+    additive rule): the rate is kept, and the optimizers still take the step with it.
+    """
 
 
 class HypergradientController:
@@ -246,13 +256,30 @@ class HypergradientController:
         self._history.append(self._lrs.copy())
         return self.lr
 
+    def _warn_kept(self, why: str, stacklevel: int = 3) -> None:
+        warnings.warn(
+            f"{why}: learning rate kept at {self._lrs.tolist()}, step taken",
+            NonFiniteGradientWarning,
+            stacklevel=stacklevel,
+        )
+
     def _propose(
         self, g: list[np.ndarray], d: list[np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The next rates and the hypergradient, or None when either is not finite."""
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The next rates and the hypergradient, or None when either is not finite.
+
+        The multiplicative rule needs only the cosine between ``g`` and ``d``: when their dot
+        products overflow (huge but finite gradients) it is computed on ``g`` and ``d`` divided
+        by their largest magnitudes, so the rule never overflows (the hypergradient itself is
+        then not representable and given as None).
+        """
         with np.errstate(over="ignore", invalid="ignore"):
             h, gg, dd = self._dots(g, d)
+            h_out: np.ndarray | None = h
             if self.multiplicative:
+                if not (np.isfinite(h).all() and np.isfinite(gg).all() and np.isfinite(dd).all()):
+                    h, gg, dd = self._dots(_unit(g), _unit(d))
+                    h_out = None
                 norm = np.sqrt(gg) * np.sqrt(dd)
                 cos = np.divide(h, norm, out=np.zeros_like(h), where=norm > 0)
                 new = self._lrs * (1.0 - self.beta * cos)
@@ -260,7 +287,7 @@ class HypergradientController:
                 new = self._lrs - self.beta * h
         if not (np.all(np.isfinite(h)) and np.all(np.isfinite(new))):
             return None
-        return np.clip(new, self.lr_min, self.lr_max), h
+        return np.clip(new, self.lr_min, self.lr_max), h_out
 
     def _commit(self, new: np.ndarray, h: np.ndarray | None) -> None:
         if h is not None:

@@ -108,8 +108,10 @@ class _HypergradientOptimizer:
 
         Notes
         -----
-        A gradient holding NaN or inf skips the whole step with a ``NonFiniteGradientWarning``:
-        parameters, rate and optimizer state are left as they were.
+        A gradient holding NaN or inf, or a step or moment estimate that overflows, skips the
+        whole step with a ``NonFiniteGradientWarning``: parameters, rate and optimizer state
+        are left as they were. A hypergradient that overflows (huge but finite gradients, the
+        additive rule) keeps the rate, with the warning, and the step is taken with it.
         """
         params, g = self._check(params, grads)
         ctrl = self.controller
@@ -122,21 +124,31 @@ class _HypergradientOptimizer:
         if self._direction is not None:
             res = ctrl._propose(g, self._direction)
             if res is None:
-                ctrl._record_skip("non-finite hypergradient")
-                return
-            new, h = res
+                # huge but finite gradients: the hypergradient overflows, so the rate cannot be
+                # adapted. It keeps its (finite, bounded) value and the step is taken with it;
+                # skipping would freeze training for as long as the gradients stay this large
+                ctrl._warn_kept("the hypergradient overflows")
+            else:
+                new, h = res
         saved = dict(self._state)  # _directions replaces state lists, never mutates the arrays
         self.t += 1
         d = self._directions(g)
-        if not _all_finite(d):  # e.g. overflow in a moment estimate: undo and skip
+        with np.errstate(over="ignore", invalid="ignore"):
+            steps = [new[grp[k]] * dk for k, dk in enumerate(d)]
+        # e.g. overflow in a moment estimate or in the step itself: undo and skip
+        if not (_all_finite(steps) and self._state_finite()):
             self.t -= 1
             self._state = saved
             ctrl._record_skip("non-finite update")
             return
         ctrl._commit(new, h)
-        for k, (p, dk) in enumerate(zip(params, d, strict=True)):
-            p += new[grp[k]] * dk
+        for p, sk in zip(params, steps, strict=True):
+            p += sk
         self._direction = d
+
+    def _state_finite(self) -> bool:
+        """Whether the optimizer's state (moment estimates) is finite after ``_directions``."""
+        return True
 
     # ---------------------------------------------------------------- state
     def _options(self) -> dict[str, Any]:  # pragma: no cover
@@ -294,6 +306,11 @@ class HypergradientAdam(_HypergradientOptimizer):
 
     def _options(self) -> dict[str, Any]:
         return {"betas": self.betas, "eps": self.eps}
+
+    def _state_finite(self) -> bool:
+        # the second moment squares the gradient: it overflows to inf for |g| above 1e154,
+        # which would leave a zero direction (m / inf) for every later step
+        return _all_finite(self._state["v"])
 
     def _directions(self, grads: list[np.ndarray]) -> list[np.ndarray]:
         b1, b2 = self.betas
