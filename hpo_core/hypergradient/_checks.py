@@ -70,3 +70,9 @@ def _finite(a: np.ndarray) -> bool:
 
 def _all_finite(arrays: Sequence[np.ndarray]) -> bool:
     return all(_finite(a) for a in arrays)
+
+
+def _unit(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """The arrays divided by their largest magnitude (float64): the same directions."""
+    top = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    return [a.astype(np.float64) / top for a in arrays] if top > 0 else arrays

@@ -25,23 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from hpo_core.hypergradient._checks import Rates, _all_finite, _as_list, _is_real, _real
+from hpo_core.hypergradient._checks import Rates, _all_finite, _as_list, _is_real, _real, _unit
 
 __all__ = ["HypergradientController", "NonFiniteGradientWarning"]
 
 
-def _unit(arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """The arrays divided by their largest magnitude (float64): the same directions."""
-    top = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
-    return [a.astype(np.float64) / top for a in arrays] if top > 0 else arrays
-
-
 class NonFiniteGradientWarning(RuntimeWarning):
-    """A gradient held NaN or inf: the step was skipped and the learning rate kept.
-
-    Also given when only the hypergradient overflowed (huge but finite gradients under the
-    additive rule): the rate is kept, and the optimizers still take the step with it.
-    """
+    """A gradient held NaN or inf: the step was skipped and the learning rate kept. Also when
+    only the hypergradient overflowed (huge finite gradients): the rate is kept, and the
+    optimizers still take the step with it."""
 
 
 class HypergradientController:
