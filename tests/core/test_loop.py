@@ -226,3 +226,13 @@ def test_interrupt_of_the_parent_alone_returns_at_once_and_records_the_trials_in
     states = _states(db)
     assert [s for s, _ in states] == ["failed", "failed"]
     assert all(r.startswith("interrupted") for _, r in states)
+
+
+def test_an_empty_storage_name_is_refused_not_a_throw_away_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for storage in ("", "sqlite:///", "  "):
+        with pytest.raises(ValueError, match="storage must name a database file"):
+            Optimizer(SPACE, storage=storage)
+    assert list(tmp_path.iterdir()) == []
+    assert Optimizer(SPACE, storage="memory").trials == []  # in memory, no file named memory
+    assert list(tmp_path.iterdir()) == []
