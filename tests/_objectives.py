@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 
@@ -28,3 +29,19 @@ def fails_on_negative(params):
 
 def raises_key_error(params):
     raise KeyError("missing column")
+
+
+def dies_below_zero(params):
+    """The worker process dies without a word (as under the out-of-memory killer)."""
+    if params["x"] < 0:
+        os._exit(1)
+    return params["x"]
+
+
+def killed(params):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def sleeps_long(params):
+    time.sleep(30)
+    return params["x"]

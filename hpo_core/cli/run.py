@@ -8,7 +8,7 @@
     timeout = 600                      # seconds, optional
     direction = "minimize"
     seed = 0
-    storage = "sqlite:///study.db"     # optional; relative to the config's folder
+    storage = "sqlite:///study.db"     # optional; relative to the config's folder ("memory": none)
     study = "my-study"
     n_jobs = 1
 
@@ -47,6 +47,15 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+#: the keys whose values have a range: (key, test, what the message says)
+_RANGES = [
+    ("n_trials", lambda v: v >= 1, "must be an integer >= 1"),
+    ("timeout", lambda v: v > 0, "must be a number of seconds > 0"),
+    ("n_jobs", lambda v: v >= 1, "must be an integer >= 1"),
+    ("seed", lambda v: v >= 0, "must be an integer >= 0"),
+]
+
+
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file, key and line."""
 
@@ -69,9 +78,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
     """Read and check a study configuration; ConfigError names the key and line of a fault."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text, as TOML must be: {err}") from None
     try:
         cfg = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -85,6 +96,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
                 kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             )
             raise _fail(path, text, key, f"must be a {names}, got {value!r}")
+    for key, ok, msg in _RANGES:
+        if key in cfg and not ok(cfg[key]):
+            raise _fail(path, text, key, f"{msg}, got {cfg[key]!r}")
     for key in ("objective", "space"):
         if key not in cfg:
             raise ConfigError(f"{path}: the key {key!r} is required")
@@ -110,7 +124,13 @@ def load_config(path: str | Path) -> dict[str, Any]:
             msg = f"missing field {err}" if isinstance(err, KeyError) else str(err)
             raise _fail(path, text, key, msg) from None
     cfg["space"] = space
-    if "storage" in cfg and not cfg["storage"].startswith("sqlite:////"):
+    if cfg.get("storage") == "memory":
+        pass  # a study kept in memory, as Optimizer(storage="memory"): no file named memory
+    elif "storage" in cfg and not cfg["storage"].removeprefix("sqlite:///").strip():
+        raise _fail(
+            path, text, "storage", "must name a database file ('sqlite:///study.db') or be 'memory'"
+        )
+    elif "storage" in cfg and not cfg["storage"].startswith("sqlite:////"):
         rel = cfg["storage"].removeprefix("sqlite:///")
         cfg["storage"] = f"sqlite:///{(path.parent / rel).resolve()}"
     cfg["_path"], cfg["_text"] = path, text
@@ -129,6 +149,10 @@ def _objective(cfg: dict[str, Any]) -> Any:
         raise _fail(path, text, "objective", f"cannot import {module!r}: {err}") from None
     except AttributeError:
         raise _fail(path, text, "objective", f"module {module!r} has no {name!r}") from None
+    except SyntaxError as err:  # the module's own file and line
+        where = f"{err.filename}:{err.lineno}" if err.lineno else err.filename
+        msg = f"cannot import {module!r}: {where}: {type(err).__name__}: {err.msg}"
+        raise _fail(path, text, "objective", msg) from None
     if not callable(fn):
         raise _fail(path, text, "objective", f"{spec!r} is not callable")
     return fn

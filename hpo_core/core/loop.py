@@ -12,13 +12,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import inspect
 import numbers
-import pickle
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hpo_core.core import pool
 from hpo_core.core.trial import Trial
 from hpo_core.pruning import TrialPruned
 from hpo_core.strategies import SearchSpaceExhausted
@@ -45,6 +44,25 @@ def _check_args(opt: Optimizer, n_trials: Any, timeout: Any, n_jobs: Any) -> Non
         raise ValueError("give n_trials or timeout (only a grid search ends by itself)")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
+
+
+def _check_catch(catch: Any) -> Catch:
+    """``catch`` as a tuple: one exception class, or any iterable of them."""
+    if isinstance(catch, type) and issubclass(catch, BaseException):
+        return (catch,)
+    bad = TypeError(
+        "catch must be an exception class or an iterable of exception classes "
+        f"(e.g. (ValueError, ArithmeticError)), got {catch!r}"
+    )
+    if isinstance(catch, (str, bytes)):
+        raise bad
+    try:
+        classes = tuple(catch)
+    except TypeError:
+        raise bad from None
+    if not all(isinstance(c, type) and issubclass(c, BaseException) for c in classes):
+        raise bad
+    return classes
 
 
 class _Progress:
@@ -74,26 +92,39 @@ def minimize(
     n_trials: int | None,
     timeout: float | None,
     callbacks: Iterable[Callable[[Optimizer, Trial], None]],
-    catch: tuple[type[BaseException], ...],
+    catch: type[BaseException] | Iterable[type[BaseException]],
     progress: bool,
     n_jobs: int,
     executor: Any,
 ) -> Trial | list[Trial]:
     _check_args(opt, n_trials, timeout, n_jobs)
-    catch = tuple(catch)
+    classes = _check_catch(catch)
     callbacks = list(callbacks)
+    if n_trials == 0:  # nothing runs: the best so far
+        return _best(opt, ran=False)
     deadline = None if timeout is None else time.monotonic() + float(timeout)
     bar = _Progress(opt, n_trials, progress)
     try:
         if n_jobs == 1 and executor is None:
-            _serial(opt, objective, n_trials, deadline, callbacks, catch, bar)
+            _serial(opt, objective, n_trials, deadline, callbacks, classes, bar)
         else:
-            _parallel(opt, objective, n_trials, deadline, callbacks, catch, bar, n_jobs, executor)
+            _parallel(opt, objective, n_trials, deadline, callbacks, classes, bar, n_jobs, executor)
     finally:
         bar.close()
+    return _best(opt, ran=True)
+
+
+def _best(opt: Optimizer, ran: bool) -> Trial | list[Trial]:
     if len(opt.directions) > 1:
         return opt.pareto_front
-    return opt.best
+    try:
+        return opt.best
+    except ValueError as exc:
+        if ran:
+            raise
+        raise ValueError(
+            f"n_trials=0: no trial ran, and the study has no trial to return as best ({exc})"
+        ) from None
 
 
 def takes_trial(objective: Callable[..., Any]) -> bool:
@@ -148,52 +179,6 @@ def _serial(
         bar.update()
 
 
-@dataclass
-class _Failure:
-    """An exception raised by the objective in a worker, with its traceback text."""
-
-    text: str
-    exception: BaseException | None
-
-
-def _call(objective: Callable[[dict[str, Any]], float], params: dict[str, Any]) -> Any:
-    """Run in the worker: the value, or a _Failure that carries the traceback home."""
-    try:
-        return objective(params)
-    except BaseException as exc:  # every failure goes home as a record
-        text = traceback.format_exc()
-        try:
-            pickle.dumps(exc)
-        except Exception:  # an exception that cannot travel: its text does
-            return _Failure(text, None)
-        return _Failure(text, exc)
-
-
-def _executor(executor: Any, n_jobs: int) -> tuple[cf.Executor, bool]:
-    """(an Executor, whether we own it and must shut it down)."""
-    if executor is None:
-        return cf.ProcessPoolExecutor(max_workers=n_jobs), True
-    if hasattr(executor, "get_executor") and hasattr(executor, "scheduler_info"):
-        return executor.get_executor(), False  # a dask.distributed.Client
-    if isinstance(executor, cf.Executor):
-        return executor, False
-    raise ValueError(
-        "executor must be None, a concurrent.futures.Executor or a dask.distributed.Client, "
-        f"got {executor!r}"
-    )
-
-
-def _slots(executor: Any, n_jobs: int) -> int:
-    """How many trials to keep in flight."""
-    if n_jobs > 1 or executor is None:
-        return n_jobs
-    if hasattr(executor, "scheduler_info"):
-        return max(
-            1, sum(w.get("nthreads", 1) for w in executor.scheduler_info()["workers"].values())
-        )
-    return max(1, getattr(executor, "_max_workers", 1))
-
-
 def _parallel(
     opt: Optimizer,
     objective: Callable[..., Any],
@@ -210,16 +195,26 @@ def _parallel(
             "an objective that takes a trial (to report and prune) runs in this process: "
             "use n_jobs=1 and no executor, or run one minimize per worker on a shared storage"
         )
-    slots = _slots(executor, n_jobs)
-    pool, owned = _executor(executor, n_jobs)
-    running: dict[cf.Future[Any], Trial] = {}
+    pool.check_picklable(objective, executor)
+    slots = pool.slots(executor, n_jobs)
+    ex, owned = pool.make(executor, n_jobs)
+    running: dict[cf.Future[Any], Trial] = {}  # a trial leaves once it is told
     asked = 0
+    deaths = 0  # pools broken in a row, no trial coming back from a worker in between
     exhausted = False
     error: BaseException | None = None  # raised once the trials in flight are told
+    broken: BaseException | None = None  # the BrokenExecutor of a pool that just died
+
+    def told(trial: Trial) -> None:
+        for callback in callbacks:
+            callback(opt, trial)
+        bar.update()
+
     try:
         while True:
             while (
                 error is None
+                and broken is None
                 and not exhausted
                 and len(running) < slots
                 and (n_trials is None or asked < n_trials)
@@ -230,47 +225,96 @@ def _parallel(
                 except SearchSpaceExhausted:
                     exhausted = True
                     break
-                running[pool.submit(_call, objective, dict(trial.params))] = trial
                 asked += 1
-            if not running:
+                try:
+                    running[ex.submit(pool.call, objective, dict(trial.params))] = trial
+                except cf.BrokenExecutor as exc:  # a worker died since the last wait
+                    opt._fail(trial, pool.death_reason(exc))
+                    told(trial)
+                    broken = exc
+                except BaseException as exc:
+                    opt._fail(trial, f"not started: {type(exc).__name__}: {exc}")
+                    raise
+            if not running and broken is None:
                 break
             done, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+            broken = broken or next((b for f in done if (b := _broken(f)) is not None), None)
+            if broken is not None:  # a broken pool settles every future it holds at once
+                done, _ = cf.wait(list(running))
             for future in done:
-                trial = running.pop(future)
-                error = _finish(opt, trial, future, catch) or error
-                for callback in callbacks:
-                    callback(opt, trial)
-                bar.update()
+                trial = running[future]
+                raised, back = _finish(opt, trial, future, catch)
+                del running[future]
+                error = raised or error
+                deaths = 0 if back else deaths
+                told(trial)
+            if broken is not None:
+                deaths += 1
+                if not owned or deaths >= pool.MAX_DEATHS:
+                    raise RuntimeError(_broken_message(ex, owned, deaths)) from broken
+                pool.stop(ex, owned, wait=False)
+                ex, owned = pool.make(None, n_jobs)
+                broken = None
         if error is not None:
             raise error
     finally:
-        # interrupted (Ctrl-C, a failing callback): what is still in flight is recorded, not lost
-        for future, trial in running.items():
-            future.cancel()
-            opt._fail(trial, "interrupted: the loop stopped")
-        if owned:
-            pool.shutdown(wait=True, cancel_futures=True)
+        # interrupted (Ctrl-C, a failing callback): what is still in flight is recorded, not
+        # lost, and not waited for
+        wait = not running and broken is None
+        try:
+            for future, trial in running.items():
+                future.cancel()
+                if trial.state == "pending":
+                    opt._fail(trial, "interrupted: the loop stopped before this trial finished")
+        finally:
+            pool.stop(ex, owned, wait=wait)
+
+
+def _broken(future: cf.Future[Any]) -> BaseException | None:
+    """The BrokenExecutor a future ended with, when its pool broke under it."""
+    if future.cancelled():
+        return None
+    exc = future.exception()
+    return exc if isinstance(exc, cf.BrokenExecutor) else None
+
+
+def _broken_message(ex: cf.Executor, owned: bool, deaths: int) -> str:
+    if owned:
+        return (
+            f"the worker processes died {deaths} times in a row, no trial coming back in "
+            "between (killed, crashed, out of memory?): stopping. The trials they ran are "
+            "recorded as failed."
+        )
+    return (
+        f"the executor {ex!r} is broken: a worker died. The trials in flight are recorded as "
+        "failed; give a working executor, or leave executor=None for a process pool that is "
+        "replaced when a worker dies"
+    )
 
 
 def _finish(
     opt: Optimizer, trial: Trial, future: cf.Future[Any], catch: Catch
-) -> BaseException | None:
-    """Tell a finished trial; return the exception to raise when it is not one to catch."""
+) -> tuple[BaseException | None, bool]:
+    """Tell a finished trial: (the exception to raise when it is not one to catch, whether
+    it came back from its worker; False when the pool broke under it)."""
     try:
         result = future.result()
-    except BaseException as exc:  # the executor itself failed (a worker died, pickling)
-        result = _Failure("".join(traceback.format_exception(exc)), exc)
-    if not isinstance(result, _Failure):
+    except cf.BrokenExecutor as exc:
+        opt._fail(trial, pool.death_reason(exc))
+        return None, False
+    except BaseException as exc:  # the executor itself failed (pickling a result, a cluster)
+        result = pool.Failure("".join(traceback.format_exception(exc)), exc)
+    if not isinstance(result, pool.Failure):
         try:
             opt._tell_result(trial, result)
         except (TypeError, ValueError) as exc:
-            return exc
-        return None
+            return exc, True
+        return None, True
     error = result.exception
     if isinstance(error, TrialPruned):
         opt.tell(trial, state="pruned")
-        return None
+        return None, True
     opt._fail(trial, result.text.strip())
     if error is None:
-        return RuntimeError(f"trial {trial.id} failed in a worker:\n{result.text}")
-    return None if isinstance(error, catch) else error
+        return RuntimeError(f"trial {trial.id} failed in a worker:\n{result.text}"), True
+    return (None if isinstance(error, catch) else error), True

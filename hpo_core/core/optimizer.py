@@ -341,7 +341,7 @@ class Optimizer:
         n_trials: int | None = None,
         timeout: float | None = None,
         callbacks: Iterable[Callable[[Optimizer, Trial], None]] = (),
-        catch: tuple[type[BaseException], ...] = (Exception,),
+        catch: type[BaseException] | Iterable[type[BaseException]] = (Exception,),
         progress: bool = False,
         n_jobs: int = 1,
         executor: Executor | Any | None = None,
@@ -356,16 +356,22 @@ class Optimizer:
 
         Stops after ``n_trials``, after ``timeout`` seconds (checked between trials), or when
         a grid is exhausted, whichever comes first; one of the first two is required unless the
-        strategy is a grid. The objective's value is minimised or maximised per ``direction``.
-        Exceptions in ``catch`` become failed trials and the loop goes on; any other exception
-        is recorded as a failure of its trial and then raised. ``callbacks`` are called as
+        strategy is a grid. ``n_trials=0`` runs nothing and returns the best so far (ValueError
+        when no trial has completed). The objective's value is minimised or maximised per
+        ``direction``. Exceptions in ``catch`` (a class or an iterable of classes) become failed
+        trials and the loop goes on; any other exception is recorded as a failure of its trial
+        and then raised. ``callbacks`` are called as
         ``callback(optimizer, trial)`` after each trial. ``progress=True`` shows a tqdm bar.
         With several objectives the objective returns one value per direction; with
         ``constraints=True`` it returns ``(value, [c1, ...])``.
 
         With ``n_jobs=k > 1`` or an ``executor`` (any ``concurrent.futures.Executor``, or a
         ``dask.distributed.Client``), k trials run at a time (a process pool of k by default),
-        and a new one is asked as soon as one finishes; the objective must then be picklable.
+        and a new one is asked as soon as one finishes; the objective must then be picklable
+        (checked before the first trial: TypeError) unless the executor runs threads. A worker
+        that dies fails the trials on its pool; the default pool is replaced, 3 deaths in a row
+        (or a broken ``executor``) raise RuntimeError. On an interrupt (KeyboardInterrupt) the
+        trials in flight are recorded as failed and not waited for.
         """
         from hpo_core.core import loop
 

@@ -273,6 +273,12 @@ def open_store(
         if heartbeat_timeout is not None:
             raise ValueError("heartbeat_timeout needs a storage shared by workers (storage=...)")
         return MemoryStore()
+    if isinstance(storage, str) and not storage.removeprefix("sqlite:///").strip():
+        # sqlite3 would open a throw-away database for an empty name: nothing would be kept
+        raise ValueError(
+            "storage must name a database file ('sqlite:///study.db', a path), or be None or "
+            f"'memory' for a study kept in memory; got {storage!r}"
+        )
     if not isinstance(study, str) or not study:
         raise ValueError(f"study must be a non-empty string, got {study!r}")
     db = open_storage(storage)

@@ -1,0 +1,78 @@
+"""``hpo-core run``: configuration faults exit 2 with a message naming the key or the file."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from hpo_core.cli import main
+
+HEAD = 'objective = "run_objectives:square"\n'
+SPACE = '[space]\nx = { type = "real", low = -1.0, high = 1.0 }\n'
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """A config folder with an objective module; sys.path and sys.modules restored after."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "run_objectives.py").write_text("def square(p):\n    return p['x'] ** 2\n")
+    (tmp_path / "broken_objectives.py").write_text("def square(p):\n    return p['x'] **\n")
+    yield tmp_path
+    for name in ("run_objectives", "broken_objectives"):
+        sys.modules.pop(name, None)
+
+
+def run(folder, text, capsys):
+    path = folder / "c.toml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    code = main(["run", str(path), "--no-progress"])
+    return code, capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (HEAD + "n_trials = -1\n" + SPACE, "c.toml:2: n_trials: must be an integer >= 1, got -1"),
+        (HEAD + "n_trials = 0\n" + SPACE, "c.toml:2: n_trials: must be an integer >= 1, got 0"),
+        (HEAD + "timeout = 0\n" + SPACE, "c.toml:2: timeout: must be a number of seconds > 0"),
+        (HEAD + "timeout = nan\n" + SPACE, "c.toml:2: timeout: must be a number of seconds > 0"),
+        (
+            HEAD + "n_trials = 2\nn_jobs = 0\n" + SPACE,
+            "c.toml:3: n_jobs: must be an integer >= 1, got 0",
+        ),
+        (HEAD + "n_trials = 2\nseed = -3\n" + SPACE, "c.toml:3: seed: must be an integer >= 0"),
+        (
+            HEAD + 'n_trials = 2\nstorage = ""\n' + SPACE,
+            "c.toml:3: storage: must name a database file",
+        ),
+        (
+            HEAD + 'n_trials = 2\nstorage = "sqlite:///"\n' + SPACE,
+            "c.toml:3: storage: must name a database file",
+        ),
+        (
+            b'objective = "run_objectives:square"\nn_trials = 2\n# caf\xe9\n' + SPACE.encode(),
+            "c.toml: not UTF-8 text",
+        ),
+        (
+            'objective = "broken_objectives:square"\nn_trials = 2\n' + SPACE,
+            "broken_objectives.py:2: SyntaxError: invalid syntax",
+        ),
+    ],
+)
+def test_configuration_faults_exit_2_naming_key_or_file(folder, capsys, text, message):
+    code, out = run(folder, text, capsys)
+    assert code == 2, out.err
+    assert message in out.err
+    assert [p.name for p in folder.iterdir() if p.suffix not in {".py", ".toml"}] == []
+
+
+def test_storage_memory_keeps_the_study_in_memory(folder, capsys):
+    code, out = run(folder, HEAD + 'n_trials = 3\nstorage = "memory"\n' + SPACE, capsys)
+    assert code == 0, out.err
+    assert "best of 3 trials" in out.out
+    assert not (folder / "memory").exists()
