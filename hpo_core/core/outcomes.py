@@ -81,6 +81,15 @@ def parse_direction_text(text: str) -> tuple[str | list[str], bool]:
     return (dirs[0] if len(dirs) == 1 else dirs), bool(doc.get("constraints", False))
 
 
+def _to_float(v: Any) -> float:
+    """A real number as a float; an int beyond the float range becomes the infinity of its
+    sign (so it is recorded as a non-finite value, with the reason, like NaN or inf)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def _reals(name: str, value: Any, n: int | None) -> tuple[float, ...]:
     if type(value) is list or type(value) is tuple:
         items = value
@@ -94,7 +103,7 @@ def _reals(name: str, value: Any, n: int | None) -> tuple[float, ...]:
     for v in items:
         if type(v) is not float and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
             raise TypeError(f"{name} must hold real numbers, got {value!r}")
-        out.append(float(v))
+        out.append(_to_float(v))
     if n is not None and len(out) != n:
         raise ValueError(f"{name} must hold {n} numbers, got {len(out)}: {value!r}")
     return tuple(out)
@@ -149,7 +158,7 @@ class Objectives:
                     raise TypeError(
                         f"value must be a real number, got {value!r} ({type(value).__name__})"
                     )
-                values = (float(value),)
+                values = (_to_float(value),)
             else:
                 values = _reals(f"value (one per direction, {self.m})", value, self.m)
         cons = None

@@ -168,10 +168,18 @@ def study_from_json(
 ) -> tuple[Space, str | list[str], list[dict[str, Any]], bool]:
     """(space, direction, records, constraints) of a study written by ``study_to_json``."""
     text = os.fspath(text_or_path)
-    if not text.lstrip().startswith("{"):
-        text = Path(text).read_text()
+    if not text.strip():
+        raise ValueError("from_json takes a JSON study or the path of a file holding one, got ''")
+    if not text.lstrip("\ufeff \t\r\n").startswith("{"):
+        path = Path(text)
+        if not path.is_file():
+            raise ValueError(
+                f"not a JSON study, nor the path of a file: {text[:80]!r} "
+                f"({'a directory' if path.is_dir() else 'no such file'})"
+            )
+        text = path.read_text(encoding="utf-8-sig")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as err:
         raise ValueError(f"not a JSON study: {err}") from None
     if not isinstance(doc, dict) or doc.get("format") != "hpo_core.study":
@@ -181,6 +189,9 @@ def study_from_json(
             f"study format version {doc.get('version')!r} is not supported "
             f"(this hpo_core reads version {FORMAT_VERSION})"
         )
+    missing = [k for k in ("space", "direction", "trials") if k not in doc]
+    if missing:
+        raise ValueError(f"the JSON study has no {missing[0]!r} (keys: {sorted(doc)})")
     space = space_from_json(doc["space"])
     records = []
     for r in doc["trials"]:

@@ -31,6 +31,12 @@ def told_state(state: str | None, exception: BaseException | None) -> tuple[Tria
     if state is not None and state not in ("complete", "failed", "pruned"):
         raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
     if exception is not None:
+        if not isinstance(exception, BaseException):
+            raise TypeError(
+                "exception must be the exception the objective raised (an instance), got "
+                f"{exception!r} ({type(exception).__name__}); for a reason in words, raise it "
+                "or tell(trial, state='failed')"
+            )
         text = "".join(traceback.format_exception_only(type(exception), exception)).strip()
         return TrialState.FAILED, text
     if state is None:

@@ -250,3 +250,14 @@ def test_minimize_none_returned_fails_the_trial_before_raising():
         opt.minimize(lambda p: None, n_trials=3)
     assert [t.state for t in opt.trials] == ["failed"]
     assert "value is required" in opt.trials[0].fail_reason
+
+
+def test_values_and_exceptions_of_the_wrong_kind_are_refused_or_recorded_clearly():
+    opt = Optimizer(SPACE, seed=0)
+    t = opt.ask()
+    assert opt.tell(t, 10**400).state == "failed"  # beyond float range: a non-finite value
+    assert "returned inf" in t.fail_reason
+    t = opt.ask()
+    with pytest.raises(TypeError, match="exception must be the exception the objective raised"):
+        opt.tell(t, exception="boom")
+    assert t.state == "pending"  # refused: nothing recorded

@@ -80,3 +80,27 @@ def test_to_dataframe():
     assert list(df.index) == [0, 1, 2, 3, 4]
     assert {"params_x", "params_n", "params_k", "state", "value"} <= set(df.columns)
     assert df.loc[4, "params_n"] == 10
+
+
+def test_from_json_says_what_it_was_given(tmp_path):
+    import json
+
+    import pytest
+
+    from hpo_core import Optimizer
+
+    with pytest.raises(ValueError, match="nor the path of a file: 'hello' \\(no such file\\)"):
+        Optimizer.from_json("hello")
+    with pytest.raises(ValueError, match="got ''"):
+        Optimizer.from_json("")
+    with pytest.raises(ValueError, match="a directory"):
+        Optimizer.from_json(str(tmp_path))
+    opt = Optimizer({"x": (0.0, 1.0)}, seed=0)
+    opt.tell(opt.ask(), 1.0)
+    text = opt.to_json()
+    (tmp_path / "bom.json").write_text("\ufeff" + text, encoding="utf-8")
+    assert len(Optimizer.from_json(tmp_path / "bom.json").trials) == 1
+    doc = json.loads(text)
+    del doc["trials"]
+    with pytest.raises(ValueError, match="has no 'trials'"):
+        Optimizer.from_json(json.dumps(doc))
