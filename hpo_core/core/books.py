@@ -17,6 +17,7 @@ import numpy as np
 from hpo_core.core.outcomes import Objectives, ranked_by_feasibility
 from hpo_core.core.trial import Trial, TrialState
 from hpo_core.space import Space
+from hpo_core.storage.base import STALE_REASON
 from hpo_core.strategies.base import COMPLETE, FAILED, PENDING, PRUNED, History
 
 __all__ = ["Books"]
@@ -107,8 +108,11 @@ class Books:
                 plain[name] = int(params[name])
         return plain, x
 
-    def resolve(self, trial: Trial | int) -> Trial:
-        """The pending trial that ``trial`` (a Trial or an id) names; a clear error otherwise."""
+    def resolve(self, trial: Trial | int, late: bool = False) -> Trial:
+        """The pending trial that ``trial`` (a Trial or an id) names; a clear error otherwise.
+
+        With ``late``, also a trial another worker failed for a lost heartbeat: its own worker
+        was only paused, and the result it tells now is kept."""
         if isinstance(trial, Trial):
             tid = trial.id
             if not (0 <= tid < len(self.trials) and self.trials[tid] is trial):
@@ -123,8 +127,14 @@ class Books:
             raise TypeError(f"tell takes a Trial, a trial id or a params dict, got {trial!r}")
         t = self.trials[tid]
         if t.state is not TrialState.PENDING:
-            raise ValueError(f"trial {tid} is already {t.state.value}; a trial is told once")
+            if not (late and self.stale(t)):
+                raise ValueError(f"trial {tid} is already {t.state.value}; a trial is told once")
         return t
+
+    @staticmethod
+    def stale(t: Trial) -> bool:
+        """Whether t was failed for a lost heartbeat (its worker may yet tell its result)."""
+        return t.state is TrialState.FAILED and (t.fail_reason or "").startswith(STALE_REASON)
 
     # ------------------------------------------------------------------ record
     def settle(self, t: Trial, state: TrialState) -> tuple[float, ...] | None:

@@ -78,7 +78,8 @@ class Study:
         t.intermediate.clear()
         t.intermediate.update(row.intermediate)
         t.user_attrs.update(row.user_attrs)
-        if row.state != "pending" and t.state is TrialState.PENDING:
+        late = books.stale(t) and row.state != "failed"  # a paused worker's result, told late
+        if row.state != "pending" and (t.state is TrialState.PENDING or late):
             values = row.values
             if values is None and row.value is not None:
                 values = [row.value]
@@ -170,7 +171,9 @@ class Study:
                 if shared:
                     store.insert_trials(number, [(plain, x, None)], now)
             else:
-                t = books.resolve(trial)  # after catching up: raises if another worker told it
+                # after catching up: raises if another worker told it (a result told late
+                # over a presumed death is kept: the worker was only paused)
+                t = books.resolve(trial, late=shared)
                 number = t.id
                 if values is None:
                     values = books.settle(t, state)

@@ -28,10 +28,20 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["ParamCodec", "StorageError", "Store", "StoredTrial", "TRIAL_STATES"]
+__all__ = [
+    "ParamCodec",
+    "STALE_REASON",
+    "StorageError",
+    "Store",
+    "StoredTrial",
+    "TRIAL_STATES",
+]
 
 #: the states a stored trial can be in (``TrialState``'s values)
 TRIAL_STATES = ("pending", "complete", "failed", "pruned")
+#: how the fail reason of a trial failed for a lost heartbeat begins: its worker may only have
+#: been paused, and a result it tells later is still taken (``Store.finish_trial``)
+STALE_REASON = "no heartbeat for"
 
 
 class StorageError(RuntimeError):
@@ -98,8 +108,9 @@ class Store(Protocol):
     def finish_trial(self, row: StoredTrial) -> int:
         """Record the outcome of pending trial ``row.number`` (in a transaction): its state,
         value(s), constraints, intermediate values, user_attrs, fail_reason and finished_at
-        (its x, params and started_at are not read). ValueError when that trial is no longer
-        pending. Returns the new sequence number."""
+        (its x, params and started_at are not read). A trial failed for a lost heartbeat
+        (``STALE_REASON``) takes a late outcome too: its worker was only paused. ValueError when
+        the trial is neither. Returns the new sequence number."""
         ...
 
     def report(self, number: int, intermediate: Mapping[int, float]) -> None:

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core.storage.base import TRIAL_STATES, ParamCodec, StorageError, StoredTrial
+from hpo_core.storage.base import (
+    STALE_REASON,
+    TRIAL_STATES,
+    ParamCodec,
+    StorageError,
+    StoredTrial,
+)
 
 if TYPE_CHECKING:
     from hpo_core.storage.sqlite import SQLiteStorage
@@ -127,7 +133,8 @@ class SQLiteStudy:
         cur = self._db.execute(
             "UPDATE trials SET state=?, value=?, intermediate=?, user_attrs=?, fail_reason=?, "
             "finished_at=?, seq=?, vals=?, constraints=? "
-            "WHERE study_id=? AND number=? AND state='pending'",
+            "WHERE study_id=? AND number=? AND (state='pending' "
+            "OR (state='failed' AND substr(fail_reason, 1, ?)=?))",
             (
                 row.state,
                 row.value,
@@ -142,6 +149,8 @@ class SQLiteStudy:
                 else json.dumps([float(c) for c in row.constraints]),
                 self.sid,
                 row.number,
+                len(STALE_REASON),
+                STALE_REASON,
             ),
         )
         if cur.rowcount != 1:
@@ -179,7 +188,7 @@ class SQLiteStudy:
         if not numbers:
             return []
         seq = self._bump()
-        reason = f"no heartbeat for {timeout:g} s: the worker running it stopped"
+        reason = f"{STALE_REASON} {timeout:g} s: the worker running it stopped or paused"
         self._db.executemany(
             "UPDATE trials SET state='failed', fail_reason=?, finished_at=?, seq=? "
             "WHERE study_id=? AND number=?",

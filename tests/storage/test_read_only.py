@@ -110,3 +110,26 @@ def test_a_damaged_row_is_a_storage_error_naming_the_trial(tmp_path, column, bad
     con.close()
     with pytest.raises(StorageError, match="trial 1 of study .* is damaged"):
         Optimizer.load(db, read_only=True)
+
+
+def test_a_paused_worker_keeps_its_late_result_and_goes_on(tmp_path):
+    import time
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    paused = Optimizer(SPACE, seed=0, storage=url, study="s")  # no heartbeats: as if stopped
+    trial = paused.ask()
+    time.sleep(0.3)
+    other = Optimizer(SPACE, seed=1, storage=url, study="s", heartbeat_timeout=0.2)
+    retry = other.ask()  # fails the silent trial and asks its parameters again
+    assert other.trials[trial.id].state == "failed"
+    assert retry.user_attrs["retry_of"] == trial.id and retry.params == trial.params
+    told = paused.tell(trial, 0.25)  # the worker wakes up with its result
+    assert told.state == "complete" and told.value == 0.25
+    t = paused.ask()  # and carries on
+    paused.tell(t, 0.5)
+    seen = Optimizer.load(tmp_path / "s.db", read_only=True).trials
+    assert seen[trial.id].state == "complete" and seen[trial.id].value == 0.25
+    assert seen[retry.id].state == "pending"  # the retry copy stands
+    assert other.trials[trial.id].state == "complete"  # the other worker catches up
+    with pytest.raises(ValueError, match="already complete"):
+        paused.tell(trial, 0.3)  # told once all the same
