@@ -9,12 +9,13 @@ in-memory store nobody else writes, so the catch-up is skipped and the transacti
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +57,12 @@ class Study:
         #: parameters this optimizer enqueued and has not asked yet (another worker of a shared
         #: store may enqueue too, so a shared store's queue is always read)
         self._queued = 0
+        if self.shared:
+            # threads sharing this optimizer share its books and its connection: one step at a
+            # time (an unshared study's steps hold the GIL throughout and need no lock)
+            lock = threading.RLock()
+            for name in ("ask", "tell", "enqueue", "sync", "report"):
+                setattr(self, name, _serialised(getattr(self, name), lock))
         self._beats: threading.Thread | None = None
         self.sync()
 
@@ -208,6 +215,17 @@ class Study:
             daemon=True,
         )
         self._beats.start()
+
+
+def _serialised(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    """``step`` (a bound method) run while holding ``lock``."""
+
+    @functools.wraps(step)
+    def run(*args: Any) -> Any:
+        with lock:
+            return step(*args)
+
+    return run
 
 
 def _row(

@@ -133,3 +133,29 @@ def test_a_paused_worker_keeps_its_late_result_and_goes_on(tmp_path):
     assert other.trials[trial.id].state == "complete"  # the other worker catches up
     with pytest.raises(ValueError, match="already complete"):
         paused.tell(trial, 0.3)  # told once all the same
+
+
+def test_threads_share_one_storage_backed_optimizer(tmp_path):
+    opt = Optimizer(SPACE, seed=0, storage=f"sqlite:///{tmp_path / 's.db'}", study="s")
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(25):
+                t = opt.ask()
+                t.report(0, 1.0)
+                opt.tell(t, t.params["x"])
+                _ = opt.trials
+        except BaseException as err:  # collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    trials = Optimizer.load(tmp_path / "s.db", read_only=True).trials
+    assert [t.id for t in trials] == list(range(100))
+    assert all(t.state == "complete" and t.intermediate == {0: 1.0} for t in trials)
+    assert len(opt.trials) == 100
