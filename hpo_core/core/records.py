@@ -80,6 +80,18 @@ def check_record(i: int, record: Any) -> Mapping[str, Any]:
             f"record {i}: state must be 'pending', 'complete', 'failed' or 'pruned' "
             f"(or left out with a value), got {record.get('state')!r}"
         )
+    for key in ("started_at", "finished_at"):
+        at = record.get(key)
+        if at is not None and (
+            isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at)
+        ):
+            raise ValueError(
+                f"record {i}: {key} must be None or seconds since the epoch (a finite number), "
+                f"got {at!r}"
+            )
+    for key in ("intermediate", "user_attrs"):
+        if record.get(key) is not None and not isinstance(record[key], Mapping):
+            raise ValueError(f"record {i}: {key} must be a dict, got {record[key]!r}")
     return {**record, "state": state}
 
 

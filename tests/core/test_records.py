@@ -104,3 +104,19 @@ def test_from_json_says_what_it_was_given(tmp_path):
     del doc["trials"]
     with pytest.raises(ValueError, match="has no 'trials'"):
         Optimizer.from_json(json.dumps(doc))
+
+
+def test_records_with_times_or_dicts_of_the_wrong_kind_are_refused():
+    import pytest
+
+    from hpo_core import Optimizer
+
+    space = {"x": (0.0, 1.0)}
+    for bad, match in [
+        ({"started_at": "yesterday"}, "record 0: started_at must be None or seconds"),
+        ({"finished_at": float("nan")}, "record 0: finished_at must be"),
+        ({"intermediate": [1, 2]}, "record 0: intermediate must be a dict"),
+        ({"user_attrs": "x"}, "record 0: user_attrs must be a dict"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            Optimizer.from_trials(space, [{"params": {"x": 0.5}, "value": 1.0, **bad}])
