@@ -19,8 +19,9 @@ class MemoryStore:
 
     The optimizer's books hold the trials of such a study themselves (their ``Trial`` objects
     are the record, and nothing else can change them), so this store keeps the one thing the
-    books do not: the queue of enqueued parameters. Its transaction is a lock of its own, it
-    reports no changes, and the books do not write trials to it.
+    books do not: the queue of enqueued parameters. Its transaction is a plain lock (nothing
+    to roll back), it reports no changes, and its trial methods are the protocol's no-ops:
+    the books write trials only to a shared store.
     """
 
     shared = False

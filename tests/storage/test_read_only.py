@@ -69,27 +69,36 @@ def test_read_only_storage_needs_an_existing_hpo_core_file(tmp_path):
         SQLiteStorage(tmp_path / "x.db", read_only="yes")
 
 
-def test_many_workers_create_one_new_study_file_at_once(tmp_path):
-    db = tmp_path / "new.db"
+def _in_threads(n: int, work) -> list[BaseException]:
+    """Run ``work()`` in n threads started together; the exceptions they raised."""
     errors: list[BaseException] = []
-    start = threading.Barrier(6)
+    start = threading.Barrier(n)
 
-    def worker() -> None:
+    def run() -> None:
         try:
             start.wait()
-            opt = Optimizer(SPACE, seed=0, storage=f"sqlite:///{db}", study="s")
-            for _ in range(3):
-                t = opt.ask()
-                opt.tell(t, t.params["x"])
-        except BaseException as err:  # collected and asserted below
+            work()
+        except BaseException as err:  # collected for the caller to assert on
             errors.append(err)
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_many_workers_create_one_new_study_file_at_once(tmp_path):
+    db = tmp_path / "new.db"
+
+    def worker() -> None:
+        opt = Optimizer(SPACE, seed=0, storage=f"sqlite:///{db}", study="s")
+        for _ in range(3):
+            t = opt.ask()
+            opt.tell(t, t.params["x"])
+
+    assert _in_threads(6, worker) == []
     trials = Optimizer.load(db, read_only=True).trials
     assert len(trials) == 18 and sorted(t.id for t in trials) == list(range(18))
     assert all(t.state == "complete" for t in trials)
@@ -137,24 +146,15 @@ def test_a_paused_worker_keeps_its_late_result_and_goes_on(tmp_path):
 
 def test_threads_share_one_storage_backed_optimizer(tmp_path):
     opt = Optimizer(SPACE, seed=0, storage=f"sqlite:///{tmp_path / 's.db'}", study="s")
-    errors: list[BaseException] = []
 
     def worker() -> None:
-        try:
-            for _ in range(25):
-                t = opt.ask()
-                t.report(0, 1.0)
-                opt.tell(t, t.params["x"])
-                _ = opt.trials
-        except BaseException as err:  # collected and asserted below
-            errors.append(err)
+        for _ in range(25):
+            t = opt.ask()
+            t.report(0, 1.0)
+            opt.tell(t, t.params["x"])
+            _ = opt.trials
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _in_threads(4, worker) == []
     trials = Optimizer.load(tmp_path / "s.db", read_only=True).trials
     assert [t.id for t in trials] == list(range(100))
     assert all(t.state == "complete" and t.intermediate == {0: 1.0} for t in trials)
