@@ -112,7 +112,9 @@ class SearchCV(BaseSearchCV):
         Default: the effective number of jobs (``joblib.effective_n_jobs(n_jobs)``), at least 1.
         Every batch is cross-validated on the same splits (those of the first ``cv.split``
         call), even with a shuffling ``cv`` whose ``random_state`` is not fixed, so scores are
-        comparable across batches as in GridSearchCV.
+        comparable across batches as in GridSearchCV. A finite strategy (``"grid"``) does not
+        learn from scores, so it ignores ``n_points``: its candidates are cross-validated in
+        one call, as GridSearchCV does, and ``cv_results_`` has the same rows.
     random_state : int, RandomState instance or None
         Seeds the strategy; an int reproduces the search.
 
@@ -286,15 +288,18 @@ class SearchCV(BaseSearchCV):
 
     def _search(self, evaluate_candidates: Callable, subspaces: list[_Subspace]) -> None:
         remaining = np.inf if self.n_iter is None else int(self.n_iter)
-        batch = self._batch_size()
+        # a finite strategy (a grid) does not learn from scores: every candidate is asked first
+        # and cross-validated in one call, as GridSearchCV does, so that candidates whose fits
+        # all fail are in cv_results_ with error_score, whatever their place in the grid
+        finite = self._finite()
+        batch = 1024 if finite else self._batch_size()
         seed = _seed(self.random_state)
-        carry: list[tuple[Optimizer, Any, dict]] = []
+        carry: list[tuple[Optimizer | None, Any, dict]] = []
         for i, sub in enumerate(subspaces):
             if remaining <= 0:
                 break
             if sub.space is None:  # an empty dict of a grid list: the estimator as it is
-                evaluate_candidates([{}], cv=self._same_splits)
-                self._n_recorded += 1
+                carry.append((None, None, {}))
                 remaining -= 1
                 continue
             opt = Optimizer(
@@ -311,12 +316,17 @@ class SearchCV(BaseSearchCV):
                     break
                 remaining -= len(trials)
                 new = [(opt, t, sub.params(t.params)) for t in trials]
-                carry = self._evaluate(evaluate_candidates, carry, new)
+                if finite:
+                    carry += new  # all of them in one call, below
+                else:
+                    carry = self._evaluate(evaluate_candidates, carry, new)
+        if finite and carry:
+            carry = self._evaluate(evaluate_candidates, [], carry)
         self._drop(carry)
 
     def _evaluate(
         self, evaluate_candidates: Callable, carry: list, new: list
-    ) -> list[tuple[Optimizer, Any, dict]]:
+    ) -> list[tuple[Optimizer | None, Any, dict]]:
         """Cross-validate ``carry + new`` and tell the scores; return the candidates to carry on.
 
         scikit-learn raises when every fit of one ``evaluate_candidates`` call fails. Candidates
@@ -339,7 +349,8 @@ class SearchCV(BaseSearchCV):
             self._metric_name = self._metric(results)
         scores = np.asarray(results[f"mean_test_{self._metric_name}"], dtype=float)
         for (opt, t, _), s in zip(batch, scores[-len(batch) :], strict=True):
-            opt.tell(t, float(s))  # NaN (error_score=nan) records a failed trial
+            if opt is not None:  # None: the estimator as it is (an empty dict of a grid list)
+                opt.tell(t, float(s))  # NaN (error_score=nan) records a failed trial
         return []
 
     def _drop(self, failed: list) -> None:
@@ -348,6 +359,8 @@ class SearchCV(BaseSearchCV):
             return
         numeric = isinstance(self.error_score, numbers.Real) and math.isfinite(self.error_score)
         for opt, t, _ in failed:
+            if opt is None:
+                continue
             if numeric:
                 opt.tell(t, float(self.error_score))
             else:

@@ -24,7 +24,10 @@ class GridSearch(Strategy):
     (and a list of such dicts the union of their grids). In a conditional space only valid
     combinations are listed: an inactive parameter does not multiply the grid.
     Points already in the history (told as a warm start, or asked before) are skipped. The order
-    is the product order (last parameter fastest) or, with ``shuffle=True``, a random order.
+    is the product order over the parameters as the space lists them (last parameter fastest)
+    or, with ``shuffle=True``, a random order. ParameterGrid sorts a dict's keys first; so does
+    ``SearchCV`` (the drop-in gives GridSearchCV's order), while the ``Optimizer`` keeps the
+    order the user wrote, so that it decides which parameter varies fastest.
     When every point has been handed out, ``propose`` raises ``SearchSpaceExhausted``.
     """
 

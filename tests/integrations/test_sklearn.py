@@ -139,6 +139,28 @@ def test_error_score_nan_records_failed_trials():
     assert s.best_params_["a"] <= 0.0
 
 
+@pytest.mark.parametrize("error_score", [np.nan, -7.0])
+@pytest.mark.parametrize("n_points", [1, 3])
+def test_grid_lists_failed_candidates_as_gridsearchcv_does(error_score, n_points):
+    # the failing candidates are the last ones of the grid: no later batch could carry them
+    grid = [{"a": [-1.0, 0.0, 0.5, 1.0], "b": [0.0, 2.0]}, {}]
+    est = Bowl(fail_above=0.2)
+    kw = {"cv": 2, "error_score": error_score}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (FitFailedWarning, UserWarning))
+        ref = GridSearchCV(est, grid, **kw).fit(X_R, Y_R)
+        s = SearchCV(est, grid, "grid", n_iter=None, n_points=n_points, **kw).fit(X_R, Y_R)
+    assert s.cv_results_["params"] == ref.cv_results_["params"]
+    np.testing.assert_array_equal(
+        s.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"]
+    )
+    assert s.best_params_ == ref.best_params_
+    (opt,) = s.optimizers_
+    failed = [t.params for t in opt.trials if t.state == "failed"]
+    told = [t.params for t in opt.trials if t.value == error_score]
+    assert sorted(p["a"] for p in failed + told) == [0.5, 0.5, 1.0, 1.0]
+
+
 def test_every_fit_failing_raises_scikit_learns_error():
     s = SearchCV(Bowl(fail_above=-5.0), BOWL_SPACE, "random", n_iter=3, cv=2)
     with warnings.catch_warnings():
