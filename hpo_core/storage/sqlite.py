@@ -104,21 +104,46 @@ class SQLiteStorage:
             if read_only:
                 if not os.path.exists(self.path):
                     raise StorageError(f"no such storage file: {self.path!r}")
-                uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
-                self._db = sqlite3.connect(
-                    uri,
-                    uri=True,
-                    timeout=self.timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
+                self._db = self._connect_read_only()
             else:
                 self._db = sqlite3.connect(
                     self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
                 )
             self._check_or_create()
         except sqlite3.DatabaseError as err:
+            text = str(err)
+            if (
+                not read_only
+                and os.path.exists(self.path)
+                and ("readonly" in text or "unable to open" in text)
+            ):
+                raise StorageError(
+                    f"{self.path!r} cannot be written ({text}: a read-only file, folder or file "
+                    "system); open it with read_only=True to look at the study"
+                ) from None
             raise StorageError(f"{self.path!r} is not a usable SQLite database: {err}") from None
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A connection that cannot write, also to a file on read-only media.
+
+        A WAL database is read through its ``-shm`` index, which a reader must create when no
+        writer has it open. Where it cannot (a read-only file system or folder), SQLite gives
+        "unable to open database file"; no writer can have the study open then (a writer keeps
+        the index), so the file is opened as immutable, which needs no index.
+        """
+        base = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+        for uri in (base, base + "&immutable=1"):
+            db = sqlite3.connect(
+                uri, uri=True, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return db
+            except sqlite3.OperationalError as err:
+                db.close()
+                if "unable to open" not in str(err) or os.path.exists(self.path + "-shm"):
+                    raise
+        raise AssertionError("unreachable")  # the immutable connection needs no index
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "timeout": self.timeout, "read_only": self.read_only}

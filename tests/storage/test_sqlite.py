@@ -1,12 +1,6 @@
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -123,72 +117,6 @@ def test_reports_persist(tmp_path):
     assert b.trials[0].intermediate == {0: 5.0, 1: 4.0}
     a.tell(t, state="pruned")
     assert Optimizer(SPACE, storage=url(tmp_path)).trials[0].value == 4.0
-
-
-WORKER = """
-import sys, time
-from hpo_core import Optimizer, Real, Integer, Categorical
-SPACE = {"x": Real(-5.0, 5.0), "n": Integer(1, 8), "k": Categorical(["a", "b", None])}
-db, n, hang_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-opt = Optimizer(SPACE, seed=0, storage=db, study="shared", heartbeat_timeout=0.5)
-done = 0
-def objective(p):
-    global done
-    done += 1
-    if done == hang_at:
-        print("hanging", flush=True)
-        time.sleep(600)
-    return (p["x"] - 1.0) ** 2 + p["n"]
-opt.minimize(objective, n_trials=n)
-print("finished", flush=True)
-"""
-
-
-def _worker(tmp_path, n, hang_at=0):
-    script = tmp_path / "worker.py"
-    script.write_text(textwrap.dedent(WORKER))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, str(script), url(tmp_path), str(n), str(hang_at)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def test_processes_share_a_study(tmp_path):
-    workers = [_worker(tmp_path, 15) for _ in range(3)]
-    for w in workers:
-        assert w.wait(timeout=120) == 0
-    opt = Optimizer(SPACE, storage=url(tmp_path), study="shared")
-    trials = opt.trials
-    assert [t.id for t in trials] == list(range(45))
-    assert all(t.state == "complete" for t in trials)
-    # three workers with the same seed draw from different streams
-    assert len({tuple(sorted(t.params.items(), key=str)) for t in trials}) == 45
-
-
-def test_killed_worker_trial_fails_after_heartbeat_timeout_and_is_retried(tmp_path):
-    w = _worker(tmp_path, 10, hang_at=3)
-    assert w.stdout.readline().strip() == "hanging"
-    os.kill(w.pid, signal.SIGKILL)
-    w.wait(timeout=30)
-    opt = Optimizer(SPACE, storage=url(tmp_path), study="shared", heartbeat_timeout=0.5)
-    states = [t.state for t in opt.trials]
-    assert states == ["complete", "complete", "pending"]  # nothing told is lost
-    hung = opt.trials[2]
-    time.sleep(0.7)
-    retry = opt.ask()
-    assert hung.state == "failed" and "no heartbeat" in hung.fail_reason
-    assert retry.params == hung.params and retry.user_attrs == {"retry_of": 2}
-    opt.tell(retry, 1.0)
-    # a live optimizer's pending trial is not failed: its heartbeat thread keeps it alive
-    alive = opt.ask()
-    time.sleep(1.0)
-    other = Optimizer(SPACE, storage=url(tmp_path), study="shared", heartbeat_timeout=0.5)
-    other.ask()
-    assert alive.state == "pending"
-    assert other.trials[alive.id].state == "pending"
 
 
 def test_load_reads_the_space_from_the_storage(tmp_path):
