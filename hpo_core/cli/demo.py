@@ -61,7 +61,7 @@ def _prepare(strategies: list[str]) -> float:
     start = time.perf_counter()
     for s in strategies:
         opt = Optimizer({"a": (0.0, 1.0), "b": (1e-3, 1.0, "log")}, strategy=s, seed=0)
-        opt.minimize(lambda p: (p["a"] - 0.3) ** 2 + math.log(p["b"]) ** 2, n_trials=40)
+        opt.optimize(lambda p: (p["a"] - 0.3) ** 2 + math.log(p["b"]) ** 2, n_trials=40)
     return time.perf_counter() - start
 
 

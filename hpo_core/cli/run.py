@@ -176,18 +176,38 @@ def run(config: str | Path, progress: bool = True) -> int:
     except ValueError as err:
         raise ConfigError(f"{cfg['_path']}: {err}") from None
     done = len(opt.trials)
-    n_trials = cfg.get("n_trials")
-    if done:
-        print(f"resuming study {cfg.get('study', 'default')!r}: {done} trials recorded")
+    n_trials = cfg.get("n_trials")  # the study's total, so that a rerun resumes it
+    name = cfg.get("study", "default")
+    if n_trials is not None and done >= n_trials:
+        print(
+            f"study {name!r}: {done} of {n_trials} trials done; nothing to run; "
+            "raise n_trials to continue"
+        )
+        n_trials = 0
+    elif done:
+        more = "" if n_trials is None else f" of {n_trials}; running {n_trials - done} more"
+        print(f"resuming study {name!r}: {done} trials recorded{more}")
         if n_trials is not None:
-            n_trials = max(0, n_trials - done)
-    opt.minimize(
-        objective,
-        n_trials=n_trials,
-        timeout=cfg.get("timeout"),
-        progress=progress,
-        n_jobs=cfg.get("n_jobs", 1),
-    )
+            n_trials -= done
+    try:
+        if n_trials != 0:
+            opt.optimize(
+                objective,
+                n_trials=n_trials,
+                timeout=cfg.get("timeout"),
+                progress=progress,
+                n_jobs=cfg.get("n_jobs", 1),
+            )
+    except KeyboardInterrupt:
+        kept = (
+            "the study was kept in memory and is lost; set storage to keep it"
+            if cfg.get("storage") in (None, "memory")
+            else f"{len(opt.trials)} trials are saved; run the same command again to resume"
+        )
+        print(f"\ninterrupted: {kept}", file=sys.stderr)
+        return 130
+    if not any(t.state == "complete" for t in opt.trials):
+        return 0 if n_trials == 0 else 1
     best = opt.best
     print(f"best of {len(opt.trials)} trials: value {best.value:.6g} (trial {best.id})")
     for name, value in best.params.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -75,9 +76,17 @@ def best(storage: str, study: str | None) -> int:
     return 0
 
 
+def _check_out(out: str) -> None:
+    """Refuse, before any work, a file to write whose folder does not exist."""
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise ValueError(f"--out {out!r}: no such folder {folder!r}; create it first")
+
+
 def plot(
     storage: str, study: str | None, kind: str, out: str, params: list[str] | None = None
 ) -> int:
+    _check_out(out)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -110,6 +119,8 @@ def plot(
 
 
 def export(storage: str, study: str | None, fmt: str, out: str | None) -> int:
+    if out is not None:
+        _check_out(out)
     opt = Optimizer.load(storage, study, read_only=True)
     if fmt == "json":
         text = opt.to_json(indent=2)

@@ -335,7 +335,7 @@ class Optimizer:
         return bool(self.pruner.prune(t, self._books.trials, self.directions[0]))
 
     # ------------------------------------------------------------------ loop
-    def minimize(
+    def optimize(
         self,
         objective: Callable[[dict[str, Any]], float],
         n_trials: int | None = None,
@@ -346,19 +346,21 @@ class Optimizer:
         n_jobs: int = 1,
         executor: Executor | Any | None = None,
     ) -> Trial | list[Trial]:
-        """Run ``objective(params) -> float`` on asked configurations; return the best trial
-        (with several objectives, the list ``pareto_front``).
+        """Run ``objective(params) -> float`` on asked configurations, minimising or maximising
+        it per ``direction``; return the best trial (with several objectives, the list
+        ``pareto_front``). ``minimize`` is the same method under its former name.
 
         An objective whose single parameter is named ``trial`` or annotated ``Trial`` is
         called with the Trial instead (its ``params`` are the configuration): it may
         ``trial.report(step, value)``, check ``optimizer.should_prune(trial)`` and raise
         ``TrialPruned``, which records the trial as pruned with its last reported value.
 
-        Stops after ``n_trials``, after ``timeout`` seconds (checked between trials), or when
-        a grid is exhausted, whichever comes first; one of the first two is required unless the
-        strategy is a grid. ``n_trials=0`` runs nothing and returns the best so far (ValueError
-        when no trial has completed). The objective's value is minimised or maximised per
-        ``direction``. Exceptions in ``catch`` (a class or an iterable of classes) become failed
+        Stops after ``n_trials`` more trials (this call's count: a resumed study runs that many
+        besides those it has; a configuration file's ``n_trials`` is the study's total), after
+        ``timeout`` seconds (checked between trials), or when a grid is exhausted, whichever
+        comes first; one of the first two is required unless the strategy is a grid.
+        ``n_trials=0`` runs nothing and returns the best so far (ValueError when no trial has
+        completed). Exceptions in ``catch`` (a class or an iterable of classes) become failed
         trials and the loop goes on; any other exception is recorded as a failure of its trial
         and then raised. ``callbacks`` are called as
         ``callback(optimizer, trial)`` after each trial. ``progress=True`` shows a tqdm bar.
@@ -378,6 +380,8 @@ class Optimizer:
         return loop.minimize(
             self, objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor
         )
+
+    minimize = optimize
 
     # ------------------------------------------------------------------ for the loop
     def _fail(self, trial: Trial, reason: str) -> None:

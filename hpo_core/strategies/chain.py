@@ -15,7 +15,7 @@ the values whose cells the box covers.
 >>> from hpo_core.strategies.chain import CoarseToFine
 >>> opt = Optimizer({"x": (-5.0, 5.0), "y": (-5.0, 5.0)},
 ...                 strategy=CoarseToFine(budget=40, inner="random"), seed=0)
->>> best = opt.minimize(lambda p: (p["x"] - 1) ** 2 + (p["y"] + 2) ** 2, n_trials=40)
+>>> best = opt.optimize(lambda p: (p["x"] - 1) ** 2 + (p["y"] + 2) ** 2, n_trials=40)
 >>> bool(best.value < 0.5), opt.strategy.box.shape
 (True, (2, 2))
 """

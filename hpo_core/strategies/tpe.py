@@ -87,7 +87,7 @@ class TPE(Strategy):
     --------
     >>> from hpo_core import Optimizer, Real
     >>> opt = Optimizer({"x": Real(-5.0, 5.0)}, strategy=TPE(n_startup_trials=5), seed=0)
-    >>> best = opt.minimize(lambda p: (p["x"] - 1.0) ** 2, n_trials=30)
+    >>> best = opt.optimize(lambda p: (p["x"] - 1.0) ** 2, n_trials=30)
     >>> abs(best.params["x"] - 1.0) < 0.5
     True
     """

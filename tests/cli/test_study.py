@@ -57,10 +57,44 @@ def test_run_resumes(study, tmp_path):
     (study / "more.toml").write_text(CONFIG.format(n=16))
     r = cli("run", "more.toml", "--no-progress", cwd=study)
     assert r.returncode == 0, r.stderr
-    assert "resuming study 'branin': 12 trials recorded" in r.stdout
+    assert "resuming study 'branin': 12 trials recorded of 16; running 4 more" in r.stdout
     assert "best of 16 trials" in r.stdout
     r = cli("run", "more.toml", "--no-progress", cwd=study)  # nothing left to do
-    assert "best of 16 trials" in r.stdout
+    assert r.returncode == 0, r.stderr
+    assert "16 of 16 trials done; nothing to run; raise n_trials to continue" in r.stdout
+    assert "best of 16 trials" in r.stdout and "trial/s" not in r.stdout + r.stderr
+
+
+INTERRUPTED = """
+def slow(p):
+    import time
+    time.sleep(0.05 if p["x"] < 9.9 else 0)
+    if p["x"] > 0 and __import__("os").path.exists("stop"):
+        raise KeyboardInterrupt
+    return p["x"]
+"""
+
+
+def test_ctrl_c_says_the_trials_are_saved_and_how_to_resume(tmp_path):
+    (tmp_path / "slow_objectives.py").write_text(textwrap.dedent(INTERRUPTED))
+    config = CONFIG.format(n=30).replace("objectives:branin", "slow_objectives:slow")
+    (tmp_path / "study.toml").write_text(config)
+    (tmp_path / "stop").touch()  # the first trial with x > 0 is interrupted
+    r = cli("run", "study.toml", "--no-progress", cwd=tmp_path)
+    assert r.returncode == 130
+    assert "Traceback" not in r.stderr
+    assert "trials are saved; run the same command again to resume" in r.stderr
+    (tmp_path / "stop").unlink()
+    r = cli("run", "study.toml", "--no-progress", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "resuming study 'branin'" in r.stdout and "best of 30 trials" in r.stdout
+
+
+def test_out_in_a_missing_folder_is_refused_before_any_work(study):
+    for command in (["plot", "--kind", "slice"], ["export", "--format", "csv"]):
+        r = cli(*command[:1], "study.db", *command[1:], "--out", "nodir/x.out", cwd=study)
+        assert r.returncode == 2
+        assert "--out 'nodir/x.out': no such folder" in r.stderr and "failed" not in r.stderr
 
 
 def test_show_best_export(study):

@@ -261,3 +261,12 @@ def test_values_and_exceptions_of_the_wrong_kind_are_refused_or_recorded_clearly
     with pytest.raises(TypeError, match="exception must be the exception the objective raised"):
         opt.tell(t, exception="boom")
     assert t.state == "pending"  # refused: nothing recorded
+
+
+def test_optimize_runs_either_direction_and_minimize_is_its_former_name():
+    assert Optimizer.minimize is Optimizer.optimize
+    runs = {}
+    for name in ("optimize", "minimize"):
+        opt = Optimizer({"x": (0.0, 1.0)}, direction="maximize", seed=0)
+        runs[name] = getattr(opt, name)(lambda p: p["x"], n_trials=8)
+    assert runs["optimize"].value == runs["minimize"].value > 0.5
