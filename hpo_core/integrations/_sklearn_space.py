@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,8 +31,14 @@ def _is_range(spec: Any) -> bool:
     return all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec[:2])
 
 
-def _convert(spec: Any, sort: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One dict of a search space as Space reads it, and its quantile-searched distributions."""
+def _convert(
+    spec: Any, sort: bool, tuples_are_values: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One dict of a search space as Space reads it, and its quantile-searched distributions.
+
+    ``tuples_are_values``: read a tuple as its values, as GridSearchCV does (a space given as
+    ``param_grid`` or ``param_distributions``); else ``(low, high)`` is a range, with a warning
+    that GridSearchCV would read it otherwise."""
     if isinstance(spec, Space):
         return dict(spec.dimensions), {}
     if not isinstance(spec, Mapping):
@@ -43,7 +50,16 @@ def _convert(spec: Any, sort: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     quantiles: dict[str, Any] = {}
     dims: dict[str, Any] = {}
     for name, value in items:
-        if _is_range(value):
+        if _is_range(value) and not tuples_are_values:
+            if len(value) == 2:
+                warnings.warn(
+                    f"search_space[{name!r}] = {value!r} is read as the range from "
+                    f"{value[0]!r} to {value[1]!r}, where GridSearchCV and RandomizedSearchCV "
+                    f"read a tuple as its values; give a list ({list(value)!r}) for the values, "
+                    "or Real / Integer for the range, to say which",
+                    UserWarning,
+                    stacklevel=2,
+                )
             dims[name] = value  # a range, as Space reads it
         elif isinstance(value, (Real, Integer, Categorical, list, np.ndarray)):
             dims[name] = value
@@ -72,9 +88,9 @@ class _Subspace:
     draws exactly from the distribution, as RandomizedSearchCV does.
     """
 
-    def __init__(self, spec: Any, sort: bool) -> None:
+    def __init__(self, spec: Any, sort: bool, tuples_are_values: bool = False) -> None:
         specs = spec if isinstance(spec, list) else [spec]
-        parts = [_convert(s, sort) for s in specs]
+        parts = [_convert(s, sort, tuples_are_values) for s in specs]
         self.quantiles: dict[str, Any] = {}
         for _, q in parts:
             for name, dist in q.items():

@@ -90,10 +90,13 @@ class SearchCV(BaseSearchCV):
         ``randint`` are read as ranges; any other distribution with a ``ppf`` is searched over its
         quantiles, so random search draws from it exactly), an hpo_core ``Real`` / ``Integer`` /
         ``Categorical``, or a tuple ``(low, high)`` / ``(low, high, "log")``: a range, NOT a list
-        of values (use a list for values). A list of dicts is a union of spaces: with
-        ``strategy="grid"`` (a strategy whose class is ``finite``) each sub-grid is enumerated in
-        turn, in GridSearchCV's order; other strategies search one space with a hidden choice
-        among the dicts (a conditional space, see ``hpo_core.Space``).
+        of values (use a list for values; a 2-tuple warns that GridSearchCV reads it otherwise).
+        ``param_grid`` or ``param_distributions`` (GridSearchCV's and RandomizedSearchCV's names)
+        may be given instead, and then read tuples as those classes do, as values. A list of
+        dicts is a union of spaces: with ``strategy="grid"`` (a strategy whose class is
+        ``finite``) each sub-grid is enumerated in turn, in GridSearchCV's order; other
+        strategies search one space with a hidden choice among the dicts (a conditional space,
+        see ``hpo_core.Space``).
     strategy : str or Strategy, default "bayes"
         A name in ``hpo_core.strategies.STRATEGIES`` (``"random"``, ``"sobol"``, ``"grid"``,
         ``"coarse-to-fine"``, ``"bayes"`` ...) or a Strategy instance with its options (copied at
@@ -160,7 +163,9 @@ class SearchCV(BaseSearchCV):
 
     _parameter_constraints: dict = {
         **BaseSearchCV._parameter_constraints,
-        "search_space": [dict, list, Space],
+        "search_space": [dict, list, Space, None],
+        "param_grid": [dict, list, None],
+        "param_distributions": [dict, list, None],
         "strategy": [str, Strategy],
         "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_points": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -170,7 +175,7 @@ class SearchCV(BaseSearchCV):
     def __init__(
         self,
         estimator: Any,
-        search_space: Any,
+        search_space: Any = None,
         strategy: str | Strategy = "bayes",
         n_iter: int | None = 50,
         scoring: Any = None,
@@ -183,6 +188,8 @@ class SearchCV(BaseSearchCV):
         error_score: Any = np.nan,
         return_train_score: bool = False,
         pre_dispatch: int | str = "2*n_jobs",
+        param_grid: Any = None,
+        param_distributions: Any = None,
     ) -> None:
         super().__init__(
             estimator=estimator,
@@ -196,6 +203,8 @@ class SearchCV(BaseSearchCV):
             return_train_score=return_train_score,
         )
         self.search_space = search_space
+        self.param_grid = param_grid
+        self.param_distributions = param_distributions
         self.strategy = strategy
         self.n_iter = n_iter
         self.n_points = n_points
@@ -210,17 +219,37 @@ class SearchCV(BaseSearchCV):
             return s in STRATEGIES and make_strategy(s).finite
         return bool(getattr(s, "finite", False))
 
+    def _space_spec(self) -> tuple[str, Any]:
+        """The search space as given, under one of its three names."""
+        given = [
+            (name, value)
+            for name, value in (
+                ("search_space", self.search_space),
+                ("param_grid", self.param_grid),
+                ("param_distributions", self.param_distributions),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            names = " and ".join(name for name, _ in given) or "none"
+            raise ValueError(
+                "give the search space once, as search_space (or param_grid, GridSearchCV's "
+                f"name, or param_distributions, RandomizedSearchCV's); got {names}"
+            )
+        return given[0]
+
     def _subspaces(self) -> list[_Subspace]:
-        spec = self.search_space
+        name, spec = self._space_spec()
+        values = name != "search_space"  # scikit-learn's names: a tuple is its values there
         specs = list(spec) if isinstance(spec, list) else [spec]
         if not specs:
-            raise ValueError("search_space is an empty list; give at least one dict")
+            raise ValueError(f"{name} is an empty list; give at least one dict")
         if self._finite():  # each grid in turn, in ParameterGrid's order
-            return [_Subspace(s, sort=True) for s in specs]
+            return [_Subspace(s, sort=True, tuples_are_values=values) for s in specs]
         # one space; a list of dicts is a choice among them (a conditional space)
-        sub = _Subspace(specs if len(specs) > 1 else specs[0], sort=False)
+        sub = _Subspace(specs if len(specs) > 1 else specs[0], sort=False, tuples_are_values=values)
         if sub.space is None:
-            raise ValueError("search_space needs at least one parameter, got an empty dict")
+            raise ValueError(f"{name} needs at least one parameter, got an empty dict")
         return [sub]
 
     def _make_strategy(self) -> str | Strategy:

@@ -148,10 +148,27 @@ def test_spaces_of_every_kind():
         "fail_above": [None, 10.0],  # a list of values
         "require_weight": (False,),  # a tuple of non-numbers is a list of values
     }
-    s = SearchCV(Bowl(), space, strategy="sobol", n_iter=8, cv=2, random_state=0).fit(X_R, Y_R)
+    s = SearchCV(Bowl(), space, strategy="sobol", n_iter=8, cv=2, random_state=0)
+    with pytest.warns(
+        UserWarning, match=r"search_space\['a'\] = \(-1.0, 2.0\) is read as the range"
+    ):
+        s.fit(X_R, Y_R)
     for p in s.cv_results_["params"]:
         assert -1.0 <= p["a"] <= 2.0 and -1.0 <= p["b"] <= 0.0
         assert p["fail_above"] in (None, 10.0) and p["require_weight"] is False
+    assert len({p["a"] for p in s.cv_results_["params"]}) == 8
+
+
+def test_scikit_learns_names_read_a_tuple_as_its_values_as_scikit_learn_does():
+    grid = {"a": (-1.0, 2.0), "b": [0.0]}
+    ref = GridSearchCV(Bowl(), grid, cv=2).fit(X_R, Y_R)
+    s = SearchCV(Bowl(), param_grid=grid, strategy="grid", n_iter=None, cv=2).fit(X_R, Y_R)
+    assert s.cv_results_["params"] == ref.cv_results_["params"]  # two values, not five
+    s = SearchCV(Bowl(), param_distributions=grid, strategy="random", n_iter=6, cv=2).fit(X_R, Y_R)
+    assert {p["a"] for p in s.cv_results_["params"]} <= {-1.0, 2.0}
+    for kwargs in ({}, {"search_space": grid, "param_grid": grid}):
+        with pytest.raises(ValueError, match="give the search space once, as search_space"):
+            SearchCV(Bowl(), cv=2, **kwargs).fit(X_R, Y_R)
 
 
 def test_integer_and_categorical_dimensions():
