@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["convergence", "importance", "parallel", "slice", "contour"],
     )
     p.add_argument("--params", help="for --kind contour: the two parameters, comma-separated (X,Y)")
+    p.add_argument(
+        "--method",
+        choices=["forest", "gp"],
+        default="forest",
+        help="for --kind importance: random-forest permutation importance (default) or 1 / GP "
+        "lengthscale",
+    )
     p.add_argument("--out", required=True, help="the image file to write")
     p = study_parser("export", "the trials as CSV or JSON")
     p.add_argument("--format", required=True, choices=["csv", "json"])
@@ -113,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return study.best(args.storage, args.study)
         if args.command == "plot":
             params = args.params.split(",") if args.params else None
-            return study.plot(args.storage, args.study, args.kind, args.out, params)
+            return study.plot(args.storage, args.study, args.kind, args.out, params, args.method)
         return study.export(args.storage, args.study, args.format, args.out)
     except (ConfigError, StorageError) as err:
         print(f"hpo-core: error: {err}", file=sys.stderr)

@@ -84,7 +84,12 @@ def _check_out(out: str) -> None:
 
 
 def plot(
-    storage: str, study: str | None, kind: str, out: str, params: list[str] | None = None
+    storage: str,
+    study: str | None,
+    kind: str,
+    out: str,
+    params: list[str] | None = None,
+    method: str = "forest",
 ) -> int:
     _check_out(out)
     import matplotlib
@@ -107,7 +112,7 @@ def plot(
     else:
         draw: dict[str, Callable[[Optimizer], Figure | SubFigure]] = {
             "convergence": plots.convergence,
-            "importance": plots.importance,
+            "importance": lambda opt: plots.importance(opt, method=method),
             "parallel": plots.parallel_coordinates,
             "slice": plots.slice_plot,
         }

@@ -6,9 +6,9 @@ is imported when a function is called, never at ``import hpo_core``.
 
 - ``convergence``: best value so far against trials, for one study or several (median and
   quartile band across seeds), optionally on a log scale.
-- ``importance``: how much each parameter matters: from the fitted Gaussian process's
-  lengthscales when the study's strategy keeps one, otherwise permutation importance of a
-  random forest fitted to the trials (the method is named on the plot).
+- ``importance``: how much each parameter matters: permutation importance of a random forest
+  fitted to the trials, or with ``method="gp"`` 1 / lengthscale of a Gaussian process (the
+  strategy's own when it keeps one); the method is named on the plot.
 - ``parallel_coordinates``: one vertical axis per parameter, one line per trial, coloured by
   value; categoricals by their labels, log parameters on log axes.
 - ``slice_plot``: the value against each parameter.

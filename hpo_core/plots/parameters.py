@@ -19,13 +19,55 @@ if TYPE_CHECKING:
 __all__ = ["importance", "parallel_coordinates", "slice_plot"]
 
 
-def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure | SubFigure:
-    """Parameter importance, from the GP's lengthscales when the strategy has a fitted GP
-    (importance of a column = 1 / lengthscale), else random-forest permutation importance."""
+_IMPORTANCE_METHODS = ("forest", "gp")
+
+
+def importance(
+    opt: Optimizer, ax: Axes | None = None, seed: int = 0, method: str = "forest"
+) -> Figure | SubFigure:
+    """Parameter importance, normalised to sum to 1; the title names the method. The same
+    study gives the same figure in the process that ran it and loaded from its file.
+
+    ``method="forest"`` (the default): permutation importance of a random forest fitted to the
+    complete trials: how much the fit worsens when a parameter's values are shuffled, a
+    measure of its effect. ``method="gp"``: 1 / lengthscale of a GP on the unit-cube encoding
+    (the strategy's own fitted GP when it has one, as ``bayes`` does, else one fitted to the
+    trials): how quickly the value changes along a parameter, which ranks a parameter with a
+    small linear effect as low as one with none.
+    """
+    names, values, text = importance_scores(opt, method=method, seed=seed)
+    created = ax is None
+    order = np.argsort(values)
+    fig, ax = figure(ax, figsize=(6, 0.5 * len(names) + 1.5))
+    ax.barh([names[i] for i in order], values[order])
+    ax.set_xlabel("relative importance")
+    ax.set_title(f"Parameter importance: {text}")
+    if created:
+        from matplotlib.figure import Figure
+
+        assert isinstance(fig, Figure)  # drawn without axes given: a figure of its own
+        fig.tight_layout()  # the x-axis label inside the saved image
+    return fig
+
+
+def importance_scores(
+    opt: Optimizer, method: str = "forest", seed: int = 0
+) -> tuple[list[str], np.ndarray, str]:
+    """The parameters, their importance (>= 0, summing to 1 unless all are 0) and the method's
+    description, as ``importance`` draws them."""
+    if method not in _IMPORTANCE_METHODS:
+        raise ValueError(f"method must be one of {list(_IMPORTANCE_METHODS)}, got {method!r}")
     X, y, _ = complete_trials(opt)
-    scores = _lengthscale_importance(opt)
-    method = "GP lengthscales (1 / lengthscale)"
-    if scores is None:
+    if method == "gp":
+        scores = _lengthscale_importance(opt)
+        text = "GP lengthscales (1 / lengthscale)"
+        if scores is None:
+            from hpo_core.gp import fit
+
+            sign = 1.0 if opt.direction == "minimize" else -1.0
+            model = fit(X, sign * y, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
+            scores = 1.0 / np.asarray(model.lengthscales, dtype=float)
+    else:
         from sklearn.ensemble import RandomForestRegressor
         from sklearn.inspection import permutation_importance
 
@@ -33,18 +75,11 @@ def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure 
         scores = permutation_importance(forest, X, y, n_repeats=10, random_state=seed)[
             "importances_mean"
         ]
-        method = "random-forest permutation importance"
+        text = "random-forest permutation importance"
     cols = param_columns(opt)
-    names = list(cols)
     values = np.array([max(0.0, float(np.sum(scores[c]))) for c in cols.values()])
     total = values.sum()
-    values = values / total if total > 0 else values
-    order = np.argsort(values)
-    fig, ax = figure(ax, figsize=(6, 0.5 * len(names) + 1.5))
-    ax.barh([names[i] for i in order], values[order])
-    ax.set_xlabel("relative importance")
-    ax.set_title(f"Parameter importance: {method}")
-    return fig
+    return list(cols), (values / total if total > 0 else values), text
 
 
 def _lengthscale_importance(opt: Optimizer) -> np.ndarray | None:

@@ -122,6 +122,22 @@ def test_plot_writes_png(study, kind):
     assert (study / f"{kind}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_importance_method_is_chosen_on_the_command_line(study):
+    images = {}
+    for method in ("forest", "gp"):
+        out = f"importance-{method}.png"
+        r = cli(
+            "plot", "study.db", "--kind", "importance", "--method", method, "--out", out, cwd=study
+        )
+        assert r.returncode == 0, r.stderr
+        images[method] = (study / out).read_bytes()
+    assert images["forest"] != images["gp"]
+    r = cli(
+        "plot", "study.db", "--kind", "importance", "--method", "rf", "--out", "x.png", cwd=study
+    )
+    assert r.returncode == 2 and "invalid choice: 'rf'" in r.stderr
+
+
 def test_contour_plot_needs_two_numeric_parameters(study):
     r = cli("plot", "study.db", "--kind", "contour", "--params", "x,y", "--out", "c.png", cwd=study)
     assert r.returncode == 0, r.stderr

@@ -101,7 +101,7 @@ def test_needs_two_complete_trials():
 def test_importance_from_the_gp_lengthscales_of_a_bayes_study():
     opt = Optimizer(SPACE, strategy="bayes", seed=0)
     opt.minimize(objective, n_trials=16)
-    fig = plots.importance(opt)
+    fig = plots.importance(opt, method="gp")
     ax = fig.axes[0]
     assert "GP lengthscales" in ax.get_title()
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -138,3 +138,19 @@ def test_contour_rejects_bad_parameters(study):
         plots.contour(study, "lr", "lr")
     with pytest.raises(ValueError, match="resolution must be an integer >= 5"):
         plots.contour(study, "lr", "depth", resolution=2)
+
+
+def test_a_bayes_study_loaded_from_its_file_shows_the_same_importance(tmp_path):
+    opt = Optimizer(SPACE, strategy="bayes", seed=0, storage=f"sqlite:///{tmp_path / 's.db'}")
+    opt.optimize(objective, n_trials=16)
+    loaded = Optimizer.load(tmp_path / "s.db", read_only=True)
+    here = plots.parameters.importance_scores(opt)
+    assert plots.parameters.importance_scores(loaded)[1].tolist() == here[1].tolist()
+    names, own, text = plots.parameters.importance_scores(opt, method="gp")
+    _, fitted, _ = plots.parameters.importance_scores(loaded, method="gp")
+    assert text.startswith("GP lengthscales")  # the strategy's own GP, or one fitted alike
+    assert np.argmax(own) == np.argmax(fitted) == names.index("lr")
+    f1 = plots.importance(opt).axes[0].get_title()
+    assert f1 == plots.importance(loaded).axes[0].get_title()
+    with pytest.raises(ValueError, match=r"method must be one of \['forest', 'gp'\], got 'rf'"):
+        plots.importance(opt, method="rf")
