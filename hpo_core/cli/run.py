@@ -3,7 +3,8 @@
 .. code-block:: toml
 
     objective = "objectives:train"     # module:function; the config's folder is importable
-    strategy = "random"                # any name in hpo_core.strategies.STRATEGIES
+    strategy = "random"                # a name in hpo_core.strategies.STRATEGIES, or a table:
+                                       # strategy = { name = "tpe", n_startup = 5 }
     n_trials = 50                      # total for the study: a resumed study runs the rest
     timeout = 600                      # seconds, optional
     direction = "minimize"
@@ -22,6 +23,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import sys
 import tomllib
@@ -35,7 +37,7 @@ __all__ = ["ConfigError", "load_config", "run"]
 
 _KEYS: dict[str, type | tuple[type, ...]] = {
     "objective": str,
-    "strategy": str,
+    "strategy": (str, dict),
     "n_trials": int,
     "timeout": (int, float),
     "direction": str,
@@ -61,10 +63,11 @@ class ConfigError(ValueError):
 
 
 def _line_of(text: str, key: str) -> int | None:
-    leaf = key.split(".")[-1]
-    for i, line in enumerate(text.splitlines(), 1):
-        if re.match(rf"\s*(\[space\.)?{re.escape(leaf)}\]?\s*(=|$)", line):
-            return i
+    """The line of a key, or of its table when the key is inside an inline table."""
+    for leaf in reversed(key.split(".")):
+        for i, line in enumerate(text.splitlines(), 1):
+            if re.match(rf"\s*(\[space\.)?{re.escape(leaf)}\]?\s*(=|$)", line):
+                return i
     return None
 
 
@@ -137,6 +140,36 @@ def load_config(path: str | Path) -> dict[str, Any]:
     return cfg
 
 
+def _strategy(cfg: dict[str, Any]) -> Any:
+    """The strategy: a name, or a table ``{ name = "...", option = value, ... }`` whose options
+    are the strategy class's keyword arguments."""
+    from hpo_core.strategies import STRATEGIES
+
+    path, text, spec = cfg["_path"], cfg["_text"], cfg.get("strategy", "random")
+    name = spec.get("name") if isinstance(spec, dict) else spec
+    if name not in STRATEGIES:
+        key = "strategy.name" if isinstance(spec, dict) else "strategy"
+        raise _fail(path, text, key, f"must be one of {sorted(STRATEGIES)}, got {name!r}")
+    if not isinstance(spec, dict):
+        return name
+    module, cls_name = STRATEGIES[name].split(":")
+    cls = getattr(importlib.import_module(module), cls_name)
+    allowed = [p for p in inspect.signature(cls).parameters if p not in ("self", "seed")]
+    options = {k: v for k, v in spec.items() if k != "name"}
+    for key in options:
+        if key not in allowed:
+            raise _fail(
+                path,
+                text,
+                f"strategy.{key}",
+                f"not an option of {name!r}; its options are {allowed}",
+            )
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as err:
+        raise _fail(path, text, "strategy", str(err)) from None
+
+
 def _objective(cfg: dict[str, Any]) -> Any:
     path, text, spec = cfg["_path"], cfg["_text"], cfg["objective"]
     module, _, name = spec.partition(":")
@@ -164,10 +197,11 @@ def run(config: str | Path, progress: bool = True) -> int:
 
     cfg = load_config(config)
     objective = _objective(cfg)
+    strategy = _strategy(cfg)
     try:
         opt = Optimizer(
             cfg["space"],
-            strategy=cfg.get("strategy", "random"),
+            strategy=strategy,
             direction=cfg.get("direction", "minimize"),
             seed=cfg.get("seed"),
             storage=cfg.get("storage"),

@@ -76,3 +76,39 @@ def test_storage_memory_keeps_the_study_in_memory(folder, capsys):
     assert code == 0, out.err
     assert "best of 3 trials" in out.out
     assert not (folder / "memory").exists()
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        'strategy = { name = "tpe", n_startup_trials = 4 }\n',
+        '[strategy]\nname = "tpe"\nn_startup_trials = 4\n',  # a table of its own, after the keys
+    ],
+)
+def test_strategy_options_in_a_table(folder, capsys, strategy):
+    text = HEAD + "n_trials = 6\nseed = 0\n"
+    text = text + strategy + SPACE if strategy.startswith("strategy") else text + SPACE + strategy
+    code, out = run(folder, text, capsys)
+    assert code == 0, out.err
+    assert "best of 6 trials" in out.out
+
+
+@pytest.mark.parametrize(
+    "strategy, message",
+    [
+        (
+            'strategy = { name = "tpe", n_start = 4 }\n',
+            "c.toml:2: strategy.n_start: not an option of 'tpe'; its options are [",
+        ),
+        ("strategy = { n_startup_trials = 4 }\n", "c.toml:2: strategy.name: must be one of ["),
+        ('strategy = "nope"\n', "c.toml:2: strategy: must be one of ["),
+        (
+            'strategy = { name = "tpe", n_startup_trials = -1 }\n',
+            "c.toml:2: strategy: n_startup_trials must be",
+        ),
+    ],
+)
+def test_strategy_faults_name_the_key(folder, capsys, strategy, message):
+    code, out = run(folder, HEAD + strategy + "n_trials = 3\n" + SPACE, capsys)
+    assert code == 2
+    assert message in out.err
