@@ -362,10 +362,9 @@ class Optimizer:
         ``n_trials=0`` runs nothing and returns the best so far (ValueError when no trial has
         completed). Exceptions in ``catch`` (a class or an iterable of classes) become failed
         trials and the loop goes on; any other exception is recorded as a failure of its trial
-        and then raised. ``callbacks`` are called as
-        ``callback(optimizer, trial)`` after each trial. ``progress=True`` shows a tqdm bar.
-        With several objectives the objective returns one value per direction; with
-        ``constraints=True`` it returns ``(value, [c1, ...])``.
+        and then raised. ``callbacks`` are called as ``callback(optimizer, trial)`` after each
+        trial. ``progress=True`` shows a tqdm bar. With several objectives the objective returns
+        one value per direction; with ``constraints=True`` it returns ``(value, [c1, ...])``.
 
         With ``n_jobs=k > 1`` or an ``executor`` (any ``concurrent.futures.Executor``, or a
         ``dask.distributed.Client``), k trials run at a time (a process pool of k by default),
@@ -377,9 +376,8 @@ class Optimizer:
         """
         from hpo_core.core import loop
 
-        return loop.minimize(
-            self, objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor
-        )
+        args = (objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor)
+        return loop.minimize(self, *args)
 
     minimize = optimize
 
