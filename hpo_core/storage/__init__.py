@@ -18,7 +18,8 @@ object works; ``user_attrs`` must hold JSON values.
 
 Layout: base.py (the ``Store`` protocol the optimizer's books talk to, ``StoredTrial``),
 memory.py (``MemoryStore``), sqlite.py (``SQLiteStorage``, a database file: schema and
-studies) and sqlite_study.py (``SQLiteStudy``, one study of it: trials and queue). Nothing
+studies), sql_study.py (one study of a SQL database: trials and queue, for SQLite and
+PostgreSQL alike) and postgres.py (``PostgresStorage``). Nothing
 here imports the optimizer or the strategies.
 """
 

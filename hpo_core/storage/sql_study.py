@@ -1,18 +1,22 @@
-"""One study of a SQLite file: the ``Store`` an optimizer's books talk to.
+"""One study of a SQL database (SQLite or PostgreSQL): the ``Store`` an optimizer's books
+talk to, written once for both databases.
 
-Every method that writes runs inside the caller's transaction (``SQLiteStorage.transaction``)
-except ``report`` and ``heartbeat``, which take their own. Each change bumps the study's
-sequence number, so ``changes(since)`` reads only the rows changed after a worker's last look.
+Every method that writes runs inside the caller's transaction (the storage's ``transaction``,
+holding the study's lock) except ``report`` and ``heartbeat``, which take their own. Each change
+bumps the study's sequence number, so ``changes(since)`` reads only the rows changed after a
+worker's last look.
+
+The SQL is written with ``?`` placeholders; a storage's ``execute`` and ``executemany`` run it
+in its own dialect. ``SQLStudies`` holds what both storages do with the studies table.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,14 +28,39 @@ from hpo_core.storage.base import (
     StoredTrial,
 )
 
-if TYPE_CHECKING:
-    from hpo_core.storage.sqlite import SQLiteStorage
-
-__all__ = ["SQLiteStudy"]
+__all__ = ["SQLDatabase", "SQLStudies", "SQLStudy"]
 
 
-class SQLiteStudy:
-    """One study of a ``SQLiteStorage``: the ``Store`` that an optimizer's books talk to.
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Any: ...
+
+
+class SQLDatabase(Protocol):
+    """What a study needs of its storage (``SQLiteStorage``, ``PostgresStorage``)."""
+
+    #: how messages name the database (a file path, a URL without its password)
+    name: str
+    read_only: bool
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def transaction(self, study: int | None = None) -> contextlib.AbstractContextManager[Any]: ...
+
+    def reopen(self) -> SQLDatabase: ...
+
+    def close(self) -> None: ...
+
+
+class SQLStudy:
+    """One study of a SQL storage: the ``Store`` that an optimizer's books talk to.
 
     Shared: other processes (and other optimizers of this process) may write the same study,
     so the books catch up inside each transaction.
@@ -39,34 +68,31 @@ class SQLiteStudy:
 
     shared = True
 
-    def __init__(self, storage: SQLiteStorage, sid: int, worker: int, codec: ParamCodec) -> None:
+    def __init__(self, storage: SQLDatabase, sid: int, worker: int, codec: ParamCodec) -> None:
         self.storage = storage
         self.sid = sid
         self.worker = worker
         self.codec = codec
-        self._db = storage._db
+        self._ex = storage.execute
+        self._many = storage.executemany
 
-    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self.storage.transaction()
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        return self.storage.transaction(self.sid)
 
-    def reopen(self) -> SQLiteStudy:
-        from hpo_core.storage.sqlite import SQLiteStorage  # the module that imports this one
-
-        storage = SQLiteStorage(self.storage.path, self.storage.timeout, self.storage.read_only)
-        return SQLiteStudy(storage, self.sid, self.worker, self.codec)
+    def reopen(self) -> SQLStudy:
+        return type(self)(self.storage.reopen(), self.sid, self.worker, self.codec)
 
     def close(self) -> None:
         self.storage.close()
 
     def _bump(self) -> int:
-        self._db.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (self.sid,))
-        row = self._db.execute("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()
-        return int(row[0])
+        self._ex("UPDATE studies SET seq = seq + 1 WHERE id=?", (self.sid,))
+        return int(self._ex("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()[0])
 
     # ------------------------------------------------------------------ trials
     def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
-        seq = self._db.execute("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()[0]
-        rows = self._db.execute(
+        seq = self._ex("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()[0]
+        rows = self._ex(
             "SELECT number, x, params, state, value, intermediate, user_attrs, fail_reason, "
             "started_at, finished_at, vals, constraints FROM trials WHERE study_id=? AND seq>? "
             "ORDER BY number",
@@ -97,8 +123,8 @@ class SQLiteStudy:
             )
         except (ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
             raise StorageError(
-                f"trial {r[0]!r} of study {self.sid} in {self.storage.path!r} is damaged "
-                f"({type(err).__name__}: {err}); the file was not written by hpo_core as it is"
+                f"trial {r[0]!r} of study {self.sid} in {self.storage.name!r} is damaged "
+                f"({type(err).__name__}: {err}); it was not written by hpo_core as it is"
             ) from None
 
     def insert_trials(
@@ -109,7 +135,7 @@ class SQLiteStudy:
     ) -> int:
         seq = self._bump()
         to_portable = self.codec.to_portable
-        self._db.executemany(
+        self._many(
             "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
             "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
             [
@@ -130,7 +156,7 @@ class SQLiteStudy:
 
     def finish_trial(self, row: StoredTrial) -> int:
         seq = self._bump()
-        cur = self._db.execute(
+        cur = self._ex(
             "UPDATE trials SET state=?, value=?, intermediate=?, user_attrs=?, fail_reason=?, "
             "finished_at=?, seq=?, vals=?, constraints=? "
             "WHERE study_id=? AND number=? AND (state='pending' "
@@ -154,13 +180,13 @@ class SQLiteStudy:
             ),
         )
         if cur.rowcount != 1:
-            raise ValueError(f"trial {row.number} is no longer pending in {self.storage.path!r}")
+            raise ValueError(f"trial {row.number} is no longer pending in {self.storage.name!r}")
         return seq
 
     def report(self, number: int, intermediate: Mapping[int, float]) -> None:
         with self.transaction():
             seq = self._bump()
-            self._db.execute(
+            self._ex(
                 "UPDATE trials SET intermediate=?, heartbeat=?, seq=? "
                 "WHERE study_id=? AND number=? AND state='pending'",
                 (json.dumps(dict(intermediate)), time.time(), seq, self.sid, number),
@@ -171,7 +197,7 @@ class SQLiteStudy:
         if not numbers:
             return
         with self.transaction():
-            self._db.executemany(
+            self._many(
                 "UPDATE trials SET heartbeat=? WHERE study_id=? AND number=? AND state='pending'",
                 [(time.time(), self.sid, n) for n in numbers],
             )
@@ -180,7 +206,7 @@ class SQLiteStudy:
         now = time.time()
         numbers = [
             r[0]
-            for r in self._db.execute(
+            for r in self._ex(
                 "SELECT number FROM trials WHERE study_id=? AND state='pending' AND heartbeat<?",
                 (self.sid, now - timeout),
             )
@@ -189,7 +215,7 @@ class SQLiteStudy:
             return []
         seq = self._bump()
         reason = f"{STALE_REASON} {timeout:g} s: the worker running it stopped or paused"
-        self._db.executemany(
+        self._many(
             "UPDATE trials SET state='failed', fail_reason=?, finished_at=?, seq=? "
             "WHERE study_id=? AND number=?",
             [(reason, now, seq, self.sid, n) for n in numbers],
@@ -199,18 +225,78 @@ class SQLiteStudy:
 
     # ------------------------------------------------------------------ queue
     def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
-        self._db.execute(
+        self._ex(
             "INSERT INTO queue (study_id, params, attrs) VALUES (?, ?, ?)",
             (self.sid, json.dumps(self.codec.to_portable(params)), _json_attrs(attrs)),
         )
 
     def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        rows = self._db.execute(
+        rows = self._ex(
             "SELECT id, params, attrs FROM queue WHERE study_id=? ORDER BY id LIMIT ?",
             (self.sid, n),
         ).fetchall()
-        self._db.executemany("DELETE FROM queue WHERE id=?", [(r[0],) for r in rows])
+        if rows:
+            self._many("DELETE FROM queue WHERE id=?", [(r[0],) for r in rows])
         return [(self.codec.from_portable(json.loads(r[1])), json.loads(r[2])) for r in rows]
+
+
+class SQLStudies:
+    """The studies of a SQL storage: opened (created when new), described, listed. A storage
+    class sets ``study_class`` and provides ``SQLDatabase``'s methods."""
+
+    study_class: type[SQLStudy] = SQLStudy
+    name: str
+    read_only: bool
+
+    def open_study(self, name: str, space: str, direction: str, codec: ParamCodec) -> SQLStudy:
+        """Study ``name`` (created when new) as the store an optimizer's books use; its
+        ``worker`` counts the optimizers that opened the study before this one. A read-only
+        storage opens an existing study as it is, registering no worker."""
+        db: Any = self
+        select = "SELECT id, space, direction, workers FROM studies WHERE name=?"
+        if self.read_only:
+            row = db.execute(select, (name,)).fetchone()
+            if row is None:
+                raise ValueError(
+                    f"no study {name!r} in {self.name!r}; it holds {self.study_names()!r}"
+                )
+            self._check_same(name, row, space, direction)
+            return self.study_class(db, int(row[0]), int(row[3]), codec)
+        with db.transaction():  # the database's lock (SQLite) or the studies table's
+            row = db.execute(select, (name,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO studies (name, space, direction, created_at, workers) "
+                    "VALUES (?, ?, ?, ?, 1)",
+                    (name, space, direction, time.time()),
+                )
+                sid = db.execute("SELECT id FROM studies WHERE name=?", (name,)).fetchone()[0]
+                return self.study_class(db, int(sid), 0, codec)
+            self._check_same(name, row, space, direction)
+            sid, workers = row[0], row[3]
+            db.execute("UPDATE studies SET workers = workers + 1 WHERE id=?", (sid,))
+            return self.study_class(db, int(sid), int(workers), codec)
+
+    def _check_same(self, name: str, row: Sequence[Any], space: str, direction: str) -> None:
+        if row[1] != space:
+            raise ValueError(
+                f"study {name!r} in {self.name!r} exists with another space: "
+                f"{row[1]} (this optimizer's: {space}); use another study name"
+            )
+        if row[2] != direction:
+            raise ValueError(f"study {name!r} exists with direction={row[2]!r}, not {direction!r}")
+
+    def study_info(self, name: str) -> tuple[str, str]:
+        """(space text, direction) of study ``name``; ValueError naming the studies there."""
+        db: Any = self
+        row = db.execute("SELECT space, direction FROM studies WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise ValueError(f"no study {name!r} in {self.name!r}; it holds {self.study_names()!r}")
+        return row[0], row[1]
+
+    def study_names(self) -> list[str]:
+        db: Any = self
+        return [r[0] for r in db.execute("SELECT name FROM studies ORDER BY id")]
 
 
 def _json_attrs(attrs: Mapping[str, Any]) -> str:
