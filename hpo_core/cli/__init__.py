@@ -73,8 +73,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def study_parser(name: str, help: str) -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=help, epilog=EPILOG)
-        q.add_argument("storage", help="sqlite:///file.db or a path to the file")
-        q.add_argument("--study", help="the study's name (needed when the file holds several)")
+        q.add_argument(
+            "storage",
+            help="sqlite:///file.db, a path to the file, or postgresql://user:pw@host:5432/db",
+        )
+        q.add_argument("--study", help="the study's name (needed when the storage holds several)")
         return q
 
     p = study_parser("show", "a table of the trials and the best")

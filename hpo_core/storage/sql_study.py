@@ -91,14 +91,14 @@ class SQLStudy:
 
     # ------------------------------------------------------------------ trials
     def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
-        seq = self._ex("SELECT seq FROM studies WHERE id=?", (self.sid,)).fetchone()[0]
-        rows = self._ex(
-            "SELECT number, x, params, state, value, intermediate, user_attrs, fail_reason, "
-            "started_at, finished_at, vals, constraints FROM trials WHERE study_id=? AND seq>? "
-            "ORDER BY number",
-            (self.sid, since),
+        rows = self._ex(  # one statement: the study's number and its changed rows
+            "SELECT s.seq, t.number, t.x, t.params, t.state, t.value, t.intermediate, "
+            "t.user_attrs, t.fail_reason, t.started_at, t.finished_at, t.vals, t.constraints "
+            "FROM studies s LEFT JOIN trials t ON t.study_id=s.id AND t.seq>? WHERE s.id=? "
+            "ORDER BY t.number",
+            (since, self.sid),
         ).fetchall()
-        return int(seq), [self._decode(r) for r in rows]
+        return int(rows[0][0]), [self._decode(r[1:]) for r in rows if r[1] is not None]
 
     def _decode(self, r: Sequence[Any]) -> StoredTrial:
         """A row of the trials table as a StoredTrial; StorageError naming the trial when the

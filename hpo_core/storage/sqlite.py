@@ -69,8 +69,8 @@ def parse_url(url: str | os.PathLike[str]) -> str:
         return text[len("sqlite:///") :]
     if "://" in text:
         raise ValueError(
-            "storage must be None, 'memory', 'sqlite:///path/to/file.db' or a file path, "
-            f"got {text!r}"
+            "storage must be None, 'memory', 'sqlite:///path/to/file.db', a file path or "
+            f"'postgresql://user:password@host:5432/database', got {text!r}"
         )
     return text
 

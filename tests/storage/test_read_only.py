@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from hpo_core import Optimizer
 from hpo_core.storage import SQLiteStorage, StorageError
+from tests.threads import in_threads
 
 SPACE = {"x": (0.0, 1.0), "k": ["a", "b"]}
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,26 +69,6 @@ def test_read_only_storage_needs_an_existing_hpo_core_file(tmp_path):
         SQLiteStorage(tmp_path / "x.db", read_only="yes")
 
 
-def _in_threads(n: int, work) -> list[BaseException]:
-    """Run ``work()`` in n threads started together; the exceptions they raised."""
-    errors: list[BaseException] = []
-    start = threading.Barrier(n)
-
-    def run() -> None:
-        try:
-            start.wait()
-            work()
-        except BaseException as err:  # collected for the caller to assert on
-            errors.append(err)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 def test_many_workers_create_one_new_study_file_at_once(tmp_path):
     db = tmp_path / "new.db"
 
@@ -98,50 +78,10 @@ def test_many_workers_create_one_new_study_file_at_once(tmp_path):
             t = opt.ask()
             opt.tell(t, t.params["x"])
 
-    assert _in_threads(6, worker) == []
+    assert in_threads(6, worker) == []
     trials = Optimizer.load(db, read_only=True).trials
     assert len(trials) == 18 and sorted(t.id for t in trials) == list(range(18))
     assert all(t.state == "complete" for t in trials)
-
-
-@pytest.mark.parametrize(
-    ("column", "bad"),
-    [("params", "not json"), ("state", "exploded"), ("x", b"\x00\x01"), ("intermediate", "[1]")],
-)
-def test_a_damaged_row_is_a_storage_error_naming_the_trial(tmp_path, column, bad):
-    import sqlite3
-
-    db = tmp_path / "s.db"
-    _study(db, n=3)
-    con = sqlite3.connect(db)
-    con.execute(f"UPDATE trials SET {column}=? WHERE number=1", (bad,))
-    con.commit()
-    con.close()
-    with pytest.raises(StorageError, match="trial 1 of study .* is damaged"):
-        Optimizer.load(db, read_only=True)
-
-
-def test_a_paused_worker_keeps_its_late_result_and_goes_on(tmp_path):
-    import time
-
-    url = f"sqlite:///{tmp_path / 's.db'}"
-    paused = Optimizer(SPACE, seed=0, storage=url, study="s")  # no heartbeats: as if stopped
-    trial = paused.ask()
-    time.sleep(0.3)
-    other = Optimizer(SPACE, seed=1, storage=url, study="s", heartbeat_timeout=0.2)
-    retry = other.ask()  # fails the silent trial and asks its parameters again
-    assert other.trials[trial.id].state == "failed"
-    assert retry.user_attrs["retry_of"] == trial.id and retry.params == trial.params
-    told = paused.tell(trial, 0.25)  # the worker wakes up with its result
-    assert told.state == "complete" and told.value == 0.25
-    t = paused.ask()  # and carries on
-    paused.tell(t, 0.5)
-    seen = Optimizer.load(tmp_path / "s.db", read_only=True).trials
-    assert seen[trial.id].state == "complete" and seen[trial.id].value == 0.25
-    assert seen[retry.id].state == "pending"  # the retry copy stands
-    assert other.trials[trial.id].state == "complete"  # the other worker catches up
-    with pytest.raises(ValueError, match="already complete"):
-        paused.tell(trial, 0.3)  # told once all the same
 
 
 def test_threads_share_one_storage_backed_optimizer(tmp_path):
@@ -154,7 +94,7 @@ def test_threads_share_one_storage_backed_optimizer(tmp_path):
             opt.tell(t, t.params["x"])
             _ = opt.trials
 
-    assert _in_threads(4, worker) == []
+    assert in_threads(4, worker) == []
     trials = Optimizer.load(tmp_path / "s.db", read_only=True).trials
     assert [t.id for t in trials] == list(range(100))
     assert all(t.state == "complete" and t.intermediate == {0: 1.0} for t in trials)

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -93,8 +91,8 @@ def test_foreign_and_unreadable_files(tmp_path):
     junk.write_bytes(b"not a database at all, just text" * 100)
     with pytest.raises(StorageError, match="not a usable SQLite database"):
         Optimizer(SPACE, storage=f"sqlite:///{junk}")
-    with pytest.raises(ValueError, match="storage must be"):
-        Optimizer(SPACE, storage="postgresql://host/db")
+    with pytest.raises(ValueError, match="storage must be.*postgresql://"):
+        Optimizer(SPACE, storage="mysql://host/db")
     with pytest.raises(ValueError, match="heartbeat_timeout needs a storage"):
         Optimizer(SPACE, heartbeat_timeout=5)
 
@@ -166,29 +164,6 @@ def test_processes_share_a_study(tmp_path):
     assert all(t.state == "complete" for t in trials)
     # three workers with the same seed draw from different streams
     assert len({tuple(sorted(t.params.items(), key=str)) for t in trials}) == 45
-
-
-def test_killed_worker_trial_fails_after_heartbeat_timeout_and_is_retried(tmp_path):
-    w = _worker(tmp_path, 10, hang_at=3)
-    assert w.stdout.readline().strip() == "hanging"
-    os.kill(w.pid, signal.SIGKILL)
-    w.wait(timeout=30)
-    opt = Optimizer(SPACE, storage=url(tmp_path), study="shared", heartbeat_timeout=0.5)
-    states = [t.state for t in opt.trials]
-    assert states == ["complete", "complete", "pending"]  # nothing told is lost
-    hung = opt.trials[2]
-    time.sleep(0.7)
-    retry = opt.ask()
-    assert hung.state == "failed" and "no heartbeat" in hung.fail_reason
-    assert retry.params == hung.params and retry.user_attrs == {"retry_of": 2}
-    opt.tell(retry, 1.0)
-    # a live optimizer's pending trial is not failed: its heartbeat thread keeps it alive
-    alive = opt.ask()
-    time.sleep(1.0)
-    other = Optimizer(SPACE, storage=url(tmp_path), study="shared", heartbeat_timeout=0.5)
-    other.ask()
-    assert alive.state == "pending"
-    assert other.trials[alive.id].state == "pending"
 
 
 def test_load_reads_the_space_from_the_storage(tmp_path):
