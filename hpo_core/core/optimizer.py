@@ -301,11 +301,7 @@ class Optimizer:
         from hpo_core.storage import open_existing
 
         store = open_existing(storage, read_only=read_only)
-        names = store.study_names()
-        if study is None:
-            if len(names) != 1:
-                raise ValueError(f"name the study: {store.name!r} holds {names!r}")
-            study = names[0]
+        study = store.the_study(study)
         space_text, direction_text = store.study_info(study)
         space = space_from_json(json.loads(space_text))
         direction, cons = parse_direction_text(direction_text)

@@ -158,29 +158,40 @@ class SQLStudy:
         seq = self._bump()
         cur = self._ex(
             "UPDATE trials SET state=?, value=?, intermediate=?, user_attrs=?, fail_reason=?, "
-            "finished_at=?, seq=?, vals=?, constraints=? "
+            "finished_at=?, vals=?, constraints=?, seq=? "
             "WHERE study_id=? AND number=? AND (state='pending' "
             "OR (state='failed' AND substr(fail_reason, 1, ?)=?))",
-            (
-                row.state,
-                row.value,
-                json.dumps(row.intermediate),
-                _json_attrs(row.user_attrs),
-                row.fail_reason,
-                row.finished_at,
-                seq,
-                None if row.values is None else json.dumps([float(v) for v in row.values]),
-                None
-                if row.constraints is None
-                else json.dumps([float(c) for c in row.constraints]),
-                self.sid,
-                row.number,
-                len(STALE_REASON),
-                STALE_REASON,
-            ),
+            (*_outcome(row), seq, self.sid, row.number, len(STALE_REASON), STALE_REASON),
         )
         if cur.rowcount != 1:
             raise ValueError(f"trial {row.number} is no longer pending in {self.storage.name!r}")
+        return seq
+
+    def copy_in(self, rows: Sequence[StoredTrial], workers: int) -> int:
+        """Write whole trials as another store holds them (in a transaction), and count
+        ``workers`` optimizers as having opened the study (so a resumed run draws the numbers
+        it would have drawn there). Returns the new sequence number."""
+        seq = self._bump()
+        to_portable = self.codec.to_portable
+        self._many(
+            "INSERT INTO trials (study_id, number, x, params, started_at, heartbeat, state, "
+            "value, intermediate, user_attrs, fail_reason, finished_at, vals, constraints, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    self.sid,
+                    r.number,
+                    np.ascontiguousarray(r.x, dtype=np.float64).tobytes(),
+                    json.dumps(to_portable(r.params)),
+                    r.started_at,
+                    r.finished_at or r.started_at,
+                    *_outcome(r),
+                    seq,
+                )
+                for r in rows
+            ],
+        )
+        self._ex("UPDATE studies SET workers=? WHERE id=?", (workers, self.sid))
         return seq
 
     def report(self, number: int, intermediate: Mapping[int, float]) -> None:
@@ -239,6 +250,13 @@ class SQLStudy:
             self._many("DELETE FROM queue WHERE id=?", [(r[0],) for r in rows])
         return [(self.codec.from_portable(json.loads(r[1])), json.loads(r[2])) for r in rows]
 
+    def queued(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The queue as it is, oldest first (nothing taken off it)."""
+        rows = self._ex(
+            "SELECT params, attrs FROM queue WHERE study_id=? ORDER BY id", (self.sid,)
+        ).fetchall()
+        return [(self.codec.from_portable(json.loads(r[0])), json.loads(r[1])) for r in rows]
+
 
 class SQLStudies:
     """The studies of a SQL storage: opened (created when new), described, listed. A storage
@@ -294,9 +312,33 @@ class SQLStudies:
             raise ValueError(f"no study {name!r} in {self.name!r}; it holds {self.study_names()!r}")
         return row[0], row[1]
 
+    def the_study(self, name: str | None) -> str:
+        """``name``, or when None the name of the only study here (ValueError naming them)."""
+        if name is not None:
+            return name
+        names = self.study_names()
+        if len(names) != 1:
+            raise ValueError(f"name the study: {self.name!r} holds {names!r}")
+        return names[0]
+
     def study_names(self) -> list[str]:
         db: Any = self
         return [r[0] for r in db.execute("SELECT name FROM studies ORDER BY id")]
+
+
+def _outcome(row: StoredTrial) -> tuple[Any, ...]:
+    """state, value, intermediate, user_attrs, fail_reason, finished_at, vals, constraints of
+    a trial, as the trials table holds them."""
+    return (
+        row.state,
+        row.value,
+        json.dumps(row.intermediate),
+        _json_attrs(row.user_attrs),
+        row.fail_reason,
+        row.finished_at,
+        None if row.values is None else json.dumps([float(v) for v in row.values]),
+        None if row.constraints is None else json.dumps([float(c) for c in row.constraints]),
+    )
 
 
 def _json_attrs(attrs: Mapping[str, Any]) -> str:
