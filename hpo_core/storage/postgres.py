@@ -20,10 +20,10 @@ import json
 import random
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from hpo_core.storage.base import ConnectionLost, StorageError
+from hpo_core.storage.base import ConnectionLost, StorageError, StoredTrial
 from hpo_core.storage.sql_study import SQLStudies, SQLStudy
 
 __all__ = ["PostgresStorage", "PostgresStudy", "is_postgres_url"]
@@ -92,13 +92,30 @@ def _redact(url: str) -> str:
 
 
 class PostgresStudy(SQLStudy):
-    """One study of a ``PostgresStorage``: ``SQLStudy`` with two steps in one statement."""
+    """One study of a ``PostgresStorage``: ``SQLStudy`` with fewer round trips to the server.
+
+    A transaction on the study begins by bumping its sequence number (which takes the lock on
+    its row) and learning whether its queue holds anything, in one statement: a step's
+    ``_bump`` then costs nothing, and an ask on an empty queue does not read it."""
+
+    storage: PostgresStorage
 
     def _bump(self) -> int:
-        sql = "UPDATE studies SET seq = seq + 1 WHERE id=? RETURNING seq"
-        return int(self._ex(sql, (self.sid,)).fetchone()[0])
+        seq = self.storage.bumped
+        if seq is None:  # not in a transaction of this study (does not happen in the books)
+            sql = "UPDATE studies SET seq = seq + 1 WHERE id=? RETURNING seq"
+            return int(self._ex(sql, (self.sid,)).fetchone()[0])
+        return seq
+
+    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
+        seq, rows = super().changes(since)
+        if self.storage.bumped is not None:
+            seq -= 1  # this transaction's bump is its own until it commits (or rolls back)
+        return seq, rows
 
     def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        if not self.storage.queued_any:
+            return []
         rows = self._ex(
             "DELETE FROM queue WHERE id IN (SELECT id FROM queue WHERE study_id=? ORDER BY id "
             "LIMIT ?) RETURNING id, params, attrs",
@@ -106,6 +123,20 @@ class PostgresStudy(SQLStudy):
         ).fetchall()
         rows.sort(key=lambda r: r[0])
         return [(self.codec.from_portable(json.loads(r[1])), json.loads(r[2])) for r in rows]
+
+    def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
+        super().enqueue(params, attrs)
+        self.storage.queued_any = True
+
+    def heartbeat(self, numbers: Sequence[int]) -> None:
+        """One statement, outside the study's lock: a beat never waits for other workers'
+        asks (nor, on a busy server, outlives the timeout in their queue)."""
+        if numbers:
+            self._ex(
+                "UPDATE trials SET heartbeat=? WHERE study_id=? AND number = ANY(?) "
+                "AND state='pending'",
+                (time.time(), self.sid, list(numbers)),
+            )
 
 
 class PostgresStorage(SQLStudies):
@@ -146,6 +177,10 @@ class PostgresStorage(SQLStudies):
         self.read_only = read_only
         self._sql: dict[str, str] = {}
         self._in_transaction = False
+        #: in a study's transaction: its bumped sequence number, and whether its queue holds
+        #: anything (``PostgresStudy``)
+        self.bumped: int | None = None
+        self.queued_any = True
         self._conn: Any = None
         self._conn = self._with_backoff(self._connect)
         self._check_or_create()
@@ -299,14 +334,21 @@ class PostgresStorage(SQLStudies):
 
         if create:  # the first workers create the schema one at a time
             lock = f"SELECT pg_advisory_xact_lock({_CREATE_LOCK}); {_SCHEMA}; {_VERSION_ROW}"
-        elif study is not None:  # one round trip: begin, and wait for the study's row
-            lock = f"SELECT 1 FROM studies WHERE id={int(study)} FOR UPDATE"
+        elif study is not None:  # one round trip: begin, wait for the study's row, bump it
+            sid = int(study)
+            lock = (
+                f"UPDATE studies SET seq = seq + 1 WHERE id={sid} "
+                f"RETURNING seq, EXISTS (SELECT 1 FROM queue WHERE study_id={sid})"
+            )
         else:  # opening a study: one at a time, so that two never create one name
             lock = f"SELECT pg_advisory_xact_lock({_CREATE_LOCK + 1})"
 
         def begin() -> None:
             try:
-                self._conn.execute(f"BEGIN; {lock}")
+                cur = self._conn.execute(f"BEGIN; {lock}")
+                if study is not None and not create:
+                    cur.nextset()
+                    self.bumped, self.queued_any = cur.fetchone()
             except BaseException:
                 _rollback(self._conn)
                 raise
@@ -317,10 +359,10 @@ class PostgresStorage(SQLStudies):
         try:
             yield self._conn
         except BaseException:
-            self._in_transaction = False
+            self._end()
             _rollback(self._conn)
             raise
-        self._in_transaction = False
+        self._end()
         try:
             self._conn.execute("COMMIT")
         except self._pg.OperationalError as err:
@@ -328,6 +370,11 @@ class PostgresStorage(SQLStudies):
                 f"the connection to {self.name} was lost while a step was being committed "
                 f"({err}); whether the server recorded it is unknown"
             ) from None
+
+    def _end(self) -> None:
+        self._in_transaction = False
+        self.bumped = None
+        self.queued_any = True
 
 
 def _rollback(conn: Any) -> None:
