@@ -109,16 +109,16 @@ def load(url: str, folder: str, workers: int, per_worker: int, kill_one: bool) -
         assert procs[0].stdout.readline().strip() == "hanging"
         os.kill(procs[0].pid, signal.SIGKILL)
         procs[0].wait()
-        # a replacement worker finishes the killed one's share; its asks fail the stale trial
+        # a replacement worker finishes the killed one's share (its hung trial, asked again
+        # once, and the rest); its asks fail the stale trial
         time.sleep(1.2)
-        done = len(Optimizer(SPACE, storage=url, study="load").trials)
         procs.append(
             subprocess.Popen(
                 [
                     sys.executable,
                     str(script),
                     url,
-                    str(workers * per_worker - done + 1),
+                    str(per_worker - per_worker // 2 + 1),
                     "0",
                 ],
                 stdout=subprocess.PIPE,

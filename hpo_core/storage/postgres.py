@@ -107,6 +107,11 @@ class PostgresStudy(SQLStudy):
             return int(self._ex(sql, (self.sid,)).fetchone()[0])
         return seq
 
+    def now(self) -> float:
+        """The server's clock (as this machine's clock plus the offset measured when it
+        connected): workers on machines whose clocks disagree still judge heartbeats alike."""
+        return time.time() + self.storage.clock_offset
+
     def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
         seq, rows = super().changes(since)
         if self.storage.bumped is not None:
@@ -135,7 +140,7 @@ class PostgresStudy(SQLStudy):
             self._ex(
                 "UPDATE trials SET heartbeat=? WHERE study_id=? AND number = ANY(?) "
                 "AND state='pending'",
-                (time.time(), self.sid, list(numbers)),
+                (self.now(), self.sid, list(numbers)),
             )
 
 
@@ -181,6 +186,8 @@ class PostgresStorage(SQLStudies):
         #: anything (``PostgresStudy``)
         self.bumped: int | None = None
         self.queued_any = True
+        #: the server's clock less this machine's (heartbeats are judged on the server's)
+        self.clock_offset = 0.0
         self._conn: Any = None
         self._conn = self._with_backoff(self._connect)
         self._check_or_create()
@@ -204,13 +211,16 @@ class PostgresStorage(SQLStudies):
         options = f"-c search_path=hpo_core -c lock_timeout={int(self.timeout * 1000)}"
         if self.read_only:
             options += " -c default_transaction_read_only=on"
-        conn = self._pg.connect(
+        conn: Any = self._pg.connect(
             self.url,
             autocommit=True,
             connect_timeout=max(1, int(min(self.timeout, 10))),
             options=options,
             application_name="hpo_core",
         )
+        before = time.time()
+        server = conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0]
+        self.clock_offset = float(server) - (before + time.time()) / 2
         return conn
 
     def _with_backoff(self, step: Callable[[], T]) -> T:

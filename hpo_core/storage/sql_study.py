@@ -135,6 +135,7 @@ class SQLStudy:
     ) -> int:
         seq = self._bump()
         to_portable = self.codec.to_portable
+        beat = self.now()
         self._many(
             "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
             "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
@@ -146,7 +147,7 @@ class SQLStudy:
                     json.dumps(to_portable(p)),
                     _json_attrs(a or {}),
                     started_at,
-                    started_at,
+                    beat,
                     seq,
                 )
                 for i, (p, x, a) in enumerate(rows)
@@ -200,7 +201,7 @@ class SQLStudy:
             self._ex(
                 "UPDATE trials SET intermediate=?, heartbeat=?, seq=? "
                 "WHERE study_id=? AND number=? AND state='pending'",
-                (json.dumps(dict(intermediate)), time.time(), seq, self.sid, number),
+                (json.dumps(dict(intermediate)), self.now(), seq, self.sid, number),
             )
 
     def heartbeat(self, numbers: Sequence[int]) -> None:
@@ -210,11 +211,16 @@ class SQLStudy:
         with self.transaction():
             self._many(
                 "UPDATE trials SET heartbeat=? WHERE study_id=? AND number=? AND state='pending'",
-                [(time.time(), self.sid, n) for n in numbers],
+                [(self.now(), self.sid, n) for n in numbers],
             )
 
+    def now(self) -> float:
+        """The clock heartbeats are written and compared in: this machine's (a store shared
+        by several machines uses one clock for all of them)."""
+        return time.time()
+
     def fail_stale(self, timeout: float) -> list[StoredTrial]:
-        now = time.time()
+        now = self.now()
         numbers = [
             r[0]
             for r in self._ex(

@@ -109,3 +109,38 @@ def test_the_password_never_shows_in_messages(pg_url):
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PostgresStorage(**kwargs)
+
+
+def test_the_command_line_runs_resumes_and_shows_a_postgres_study(pg_url, tmp_path, capsys):
+    import sys
+
+    from hpo_core.cli import main
+
+    (tmp_path / "pg_objectives.py").write_text("def square(p):\n    return p['x'] ** 2\n")
+    config = tmp_path / "study.toml"
+    config.write_text(
+        f'objective = "pg_objectives:square"\nn_trials = 4\nstorage = "{pg_url}"\n'
+        'study = "cli"\n[space]\nx = { type = "real", low = -1.0, high = 1.0 }\n'
+    )
+    try:
+        assert main(["run", str(config), "--no-progress"]) == 0
+        config.write_text(config.read_text().replace("n_trials = 4", "n_trials = 6"))
+        assert main(["run", str(config), "--no-progress"]) == 0
+    finally:
+        sys.modules.pop("pg_objectives", None)
+        sys.path[:] = [p for p in sys.path if p != str(tmp_path)]
+    assert "resuming study 'cli': 4 trials recorded" in capsys.readouterr().out
+    assert main(["show", pg_url, "--study", "cli"]) == 0
+    assert "6 trials: 6 complete" in capsys.readouterr().out
+    assert len(Optimizer.load(pg_url, study="cli", read_only=True).trials) == 6
+
+
+def test_heartbeats_are_judged_on_the_servers_clock(pg_url, monkeypatch):
+    import psycopg
+
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 3600.0)  # this machine is an hour behind
+    study = PostgresStorage(pg_url).open_study("s", "space", "minimize", codec=None)
+    with psycopg.connect(pg_url) as con:
+        server = float(con.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
+    assert abs(study.now() - server) < 1.0
