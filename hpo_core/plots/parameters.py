@@ -16,12 +16,20 @@ if TYPE_CHECKING:
 
     from hpo_core.core import Optimizer
 
-__all__ = ["importance", "parallel_coordinates", "slice_plot"]
+__all__ = ["importance", "importance_scores", "parallel_coordinates", "slice_plot"]
 
 
-def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure | SubFigure:
-    """Parameter importance, from the GP's lengthscales when the strategy has a fitted GP
-    (importance of a column = 1 / lengthscale), else random-forest permutation importance."""
+def importance_scores(
+    opt: Optimizer,
+    seed: int = 0,
+    n_estimators: int = 200,
+    n_repeats: int = 10,
+    max_rows: int | None = None,
+) -> tuple[list[str], np.ndarray, str]:
+    """(parameter names, relative importances summing to 1, the method's name): from the GP's
+    lengthscales when the strategy has a fitted GP (importance of a column = 1 / lengthscale),
+    else random-forest permutation importance (on the last ``max_rows`` complete trials when
+    given). ValueError with fewer than 2 complete trials."""
     X, y, _ = complete_trials(opt)
     scores = _lengthscale_importance(opt)
     method = "GP lengthscales (1 / lengthscale)"
@@ -29,16 +37,23 @@ def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure 
         from sklearn.ensemble import RandomForestRegressor
         from sklearn.inspection import permutation_importance
 
-        forest = RandomForestRegressor(n_estimators=200, random_state=seed).fit(X, y)
-        scores = permutation_importance(forest, X, y, n_repeats=10, random_state=seed)[
+        if max_rows is not None:
+            X, y = X[-max_rows:], y[-max_rows:]
+        forest = RandomForestRegressor(n_estimators=n_estimators, random_state=seed).fit(X, y)
+        scores = permutation_importance(forest, X, y, n_repeats=n_repeats, random_state=seed)[
             "importances_mean"
         ]
         method = "random-forest permutation importance"
     cols = param_columns(opt)
-    names = list(cols)
     values = np.array([max(0.0, float(np.sum(scores[c]))) for c in cols.values()])
     total = values.sum()
-    values = values / total if total > 0 else values
+    return list(cols), (values / total if total > 0 else values), method
+
+
+def importance(opt: Optimizer, ax: Axes | None = None, seed: int = 0) -> Figure | SubFigure:
+    """Parameter importance, from the GP's lengthscales when the strategy has a fitted GP
+    (importance of a column = 1 / lengthscale), else random-forest permutation importance."""
+    names, values, method = importance_scores(opt, seed)
     order = np.argsort(values)
     fig, ax = figure(ax, figsize=(6, 0.5 * len(names) + 1.5))
     ax.barh([names[i] for i in order], values[order])
