@@ -17,6 +17,18 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
+def require_extra() -> None:
+    """Skip without the ``dashboard`` extra (waitress, plotly), except in CI, where it fails."""
+    for module in ("waitress", "plotly"):
+        try:
+            __import__(module)
+        except ImportError:
+            reason = f"the dashboard extra is not installed (no {module})"
+            if os.environ.get("CI"):
+                pytest.fail(f"the dashboard tests must run in CI: {reason}", pytrace=False)
+            pytest.skip(reason, allow_module_level=True)
+
+
 def single_study(path: Path, n: int = 30, name: str = "single") -> Optimizer:
     """A study of one objective with learning curves, a pruned and a failed trial."""
     opt = Optimizer(
@@ -90,7 +102,7 @@ def chromium_missing() -> str | None:
         return None
     reason = f"missing {', '.join(missing)} (apt-get install chromium chromium-driver)"
     if os.environ.get("CI"):
-        pytest.fail(f"the browser tests must run in CI: {reason}")
+        pytest.fail(f"the browser tests must run in CI: {reason}", pytrace=False)
     return reason
 
 

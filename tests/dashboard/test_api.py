@@ -13,8 +13,9 @@ import pytest
 
 from hpo_core import Optimizer
 
-pytest.importorskip("waitress")
-pytest.importorskip("plotly")
+from .conftest import require_extra
+
+require_extra()
 
 from hpo_core.dashboard import Dashboard, UnknownStudy, make_app  # noqa: E402
 

@@ -98,6 +98,9 @@ async function openStudy(name) {
   $("study-view").hidden = false;
   $("crumb").textContent = "› " + name;
   $("study-title").textContent = name;
+  $("filter").value = "";
+  $("state-filter").value = "";
+  state.sort = { key: "number", desc: false };
   try {
     state.meta = await getJSON("api/study?study=" + encodeURIComponent(name));
   } catch (err) {
@@ -254,7 +257,14 @@ function drawTable() {
 
 // ------------------------------------------------------------------ charts
 function layout(extra) {
-  return Object.assign({ margin: { l: 60, r: 20, t: 10, b: 45 }, hovermode: "closest" }, extra);
+  return Object.assign({ margin: { l: 60, r: 20, t: 30, b: 45 }, hovermode: "closest",
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" } }, extra);
+}
+
+function message(div, text) {
+  Plotly.react(div, [], layout({ xaxis: { visible: false }, yaxis: { visible: false },
+    annotations: [{ text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }] }),
+  CONFIG);
 }
 
 function complete(k) {
@@ -334,8 +344,7 @@ function drawContour(done, k) {
   const px = state.meta.params[Number($("contour-x").value || 0)];
   const py = state.meta.params[Number($("contour-y").value || 0)];
   if (!px || !py || px === py) {
-    Plotly.react("contour", [], layout({ annotations: [{ text: "pick two parameters",
-      showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }] }), CONFIG);
+    message("contour", "pick two parameters");
     return;
   }
   const ax = paramAxis(px, done);
@@ -395,14 +404,13 @@ async function drawAnalysis(name) {
     const imp = await getJSON("api/importance" + q);
     if (state.study !== name) return;
     if (imp.error) {
-      Plotly.react("importance", [], layout({ annotations: [{ text: imp.error,
-        showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }] }), CONFIG);
+      message("importance", imp.error);
     } else {
       const order = imp.importance.map((_, i) => i).sort((a, b) => imp.importance[a] - imp.importance[b]);
       Plotly.react("importance", [{ type: "bar", orientation: "h",
         x: order.map((i) => imp.importance[i]), y: order.map((i) => imp.params[i]) }],
-      layout({ margin: { l: 110, r: 20, t: 30, b: 45 }, title: { text: imp.method,
-        font: { size: 12 } }, xaxis: { title: { text: "relative importance" } } }), CONFIG);
+      layout({ margin: { l: 110, r: 20, t: 30, b: 45 },
+        xaxis: { title: { text: `relative importance (${imp.method})` } } }), CONFIG);
     }
     if (state.meta.directions.length > 1) drawPareto(await getJSON("api/pareto" + q));
   } catch (err) {
