@@ -89,7 +89,8 @@ def parallel_coordinates(
     opt: Optimizer, params: Sequence[str] | None = None, ax: Axes | None = None
 ) -> Figure | SubFigure:
     """One vertical axis per parameter (its own scale: log where log, labels for choices) and
-    the objective; one line per complete trial, coloured by value."""
+    the objective; one line per complete trial, coloured by value (the colour bar beside it
+    tells which)."""
     X, y, trials = complete_trials(opt)
     cols = param_columns(opt)
     params = list(params or cols)
@@ -130,6 +131,11 @@ def parallel_coordinates(
             fontsize=7,
             va="center",
         )
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    legend = ScalarMappable(norm=Normalize(y.min(), y.min() + span), cmap=cmap)
+    fig.colorbar(legend, ax=ax, label="value", pad=0.08)
     ax.set_xticks(range(n_axes), [*params, "value"])
     ax.set_yticks([])
     ax.set_xlim(-0.2, n_axes - 0.6)
