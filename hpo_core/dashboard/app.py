@@ -138,6 +138,7 @@ def serve(
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise ValueError(f"port must be an integer in 0..65535, got {port!r}")
     dash = Dashboard(storage)
+    dash.studies()  # every study read once now: the first page is served from memory
     app = make_app(dash)
     try:
         server = create_server(app, host=host, port=port, threads=4, ident="hpo-core")

@@ -108,8 +108,8 @@ class StudyView:
         direction, self.constrained = parse_direction_text(direction_text)
         self.directions = [direction] if isinstance(direction, str) else list(direction)
         self.store: Store = storage.open_study(name, space_text, direction_text, self.space)
-        #: for importance and the Pareto front, on a connection of its own
-        self.opt = Optimizer.load(storage.path, name, read_only=True)
+        self.path = storage.path
+        self._opt: Optimizer | None = None
         self.analysis_lock = threading.Lock()
         #: the storage's connection is shared by every view: one reader at a time
         self.lock = lock
@@ -133,6 +133,14 @@ class StudyView:
         self.log.append([r.number for r in changed])
         self.log_seqs.append(seq)
         self.seq = seq
+
+    @property
+    def opt(self) -> Optimizer:
+        """A read-only optimizer of the study, for importance and the Pareto front: on a
+        connection of its own, made when first needed (not for the first view)."""
+        if self._opt is None:
+            self._opt = Optimizer.load(self.path, self.name, read_only=True)
+        return self._opt
 
     def meta(self) -> dict[str, Any]:
         return {

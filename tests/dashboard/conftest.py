@@ -8,6 +8,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,6 +81,7 @@ def serve_in_thread(path: Path) -> Iterator[str]:
     from hpo_core.dashboard import Dashboard, make_app
 
     dash = Dashboard(str(path))
+    dash.studies()  # as serve does: every study read before the first page
     server = create_server(make_app(dash), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -106,17 +108,14 @@ def chromium_missing() -> str | None:
     return reason
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    reason = chromium_missing()
-    if reason:
-        pytest.skip(reason)
+def start_browser(profile: Path) -> Any:
+    """Headless Chromium under Selenium, on a fresh profile, with the network features off
+    (the machine may have no network: Chromium would stall on them)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    profile = tmp_path_factory.mktemp("chromium-profile")
     for flag in (
         "--headless",
         "--no-sandbox",
@@ -133,7 +132,16 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    reason = chromium_missing()
+    if reason:
+        pytest.skip(reason)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    driver = start_browser(profile)
     try:
         yield driver
     finally:

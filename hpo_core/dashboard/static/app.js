@@ -6,10 +6,16 @@ const POLL_MS = 1000;        // how often to ask for new trials
 const DRAW_MS = 2000;        // charts are redrawn at most this often (the table at once)
 const ANALYSIS_MS = 5000;    // importance and the Pareto front at most this often
 const TABLE_ROWS = 300;      // rows of the trials table drawn at once
-const CURVES = 200;          // learning curves drawn (the latest trials that reported)
+const CURVES = 1000;         // learning curves drawn (the latest trials that reported)
+const LINES = 1000;          // parallel-coordinates lines at most (evenly spaced trials)
 const CONFIG = { responsive: true, displaylogo: false };
 
 const $ = (id) => document.getElementById(id);
+const plotlyReady = new Promise((resolve, reject) => {
+  if (window.Plotly) resolve();
+  $("plotly-js").addEventListener("load", resolve);
+  $("plotly-js").addEventListener("error", () => reject(new Error("plotly.min.js did not load")));
+});
 const state = {
   study: null, meta: null, seq: 0, rows: new Map(), sort: { key: "number", desc: false },
   drawnAt: 0, dirty: false, analysisAt: 0, analysisDone: -1, timer: null, generation: 0,
@@ -90,8 +96,14 @@ function cell(value) {
 }
 
 // ------------------------------------------------------------------ one study
+// for measuring: when the study's page was opened, had its description, its trials, its table
+// and its charts (ms since the page loaded), and the last trials that arrived (epoch ms)
+window.hpoTiming = {};
+window.hpoArrived = { at: 0, numbers: [] };
+
 async function openStudy(name) {
   const generation = state.generation;
+  window.hpoTiming = { opened: performance.now() };
   Object.assign(state, { study: name, seq: 0, rows: new Map(), drawnAt: 0, analysisAt: 0,
     analysisDone: -1 });
   $("studies-view").hidden = true;
@@ -107,6 +119,7 @@ async function openStudy(name) {
     showError(err.message);
     return;
   }
+  window.hpoTiming.meta = performance.now();
   setupControls(state.meta);
   const poll = async () => {
     if (generation !== state.generation) return;
@@ -150,8 +163,12 @@ function setupControls(meta) {
 async function update(name) {
   const body = await getJSON(`api/trials?study=${encodeURIComponent(name)}&since=${state.seq}`);
   if (state.study !== name) return;
+  if (!window.hpoTiming.trials) window.hpoTiming.trials = performance.now();
   if (body.reset) state.rows = new Map();
   for (const row of body.trials) state.rows.set(row.number, row);
+  if (body.trials.length) {
+    window.hpoArrived = { at: Date.now(), numbers: body.trials.map((r) => r.number) };
+  }
   state.seq = body.seq;
   const status = $("status");
   status.dataset.seq = String(body.seq);
@@ -160,6 +177,7 @@ async function update(name) {
     state.dirty = true;
     drawSummary();
     drawTable();
+    if (!window.hpoTiming.table) window.hpoTiming.table = performance.now();
   }
   const now = Date.now();
   if (state.dirty && now - state.drawnAt >= DRAW_MS) drawCharts(false);
@@ -273,15 +291,37 @@ function complete(k) {
 
 function drawCharts(force) {
   if (!state.meta || (!force && !state.dirty)) return;
+  if (!window.Plotly) {
+    plotlyReady.then(() => drawCharts(true), (err) => showError(err.message));
+    return;
+  }
   state.dirty = false;
   state.drawnAt = Date.now();
   const k = objective();
   const done = complete(k);
-  drawHistory(done, k);
-  drawParallel(done, k);
-  drawSlice(done, k);
-  drawContour(done, k);
-  drawCurves();
+  // one chart a task: the table and the first charts show while the others are drawn
+  const steps = [["history", () => drawHistory(done, k)], ["slice", () => drawSlice(done, k)],
+    ["contour", () => drawContour(done, k)], ["parallel", () => drawParallel(done, k)],
+    ["curves", drawCurves]];
+  const generation = state.generation;
+  const next = () => {
+    if (generation !== state.generation) return;
+    if (!steps.length) {
+      if (!window.hpoTiming.charts) window.hpoTiming.charts = performance.now();
+      return;
+    }
+    const [chart, draw] = steps.shift();
+    draw();
+    if (!window.hpoTiming[chart]) window.hpoTiming[chart] = performance.now();
+    setTimeout(next, 0);
+  };
+  next();
+}
+
+function spaced(rows, most) {
+  if (rows.length <= most) return rows;
+  const step = rows.length / most;
+  return Array.from({ length: most }, (_, i) => rows[Math.floor(i * step)]);
 }
 
 function drawHistory(done, k) {
@@ -317,7 +357,10 @@ function paramAxis(p, rows) {
   return { label: `log10(${p.name})`, values: values.map((v) => (v > 0 ? Math.log10(v) : null)) };
 }
 
-function drawParallel(done, k) {
+function drawParallel(all, k) {
+  const done = spaced(all, LINES);
+  $("parallel-note").textContent = done.length < all.length
+    ? `(${done.length} of ${all.length} trials, evenly spaced)` : "";
   const dims = state.meta.params.map((p) => paramAxis(p, done));
   const y = done.map((r) => r.values[k]);
   dims.push({ label: "value", values: y });
@@ -383,23 +426,36 @@ function drawContour(done, k) {
 
 function drawCurves() {
   const reported = trials().filter((r) => r.intermediate.length).slice(-CURVES);
-  const traces = reported.map((r) => ({
-    x: r.intermediate.map((p) => p[0]), y: r.intermediate.map((p) => p[1]),
-    mode: r.state === "pruned" ? "lines+markers" : "lines", type: "scatter",
-    name: `trial ${r.number}`, showlegend: false,
-    line: { width: 1, color: r.state === "pruned" ? "#e45756" : "#4c78a8" },
-    marker: { symbol: "x", size: 5 },
-  }));
-  traces.push({ x: [null], y: [null], mode: "lines", name: "pruned",
-    line: { color: "#e45756" } });
-  traces.push({ x: [null], y: [null], mode: "lines", name: "not pruned",
-    line: { color: "#4c78a8" } });
-  Plotly.react("curves", traces, layout({ xaxis: { title: { text: "step" } },
+  // one trace for each kind, the trials' curves apart by a gap (a trace each is too slow)
+  const curves = (rows, name, color) => {
+    const x = [];
+    const y = [];
+    for (const r of rows) {
+      for (const [step, value] of r.intermediate) {
+        x.push(step);
+        y.push(value);
+      }
+      x.push(null);
+      y.push(null);
+    }
+    return { x, y, name: `${name} (${rows.length})`, mode: "lines", type: "scatter",
+      line: { width: 1, color }, opacity: 0.6 };
+  };
+  const pruned = reported.filter((r) => r.state === "pruned");
+  const stops = pruned.map((r) => r.intermediate[r.intermediate.length - 1]);
+  Plotly.react("curves", [
+    curves(reported.filter((r) => r.state !== "pruned"), "not pruned", "#4c78a8"),
+    curves(pruned, "pruned", "#e45756"),
+    { x: stops.map((p) => p[0]), y: stops.map((p) => p[1]), mode: "markers", type: "scatter",
+      name: "pruned here", marker: { symbol: "x", size: 7, color: "#e45756" },
+      text: pruned.map((r) => `trial ${r.number}`) },
+  ], layout({ xaxis: { title: { text: "step" } },
     yaxis: { title: { text: "intermediate value" } } }), CONFIG);
 }
 
 async function drawAnalysis(name) {
   try {
+    await plotlyReady;
     const q = "?study=" + encodeURIComponent(name);
     const imp = await getJSON("api/importance" + q);
     if (state.study !== name) return;
