@@ -122,6 +122,7 @@ def browser_side(path: Path, writer: Optimizer) -> dict[str, Any]:
 
     profile = Path(tempfile.mkdtemp(prefix="chromium-bench-"))
     driver = start_browser(profile)
+    driver.set_script_timeout(300)  # a page drawing on a busy machine answers late
     served = serve_in_thread(path)
     url = next(served)
     try:

@@ -52,17 +52,19 @@ def single_study(path: Path, n: int = 30, name: str = "single") -> Optimizer:
     return opt
 
 
-def two_objective_study(path: Path, n: int = 30) -> Optimizer:
+def two_objective_study(path: Path, n: int = 30, m: int = 2) -> Optimizer:
+    """Study "two" (or "three" with ``m=3``): objectives that conflict, so a front forms."""
     opt = Optimizer(
         {"a": (0.0, 1.0), "b": (0.0, 1.0)},
         storage=f"sqlite:///{path}",
-        study="two",
-        direction=["minimize", "minimize"],
+        study="two" if m == 2 else "three",
+        direction=["minimize"] * m,
         seed=0,
     )
     for _ in range(n):
         t = opt.ask()
-        opt.tell(t, [t.params["a"], 1 - math.sqrt(t.params["a"]) + t.params["b"]])
+        a, b = t.params["a"], t.params["b"]
+        opt.tell(t, [a, 1 - math.sqrt(a) + b, 2 - a - b][:m])
     return opt
 
 

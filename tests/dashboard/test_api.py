@@ -180,3 +180,17 @@ def test_an_unknown_study_raises_from_the_python_api(store):
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no such storage file"):
         Dashboard(str(tmp_path / "none.db"))
+
+
+def test_the_best_of_a_constrained_study_is_feasible(tmp_path):
+    path = tmp_path / "c.db"
+    opt = Optimizer({"x": (0.0, 1.0)}, storage=f"sqlite:///{path}", study="c", constraints=True)
+    for value, c in [(0.1, 1.0), (0.5, -1.0), (0.3, 0.5), (0.7, 0.0)]:
+        opt.tell(opt.ask(), value, constraints=[c])
+    dash = Dashboard(str(path))
+    (summary,) = get_json(make_app(dash), "/api/studies")
+    assert summary["best"] == {"number": 1, "value": 0.5}  # 0.1 and 0.3 are infeasible
+    rows = get_json(make_app(dash), "/api/trials", "study=c")["trials"]
+    assert [r["constraints"] for r in rows] == [[1.0], [-1.0], [0.5], [0.0]]
+    assert get_json(make_app(dash), "/api/study", "study=c")["constrained"] is True
+    dash.close()

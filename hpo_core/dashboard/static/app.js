@@ -9,6 +9,9 @@ const TABLE_ROWS = 300;      // rows of the trials table drawn at once
 const CURVES = 1000;         // learning curves drawn (the latest trials that reported)
 const LINES = 1000;          // parallel-coordinates lines at most (evenly spaced trials)
 const CONFIG = { responsive: true, displaylogo: false };
+// WebGL scatter plots only for many points: each costs a WebGL context, which is slow to make
+// where there is no GPU, and SVG draws a few thousand points as fast
+const scatter = (n) => (n > 2000 ? "scattergl" : "scatter");
 
 const $ = (id) => document.getElementById(id);
 const plotlyReady = new Promise((resolve, reject) => {
@@ -337,7 +340,7 @@ function drawHistory(done, k) {
   }
   Plotly.react("history", [
     { x: done.map((r) => r.number), y: done.map((r) => r.values[k]), mode: "markers",
-      type: "scattergl", name: "value", marker: { size: 5, color: "#4c78a8" } },
+      type: scatter(done.length), name: "value", marker: { size: 5, color: "#4c78a8" } },
     { x: bestX, y: bestY, mode: "lines", type: "scatter", name: "best so far",
       line: { shape: "hv", color: "#e45756" } },
   ], layout({ xaxis: { title: { text: "trial" } }, yaxis: { title: { text: "value" } } }),
@@ -376,7 +379,8 @@ function drawSlice(done, k) {
   if (!p) return;
   const axis = paramAxis(p, done);
   Plotly.react("slice", [{
-    x: axis.values, y: done.map((r) => r.values[k]), mode: "markers", type: "scattergl",
+    x: axis.values, y: done.map((r) => r.values[k]), mode: "markers",
+    type: scatter(done.length),
     marker: { size: 6, color: done.map((r) => r.number), colorscale: "Blues",
       showscale: true, colorbar: { title: { text: "trial" } } },
   }], layout({ xaxis: { title: { text: axis.label }, tickvals: axis.tickvals,
@@ -417,7 +421,7 @@ function drawContour(done, k) {
     { type: "contour", x: centers(x0, x1), y: centers(y0, y1), z: grid, connectgaps: true,
       colorscale: "Viridis", reversescale: state.meta.directions[k] !== "maximize",
       colorbar: { title: { text: "value" } } },
-    { type: "scattergl", mode: "markers", x: ax.values.slice(-2000), y: ay.values.slice(-2000),
+    { type: "scatter", mode: "markers", x: ax.values.slice(-2000), y: ay.values.slice(-2000),
       marker: { size: 4, color: "#fff", line: { width: 1, color: "#333" } }, name: "trials",
       showlegend: false },
   ], layout({ xaxis: { title: { text: ax.label } }, yaxis: { title: { text: ay.label } } }),
@@ -483,7 +487,7 @@ function drawPareto(body) {
   const off = done.filter((r) => !front.has(r.number));
   const axis = (i) => ({ title: { text: `objective ${i} (${state.meta.directions[i]})` } });
   const pts = (rows, name, color, dims) => Object.assign({
-    name, mode: "markers", type: dims === 3 ? "scatter3d" : "scattergl",
+    name, mode: "markers", type: dims === 3 ? "scatter3d" : scatter(done.length),
     x: rows.map((r) => r.values[0]), y: rows.map((r) => r.values[1]),
     text: rows.map((r) => `trial ${r.number}`),
     marker: { size: dims === 3 ? 3 : 6, color },
