@@ -110,6 +110,7 @@ class StudyView:
         self.store: Store = storage.open_study(name, space_text, direction_text, self.space)
         self.path = storage.path
         self._opt: Optimizer | None = None
+        self._opt_storage: SQLiteStorage | None = None
         self.analysis_lock = threading.Lock()
         #: the storage's connection is shared by every view: one reader at a time
         self.lock = lock
@@ -139,8 +140,16 @@ class StudyView:
         """A read-only optimizer of the study, for importance and the Pareto front: on a
         connection of its own, made when first needed (not for the first view)."""
         if self._opt is None:
-            self._opt = Optimizer.load(self.path, self.name, read_only=True)
+            self._opt_storage = open_existing(self.path, read_only=True)
+            self._opt = Optimizer.load(self._opt_storage, self.name, read_only=True)
         return self._opt
+
+    def close(self) -> None:
+        """Release the optimizer's connection (the storage's is the dashboard's)."""
+        with self.analysis_lock:
+            if self._opt_storage is not None:
+                self._opt_storage.close()
+            self._opt = self._opt_storage = None
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -288,7 +297,11 @@ class Dashboard:
         return [self.view(n).summary() for n in self.names()]
 
     def close(self) -> None:
-        self.storage.close()
+        with self._lock:
+            for view in self._views.values():
+                view.close()
+            self._views.clear()
+            self.storage.close()
 
 
 def dumps(doc: Mapping[str, Any] | list[Any]) -> bytes:
