@@ -1,5 +1,6 @@
 """The package's layers: each folder imports only the layers below it, and stays small.
 
+    cli -> dashboard -> plots, core, metrics
     cli, plots, integrations -> core -> strategies -> arrays
                                 core -> storage, space
 
@@ -27,6 +28,7 @@ ALLOWED = {
     "storage": set(),
     "strategies": {"arrays", "space"},
     "core": {"strategies", "space", "storage", "pruning", "metrics", "arrays"},
+    "dashboard": {"core", "plots", "metrics", "space", "storage"},
 }
 
 

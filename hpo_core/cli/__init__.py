@@ -5,6 +5,7 @@ The commands live in the modules of this package, loaded when one runs:
 - ``hpo_core.cli.run``: ``hpo-core run CONFIG.toml``, a study described in a TOML file.
 - ``hpo_core.cli.study``: ``show``, ``best``, ``plot`` and ``export`` of a stored study.
 - ``hpo_core.cli.copy``: ``hpo-core copy SRC DST``, a study copied from one storage to another.
+- ``hpo_core.cli.dashboard``: ``hpo-core dashboard STORAGE``, the live dashboard of its studies.
 - ``hpo_core.cli.demo``: ``hpo-core demo``, GridSearchCV, RandomizedSearchCV and SearchCV side by
   side on digits.
 """
@@ -24,6 +25,16 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be an integer in 0..65535, got {text!r}")
     return value
 
 
@@ -112,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("src", help="the storage to copy from (sqlite:///file.db, postgresql://...)")
     p.add_argument("dst", help="the storage to copy to (created when it is a new file)")
     p.add_argument("--study", help="the study's name (needed when SRC holds several)")
+    p = study_parser("dashboard", "serve a live web dashboard of the storage's studies (read-only)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to serve on (127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8080, help="the port (8080; 0 picks a free one)")
     return parser
 
 
@@ -132,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hpo_core.cli.copy import copy
 
             return copy(args.src, args.dst, args.study)
+        if args.command == "dashboard":
+            from hpo_core.cli.dashboard import dashboard
+
+            return dashboard(args.storage, args.study, args.host, args.port)
         if args.command == "show":
             return study.show(args.storage, args.study, args.limit)
         if args.command == "best":

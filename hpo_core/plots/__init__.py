@@ -10,14 +10,24 @@ is imported when a function is called, never at ``import hpo_core``.
   fitted to the trials, or with ``method="gp"`` 1 / lengthscale of a Gaussian process (the
   strategy's own when it keeps one); the method is named on the plot.
 - ``parallel_coordinates``: one vertical axis per parameter, one line per trial, coloured by
-  value; categoricals by their labels, log parameters on log axes.
+  value (with its colour bar); categoricals by their labels, log parameters on log axes.
 - ``slice_plot``: the value against each parameter.
+- ``pareto_front``: the complete trials of a study with several objectives in objective
+  space (2-D or 3-D), its Pareto front marked.
+- ``learning_curves``: the intermediate values of each trial against their steps, the pruned
+  ones marked where they stopped.
 - ``contour``: the posterior mean of a GP fitted to the trials over two numeric parameters,
   the others held at the best trial's values, with the trials drawn on top.
 """
 
 from hpo_core.plots.history import best_so_far, convergence
-from hpo_core.plots.parameters import importance, parallel_coordinates, slice_plot
+from hpo_core.plots.outcomes import learning_curves, pareto_front
+from hpo_core.plots.parameters import (
+    importance,
+    importance_scores,
+    parallel_coordinates,
+    slice_plot,
+)
 from hpo_core.plots.posterior import contour
 
 __all__ = [
@@ -25,6 +35,9 @@ __all__ = [
     "contour",
     "convergence",
     "importance",
+    "importance_scores",
+    "learning_curves",
     "parallel_coordinates",
+    "pareto_front",
     "slice_plot",
 ]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from hpo_core.core import Optimizer
 
-__all__ = ["importance", "parallel_coordinates", "slice_plot"]
+__all__ = ["importance", "importance_scores", "parallel_coordinates", "slice_plot"]
 
 
 _IMPORTANCE_METHODS = ("forest", "gp")
@@ -51,10 +51,17 @@ def importance(
 
 
 def importance_scores(
-    opt: Optimizer, method: str = "forest", seed: int = 0
+    opt: Optimizer,
+    method: str = "forest",
+    seed: int = 0,
+    n_estimators: int = 200,
+    n_repeats: int = 10,
+    max_rows: int | None = None,
 ) -> tuple[list[str], np.ndarray, str]:
     """The parameters, their importance (>= 0, summing to 1 unless all are 0) and the method's
-    description, as ``importance`` draws them."""
+    description, as ``importance`` draws them; the forest's size and repeats, and with
+    ``max_rows`` the last complete trials only, set its cost. ValueError with fewer than 2
+    complete trials."""
     if method not in _IMPORTANCE_METHODS:
         raise ValueError(f"method must be one of {list(_IMPORTANCE_METHODS)}, got {method!r}")
     X, y, _ = complete_trials(opt)
@@ -71,8 +78,10 @@ def importance_scores(
         from sklearn.ensemble import RandomForestRegressor
         from sklearn.inspection import permutation_importance
 
-        forest = RandomForestRegressor(n_estimators=200, random_state=seed).fit(X, y)
-        scores = permutation_importance(forest, X, y, n_repeats=10, random_state=seed)[
+        if max_rows is not None:
+            X, y = X[-max_rows:], y[-max_rows:]
+        forest = RandomForestRegressor(n_estimators=n_estimators, random_state=seed).fit(X, y)
+        scores = permutation_importance(forest, X, y, n_repeats=n_repeats, random_state=seed)[
             "importances_mean"
         ]
         text = "random-forest permutation importance"
@@ -109,7 +118,8 @@ def parallel_coordinates(
     opt: Optimizer, params: Sequence[str] | None = None, ax: Axes | None = None
 ) -> Figure | SubFigure:
     """One vertical axis per parameter (its own scale: log where log, labels for choices) and
-    the objective; one line per complete trial, coloured by value."""
+    the objective; one line per complete trial, coloured by value (the colour bar beside it
+    tells which)."""
     X, y, trials = complete_trials(opt)
     cols = param_columns(opt)
     params = list(params or cols)
@@ -150,6 +160,11 @@ def parallel_coordinates(
             fontsize=7,
             va="center",
         )
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    legend = ScalarMappable(norm=Normalize(y.min(), y.min() + span), cmap=cmap)
+    fig.colorbar(legend, ax=ax, label="value", pad=0.08)
     ax.set_xticks(range(n_axes), [*params, "value"])
     ax.set_yticks([])
     ax.set_xlim(-0.2, n_axes - 0.6)

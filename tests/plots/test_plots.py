@@ -154,3 +154,86 @@ def test_a_bayes_study_loaded_from_its_file_shows_the_same_importance(tmp_path):
     assert f1 == plots.importance(loaded).axes[0].get_title()
     with pytest.raises(ValueError, match=r"method must be one of \['forest', 'gp'\], got 'rf'"):
         plots.importance(opt, method="rf")
+
+
+def test_parallel_coordinates_has_a_colour_bar_of_the_values(study):
+    fig = plots.parallel_coordinates(study)
+    assert len(fig.axes) == 2  # the plot and its colour bar
+    bar = fig.axes[1]
+    values = [t.value for t in study.trials if t.state == "complete"]
+    assert bar.get_ylabel() == "value"
+    assert bar.get_ylim() == pytest.approx((min(values), max(values)))
+
+
+@pytest.fixture(scope="module")
+def two_objectives():
+    opt = Optimizer({"a": (0.0, 1.0), "b": (0.0, 1.0)}, direction=["minimize", "maximize"], seed=0)
+    for _ in range(30):
+        t = opt.ask()
+        opt.tell(t, [t.params["a"], t.params["a"] - t.params["b"] ** 2])
+    return opt
+
+
+def test_pareto_front_marks_the_front_in_two_dimensions(two_objectives):
+    fig = plots.pareto_front(two_objectives)
+    ax = fig.axes[0]
+    dominated, front = ax.collections
+    ids = {t.id for t in two_objectives.pareto_front}
+    assert len(front.get_offsets()) == len(ids) and len(dominated.get_offsets()) == 30 - len(ids)
+    on = [t.values for t in two_objectives.trials if t.id in ids]
+    assert sorted(map(tuple, front.get_offsets().tolist())) == sorted(map(tuple, on))
+    assert ax.get_xlabel() == "objective 0 (minimize)"
+    assert ax.get_ylabel() == "objective 1 (maximize)"
+    assert f"{len(ids)} of 30" in ax.get_title()
+
+
+def test_pareto_front_in_three_dimensions():
+    opt = Optimizer({"a": (0.0, 1.0), "b": (0.0, 1.0)}, direction=["minimize"] * 3, seed=1)
+    for _ in range(20):
+        t = opt.ask()
+        a, b = t.params["a"], t.params["b"]
+        opt.tell(t, [a, b, 2 - a - b])
+    fig = plots.pareto_front(opt)
+    ax = fig.axes[0]
+    assert ax.name == "3d" and ax.get_zlabel() == "objective 2 (minimize)"
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 20
+
+
+def test_pareto_front_refuses_what_it_cannot_draw(study, two_objectives):
+    with pytest.raises(ValueError, match="several objectives; this one has 1"):
+        plots.pareto_front(study)
+    with pytest.raises(ValueError, match=r"2 or 3 indices in 0..1, got \[0, 2\]"):
+        plots.pareto_front(two_objectives, objectives=(0, 2))
+
+
+def test_learning_curves_mark_the_pruned_trials():
+    opt = Optimizer({"x": (0.0, 1.0)}, seed=0)
+    for i in range(6):
+        t = opt.ask()
+        steps = 2 if i % 3 == 0 else 5
+        for s in range(steps):
+            t.report(s, t.params["x"] / (s + 1))
+        if steps == 2:
+            opt.tell(t, None, state="pruned")
+        else:
+            opt.tell(t, t.params["x"] / 5)
+    opt.tell(opt.ask(), 0.5)  # reported nothing: left out
+    fig = plots.learning_curves(opt)
+    ax = fig.axes[0]
+    red = [line for line in ax.get_lines() if line.get_color() == "tab:red"]
+    crosses = [line for line in red if line.get_marker() == "x"]
+    assert len(crosses) == 2 and all(len(line.get_xdata()) == 1 for line in crosses)
+    assert [c.get_xdata()[0] for c in crosses] == [1, 1]  # where they stopped
+    assert len(ax.get_lines()) == 4 + 2 * 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "not pruned (4)",
+        "pruned (2)",
+    ]
+    assert len(plots.learning_curves(opt, max_trials=3).axes[0].get_lines()) == 4
+    with pytest.raises(ValueError, match="max_trials must be an integer >= 1"):
+        plots.learning_curves(opt, max_trials=0)
+
+
+def test_learning_curves_need_reports(study):
+    with pytest.raises(ValueError, match="no trial of the study reported"):
+        plots.learning_curves(study)

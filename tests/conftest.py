@@ -1,4 +1,4 @@
-"""Storage URLs for the contract suite: a SQLite file, and a database of a throw-away PostgreSQL
+"""Storage URLs for the tests of every store: a SQLite file, and a database of a throw-away PostgreSQL
 server started once for the session (``tests/pg_server.py``).
 
 Without a PostgreSQL server binary the PostgreSQL cases skip, saying why; under CI (the

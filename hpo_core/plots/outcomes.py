@@ -1,0 +1,103 @@
+"""What the trials gave: the Pareto front of several objectives and the learning curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_core.plots._common import figure, pyplot
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
+    from hpo_core.core import Optimizer
+
+__all__ = ["learning_curves", "pareto_front"]
+
+
+def pareto_front(
+    opt: Optimizer, objectives: Sequence[int] | None = None, ax: Axes | None = None
+) -> Figure | SubFigure:
+    """The complete trials in objective space, the Pareto front marked (and, in 2-D, joined
+    by its attainment steps). Two objectives (or ``objectives=(i, j)``) on plain axes, three
+    (``objectives=(i, j, k)``, the default of a three-objective study) on 3-D axes; a given
+    ``ax`` must then be a 3-D one."""
+    m = len(opt.directions)
+    if m < 2:
+        raise ValueError("pareto_front needs a study with several objectives; this one has 1")
+    picked = list(objectives) if objectives is not None else list(range(min(m, 3)))
+    if len(picked) not in (2, 3) or any(
+        not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < m for i in picked
+    ):
+        raise ValueError(f"objectives must be 2 or 3 indices in 0..{m - 1}, got {list(picked)!r}")
+    trials = [t for t in opt.trials if t.state == "complete" and t.values is not None]
+    if not trials:
+        raise ValueError("the study has no complete trial to plot")
+    front = {t.id for t in opt.pareto_front}
+    Y = np.array([[t.values[i] for i in picked] for t in trials])  # type: ignore[index]
+    on = np.array([t.id in front for t in trials])
+    labels = [f"objective {i} ({opt.directions[i]})" for i in picked]
+    if len(picked) == 3:
+        if ax is None:
+            fig = pyplot().figure(figsize=(6, 5))
+            ax = fig.add_subplot(projection="3d")
+        else:
+            fig = ax.figure
+        ax3: Any = ax
+        ax3.scatter(*Y[~on].T, s=10, color="0.7", label="dominated")
+        ax3.scatter(*Y[on].T, s=22, color="tab:red", label="Pareto front")
+        ax3.set_xlabel(labels[0])
+        ax3.set_ylabel(labels[1])
+        ax3.set_zlabel(labels[2])
+    else:
+        fig, ax = figure(ax, figsize=(6, 4.5))
+        ax.scatter(Y[~on, 0], Y[~on, 1], s=12, color="0.7", label="dominated")
+        ax.scatter(Y[on, 0], Y[on, 1], s=24, color="tab:red", label="Pareto front", zorder=3)
+        F = Y[on][np.argsort(Y[on][:, 0])]
+        ax.step(F[:, 0], F[:, 1], where="post", color="tab:red", lw=1)
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
+    ax.legend()
+    ax.set_title(f"Pareto front: {int(on.sum())} of {len(trials)} complete trials")
+    return fig
+
+
+def learning_curves(
+    opt: Optimizer, ax: Axes | None = None, max_trials: int | None = None
+) -> Figure | SubFigure:
+    """The intermediate values each trial reported against their steps (the last
+    ``max_trials`` trials that reported), pruned trials in red with a cross at the step where
+    they stopped."""
+    reported = [t for t in opt.trials if t.intermediate]
+    if max_trials is not None:
+        if isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1:
+            raise ValueError(f"max_trials must be an integer >= 1, got {max_trials!r}")
+        reported = reported[-max_trials:]
+    if not reported:
+        raise ValueError("no trial of the study reported intermediate values (trial.report)")
+    fig, ax = figure(ax, figsize=(6, 4))
+    pruned = 0
+    for t in reported:
+        steps = sorted(t.intermediate)
+        values = [t.intermediate[s] for s in steps]
+        if t.state == "pruned":
+            pruned += 1
+            ax.plot(steps, values, color="tab:red", lw=1, alpha=0.8)
+            ax.plot(steps[-1], values[-1], "x", color="tab:red", ms=6)
+        else:
+            ax.plot(steps, values, color="tab:blue", lw=1, alpha=0.5)
+    from matplotlib.lines import Line2D
+
+    ax.legend(
+        handles=[
+            Line2D([], [], color="tab:blue", label=f"not pruned ({len(reported) - pruned})"),
+            Line2D([], [], color="tab:red", marker="x", label=f"pruned ({pruned})"),
+        ]
+    )
+    ax.set_xlabel("step")
+    ax.set_ylabel("intermediate value")
+    ax.set_title(f"Learning curves, {len(reported)} trials")
+    return fig
