@@ -63,6 +63,8 @@ CREATE TABLE IF NOT EXISTS hpo_core.trials (
     PRIMARY KEY (study_id, number)
 );
 CREATE INDEX IF NOT EXISTS trials_seq ON hpo_core.trials (study_id, seq);
+CREATE INDEX IF NOT EXISTS trials_pending ON hpo_core.trials (study_id, heartbeat)
+    WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS hpo_core.queue (
     id BIGSERIAL PRIMARY KEY,
     study_id BIGINT NOT NULL REFERENCES hpo_core.studies(id),
@@ -180,7 +182,7 @@ class PostgresStorage(SQLStudies):
         self.name = _redact(url)
         self.timeout = float(timeout)
         self.read_only = read_only
-        self._sql: dict[str, str] = {}
+        self._sql: dict[str, tuple[str, bool | None]] = {}
         self._in_transaction = False
         #: in a study's transaction: its bumped sequence number, and whether its queue holds
         #: anything (``PostgresStudy``)
@@ -276,17 +278,17 @@ class PostgresStorage(SQLStudies):
         return None
 
     def _check_or_create(self) -> None:
-        if self.read_only:
-            found = self.execute(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema='hpo_core' AND table_name='meta'"
-            ).fetchone()[0]
+        found = self.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema='hpo_core' AND table_name='meta'"
+        ).fetchone()[0]
+        if found or self.read_only:  # no DDL (and its table locks) on a schema in use
             if not found:
                 raise StorageError(f"{self.name} holds no hpo_core studies (no hpo_core schema)")
             self._check_version()
-        else:
-            with self.transaction(create=True):
-                self._check_version()
+            return
+        with self.transaction(create=True):
+            self._check_version()
 
     def _check_version(self) -> None:
         try:
@@ -301,13 +303,18 @@ class PostgresStorage(SQLStudies):
 
     # ------------------------------------------------------------------ SQLDatabase
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run ``?``-placeholder SQL; a read outside a transaction survives a lost connection."""
-        text = self._sql.get(sql)
-        if text is None:
-            text = self._sql[sql] = sql.replace("?", "%s")
+        """Run ``?``-placeholder SQL; a read outside a transaction survives a lost connection.
+        Recurring statements are prepared, but for those whose plan depends on their values
+        (changed since a number, heartbeats older than a time): a generic plan would scan the
+        whole study each step, so they are planned anew and use the indexes."""
+        known = self._sql.get(sql)
+        if known is None:
+            custom = "seq>" in sql or "heartbeat<" in sql
+            known = self._sql[sql] = (sql.replace("?", "%s"), False if custom else None)
+        text, prepare = known
         if self._in_transaction:
-            return self._guard(lambda: self._conn.execute(text, params))
-        return self._with_backoff(lambda: self._conn.execute(text, params))
+            return self._guard(lambda: self._conn.execute(text, params, prepare=prepare))
+        return self._with_backoff(lambda: self._conn.execute(text, params, prepare=prepare))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if len(rows) == 1:  # the common case, without a pipeline's extra round trip
