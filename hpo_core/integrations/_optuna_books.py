@@ -129,7 +129,6 @@ class Track:
 
     def sync(self, trials: Sequence[FrozenTrial], current: int) -> None:
         """Tell the strategy every trial that finished since the last look."""
-        lo, hi = _finite_range(trials)
         for t in trials:
             if t.number == current or t.number in self.done or t.state == TrialState.WAITING:
                 continue
@@ -149,12 +148,12 @@ class Track:
             if params is None:
                 continue
             try:
-                self._tell(t, ours if ours is not None else params, lo, hi)
+                self._tell(t, ours if ours is not None else params, trials)
             except ValueError:  # an enqueued value outside the distribution: not in our space
                 if ours is not None:
                     raise
 
-    def _tell(self, t: FrozenTrial, ours: Trial | dict, lo: list[float], hi: list[float]) -> None:
+    def _tell(self, t: FrozenTrial, ours: Trial | dict, trials: Sequence[FrozenTrial]) -> None:
         opt = self.opt
         cons = t.system_attrs.get(_CONSTRAINTS_KEY) if opt.constraints else None
         if cons is not None:
@@ -163,8 +162,9 @@ class Track:
             if opt.constraints and cons is None:  # constraints_func failed: not a result
                 opt.tell(ours, state="failed")
                 return
-            m = len(t.values)
-            values = _clip(t.values, lo or [math.inf] * m, hi or [-math.inf] * m)
+            values = list(t.values)
+            if not all(map(math.isfinite, values)):
+                values = _clip(values, *_finite_range(trials, len(values)))
             opt.tell(ours, values[0] if len(values) == 1 else values, constraints=cons)
         elif t.state == TrialState.FAIL:
             opt.tell(ours, state="failed")
@@ -192,11 +192,12 @@ class Track:
         return ours
 
 
-def _finite_range(trials: Sequence[FrozenTrial]) -> tuple[list[float], list[float]]:
-    """Per objective, the least and greatest finite value of the complete trials."""
+def _finite_range(trials: Sequence[FrozenTrial], m: int) -> tuple[list[float], list[float]]:
+    """Per objective (of m), the least and greatest finite value of the complete trials
+    (inf and -inf where there is none)."""
     done = [t.values for t in trials if t.state == TrialState.COMPLETE and t.values]
     if not done:
-        return [], []
+        return [math.inf] * m, [-math.inf] * m
     V = np.asarray(done, dtype=float)
     fin = np.where(np.isfinite(V), V, np.nan)
     with np.errstate(all="ignore"):
