@@ -85,6 +85,10 @@ def test_failed_and_pruned_trials_are_recorded():
 def test_bad_strategy():
     with pytest.raises(ValueError, match="strategy must be one of"):
         Sampler("magic")
+    with pytest.raises(TypeError, match="constraints_func must be None or callable"):
+        Sampler("nsga2", constraints_func=[0.0])
+    with pytest.raises(ValueError, match="grid_points"):  # options are checked up front too
+        Sampler("grid", strategy_options={"grid_points": 1})
 
 
 def static_objective(trial):
