@@ -10,6 +10,7 @@ time and one study never sees another's trials.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import zlib
@@ -30,9 +31,11 @@ from hpo_core.core import Optimizer, Trial
 from hpo_core.space import Categorical, Dimension, Integer, Real
 from hpo_core.strategies import make_strategy
 
-__all__ = ["StudyBooks", "Track", "to_optuna", "track_seed"]
+__all__ = ["Conditions", "StudyBooks", "Track", "infer_conditions", "to_optuna", "track_seed"]
 
-_FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
+#: dynamic parameter -> (its categorical parent in the joint space, the parent's values that
+#: make it appear)
+Conditions = dict[str, tuple[str, tuple[Any, ...]]]
 
 
 def _dimension(dist: BaseDistribution) -> Dimension:
@@ -93,8 +96,38 @@ def _clip(values: Sequence[float], lo: list[float], hi: list[float]) -> list[flo
     return out
 
 
+def infer_conditions(
+    trials: Sequence[FrozenTrial], joint: Mapping[str, BaseDistribution]
+) -> dict[str, tuple[BaseDistribution, str, tuple[Any, ...]]]:
+    """The dynamic parameters of the finished ``trials`` that appear exactly when a categorical
+    parameter of the ``joint`` space takes some of its values (a define-by-run ``if``): name ->
+    (its distribution, the parent, those values). Each must have one distribution throughout."""
+    parents = {
+        n: tuple(d.choices)
+        for n, d in sorted(joint.items())
+        if isinstance(d, CategoricalDistribution) and all(n in t.params for t in trials)
+    }
+    seen: dict[str, BaseDistribution | None] = {}
+    for t in trials:
+        for n, d in t.distributions.items():
+            if n not in joint and not d.single() and seen.setdefault(n, d) != d:
+                seen[n] = None  # a dynamic range: left to the parameter's own track
+    out: dict[str, tuple[BaseDistribution, str, tuple[Any, ...]]] = {}
+    for n, dist in seen.items():
+        if dist is None:
+            continue
+        for c, choices in parents.items():
+            on = {t.params[c] for t in trials if n in t.params}
+            exact = all((n in t.params) == (t.params[c] in on) for t in trials)
+            if exact and len(on) < len(choices):
+                out[n] = (dist, c, tuple(v for v in choices if v in on))
+                break
+    return out
+
+
 class Track:
-    """One hpo_core Optimizer over ``space`` (Optuna's distributions), in step with a study."""
+    """One hpo_core Optimizer over ``space`` (Optuna's distributions), in step with a study;
+    a parameter of ``conditions`` is active only when its parent takes one of its values."""
 
     def __init__(
         self,
@@ -104,11 +137,16 @@ class Track:
         directions: list[str],
         constrained: bool,
         seed: int | None,
+        conditions: Conditions | None = None,
     ) -> None:
         self.space = dict(space)
+        self.conditions = dict(conditions or {})
+        dims = {n: _dimension(d) for n, d in self.space.items()}
+        for n, (parent, values) in self.conditions.items():
+            dims[n] = dataclasses.replace(dims[n], when={parent: list(values)})
         cls = type(make_strategy(strategy))
         self.opt = Optimizer(
-            {n: _dimension(d) for n, d in self.space.items()},
+            dims,
             strategy=cls(**options),
             direction=directions[0] if len(directions) == 1 else directions,
             seed=seed,
@@ -122,6 +160,11 @@ class Track:
         """The trial's parameters of this space in hpo_core's terms (None: not all of them)."""
         out = {}
         for n, d in self.space.items():
+            cond = self.conditions.get(n)
+            if cond is not None and t.params.get(cond[0], _ABSENT) not in cond[1]:
+                if n in t.params:  # there although its parent says not: not of this space
+                    return None
+                continue
             if n not in t.params or t.distributions[n] != d:
                 return None
             out[n] = _to_ours(d, t.params[n])
@@ -207,6 +250,9 @@ def _finite_range(trials: Sequence[FrozenTrial], m: int) -> tuple[list[float], l
     return lo.tolist(), hi.tolist()
 
 
+_ABSENT = object()
+
+
 class StudyBooks:
     """One study's tracks behind one lock: the joint space's, and one per dynamic parameter."""
 
@@ -214,6 +260,8 @@ class StudyBooks:
         self.lock = threading.RLock()
         self.joint: Track | None = None
         self.single: dict[tuple[str, str], Track] = {}
+        #: the conditions inferred with each trial's relative search space, by trial number
+        self.conditions: dict[int, Conditions] = {}
 
     def clear(self) -> None:
         """Forget every track: the next steps rebuild them from the study."""

@@ -5,9 +5,12 @@
 >>> study = optuna.create_study(sampler=Sampler("bayes", seed=0))  # doctest: +SKIP
 
 Parameters in the intersection search space of the study's trials (Optuna's own notion) are
-sampled jointly by the hpo_core strategy (relative sampling). A parameter outside it (a
-dynamic, define-by-run one) is sampled by the same strategy on that parameter alone, from the
-trials that have it; only the grid leaves such parameters to Optuna's RandomSampler.
+sampled jointly by the hpo_core strategy (relative sampling). A dynamic (define-by-run)
+parameter that the finished trials have exactly when a categorical parameter of that space
+takes some of its values (``if act == "relu": trial.suggest_float("slope", ...)``) joins the
+joint space as a conditional dimension (``when={"act": ["relu"]}``); any other dynamic
+parameter is sampled by the same strategy on that parameter alone, from the trials that have
+it. Only the grid leaves dynamic parameters to Optuna's RandomSampler.
 
 The sampler keeps, per study, one hpo_core Optimizer per search space and brings it up to date
 with the study at every trial, behind a lock (``study.optimize(n_jobs=k)`` is safe): complete
@@ -46,10 +49,19 @@ except ImportError as err:  # pragma: no cover - exercised only without optuna
 
 import numpy as np
 
-from hpo_core.integrations._optuna_books import StudyBooks, Track, to_optuna, track_seed
+from hpo_core.integrations._optuna_books import (
+    Conditions,
+    StudyBooks,
+    Track,
+    infer_conditions,
+    to_optuna,
+    track_seed,
+)
 from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, make_strategy
 
 __all__ = ["Sampler"]
+
+_DONE = (TrialState.COMPLETE, TrialState.PRUNED)  # the trials Optuna's intersection reads
 
 
 class Sampler(optuna.samplers.BaseSampler):
@@ -108,7 +120,13 @@ class Sampler(optuna.samplers.BaseSampler):
                 self._spaces[key] = IntersectionSearchSpace(include_pruned=True)
             return books
 
-    def _track(self, study: optuna.Study, space: dict[str, BaseDistribution], name: str) -> Track:
+    def _track(
+        self,
+        study: optuna.Study,
+        space: dict[str, BaseDistribution],
+        name: str,
+        conditions: Conditions | None = None,
+    ) -> Track:
         return Track(
             space,
             self.strategy,
@@ -116,6 +134,7 @@ class Sampler(optuna.samplers.BaseSampler):
             [d.name.lower() for d in study.directions],
             self.constraints_func is not None,
             track_seed(self._seed, name) if name else self._seed,
+            conditions,
         )
 
     def _check_objectives(self, study: optuna.Study) -> None:
@@ -142,8 +161,14 @@ class Sampler(optuna.samplers.BaseSampler):
     ) -> dict[str, BaseDistribution]:
         books = self._study_books(study)
         with books.lock:  # Optuna's IntersectionSearchSpace keeps a cache: one thread at a time
-            space = self._spaces[self._key(study)].calculate(study)
-        return {name: dist for name, dist in space.items() if not dist.single()}
+            inter = self._spaces[self._key(study)].calculate(study)
+            space = {name: dist for name, dist in inter.items() if not dist.single()}
+            if self._univariate and space:  # dynamic parameters tied to a categorical's value
+                done = study.get_trials(deepcopy=False, states=_DONE)
+                found = infer_conditions(done, space)
+                books.conditions[trial.number] = {n: (c, v) for n, (_, c, v) in found.items()}
+                space.update({n: d for n, (d, _, _) in found.items()})
+        return space
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -153,14 +178,21 @@ class Sampler(optuna.samplers.BaseSampler):
             return {}
         books = self._study_books(study)
         with books.lock:
+            conditions = books.conditions.pop(trial.number, {})
+            if any(n not in search_space for n in conditions):
+                conditions = {}  # a space of the caller's, not the one inferred for this trial
             track = books.joint
-            if track is None or track.space != search_space:
-                track = books.joint = self._track(study, search_space, "")
+            if track is None or track.space != search_space or track.conditions != conditions:
+                track = books.joint = self._track(study, search_space, "", conditions)
             track.sync(study.get_trials(deepcopy=False), trial.number)
             if not track.exhausted:
                 try:
                     ours = track.ask(trial)
-                    return {n: to_optuna(d, ours.params[n]) for n, d in search_space.items()}
+                    return {
+                        n: to_optuna(d, ours.params[n])
+                        for n, d in search_space.items()
+                        if n in ours.params  # a dynamic parameter its parent leaves out
+                    }
                 except SearchSpaceExhausted:
                     track.exhausted = True
         # as Optuna's GridSampler: this trial gets a valid point (the best one's), and the

@@ -274,3 +274,51 @@ def test_dynamic_parameters_are_sampled_by_the_strategy_not_random_search(strate
         ours = opt.ask()
         assert ours.params["slope"] == t.params["slope"]
         opt.tell(ours, t.value)
+
+
+def with_relu_slope(trial):
+    x = trial.suggest_float("x", -2, 2)
+    if trial.suggest_categorical("act", ["relu", "tanh", "gelu"]) == "relu":
+        return x**2 + (trial.suggest_float("slope", 0, 1) - 0.3) ** 2
+    return x**2 + 0.5
+
+
+@pytest.mark.parametrize("strategy", ["bayes", "tpe"])
+def test_a_parameter_that_follows_a_categorical_is_a_conditional_dimension(strategy):
+    sampler = Sampler(strategy, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(with_relu_slope, n_trials=25)
+    sync(study)
+    track = books(sampler, study).joint
+    assert track.conditions == {"slope": ("act", ("relu",))}
+    assert track.opt.space["slope"].when == (("act", ("relu",)),)
+    # the slopes of the trials since the condition was found are the joint strategy's asks
+    asked = {t.params["x"]: t.params for t in track.opt.trials}
+    relu = [t for t in study.trials[-10:] if t.params.get("act") == "relu"]
+    assert relu and all(asked[t.params["x"]] == t.params for t in relu)
+
+
+def test_inferred_conditions_need_the_exact_pattern_and_one_distribution():
+    from hpo_core.integrations._optuna_books import infer_conditions
+
+    cat = optuna.distributions.CategoricalDistribution(["a", "b", "c"])
+    real = optuna.distributions.FloatDistribution(0, 1)
+
+    def trial(params, dists):
+        return optuna.create_trial(params=params, distributions=dists, value=0.0)
+
+    joint = {"c": cat}
+    trials = [
+        trial({"c": "a", "y": 0.5}, {"c": cat, "y": real}),
+        trial({"c": "b", "y": 0.2}, {"c": cat, "y": real}),
+        trial({"c": "c"}, {"c": cat}),
+    ]
+    assert infer_conditions(trials, joint) == {"y": (real, "c", ("a", "b"))}
+    # y missing once where its parent would have it: no condition (left to its own track)
+    assert infer_conditions([*trials, trial({"c": "a"}, {"c": cat})], joint) == {}
+    # y's range changed between trials: no condition either
+    other = optuna.distributions.FloatDistribution(0, 2)
+    assert (
+        infer_conditions([*trials, trial({"c": "b", "y": 1.5}, {"c": cat, "y": other})], joint)
+        == {}
+    )
