@@ -30,10 +30,10 @@ def _factory(strategy):
 #: Optuna's tests that run 10 trials where the grid has fewer points: the exhausted grid stops
 #: the study (Optuna's GridSampler does the same, and is not run through these tests either)
 GRID_STOPS = {
-    "test_single_parameter_objective[grid-<lambda>2]": "x has 3 choices: the grid stops the "
-    "study after 3 trials, the test wants 10",
-    "test_conditional_parameter_objective[grid]": "the joint space is x's 2 choices: the grid "
-    "stops the study after 2 trials, the test wants 10",
+    "test_single_parameter_objective[grid-<lambda>2]": "x has 3 choices, so the grid is "
+    "exhausted and stops the study before the 10 trials the test counts",
+    "test_conditional_parameter_objective[grid]": "the grid's joint space is x's 2 choices, so "
+    "it is exhausted and stops the study before the 10 trials the test counts",
 }
 
 
