@@ -169,25 +169,28 @@ class Optimizer:
 
     # ------------------------------------------------------------------ ask
     @overload
-    def ask(self, n: None = None) -> Trial: ...
+    def ask(self, n: None = None, *, fixed: Mapping[str, Any] | None = None) -> Trial: ...
 
     @overload
-    def ask(self, n: int) -> list[Trial]: ...
+    def ask(self, n: int, *, fixed: Mapping[str, Any] | None = None) -> list[Trial]: ...
 
-    def ask(self, n: int | None = None) -> Trial | list[Trial]:
+    def ask(
+        self, n: int | None = None, *, fixed: Mapping[str, Any] | None = None
+    ) -> Trial | list[Trial]:
         """Ask for a configuration to evaluate.
 
         ``ask()`` returns one pending ``Trial``; ``ask(n)`` a list of n trials, all pending at
         once, which the strategy spreads out. Parameters given to ``enqueue`` come first. A grid
         near its end returns the points it has left; ``SearchSpaceExhausted`` is raised when it
-        has none.
+        has none. ``fixed`` (some parameters' values, validated) replaces those parameters in
+        the strategy's points, so the trials hold what will really be evaluated.
         """
         k = 1 if n is None else n
         if type(k) is not int and (isinstance(k, bool) or not isinstance(k, numbers.Integral)):
             raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
         if k < 1:
             raise ValueError(f"n must be None or an integer >= 1, got {n!r}")
-        trials = self._study.ask(int(k))
+        trials = self._study.ask(int(k), dict(fixed) if fixed else None)
         return trials[0] if n is None else trials
 
     def enqueue(
@@ -316,8 +319,7 @@ class Optimizer:
         )
 
     def to_dataframe(self) -> Any:
-        """The trials as a pandas DataFrame, one row a trial, one ``params_<name>`` column a
-        parameter (pandas must be installed)."""
+        """The trials as a pandas DataFrame (one ``params_<name>`` column a parameter)."""
         return _records.to_dataframe(self.to_records())
 
     # ------------------------------------------------------------------ pruning

@@ -118,8 +118,9 @@ class Study:
         # inactive conditional columns are imputed, so the history never holds leftovers
         return space.impute(X) if space.conditional else X
 
-    def ask(self, k: int) -> list[Trial]:
-        """k new pending trials: queued parameters first, then the strategy's points."""
+    def ask(self, k: int, fixed: dict[str, Any] | None = None) -> list[Trial]:
+        """k new pending trials: queued parameters first, then the strategy's points (with
+        the ``fixed`` parameters' values in place of the strategy's)."""
         if self.heartbeat_timeout is not None:
             self._fail_stale()
         books, store, shared = self.books, self.store, self.shared
@@ -127,10 +128,10 @@ class Study:
         if shared:
             with store.transaction():
                 self.sync()
-                new = self._new_points(k)
+                new = self._new_points(k, fixed)
                 self.seq = store.insert_trials(len(books.trials), new, now)
         else:  # nobody else writes the study: no lock to take, nothing to catch up with
-            new = self._new_points(k)
+            new = self._new_points(k, fixed)
         if len(new) == 1:  # the common case, without a comprehension's frame
             plain, x, attrs = new[0]
             trials = [books.new_trial(x, plain, now, attrs)]
@@ -143,7 +144,9 @@ class Study:
             self._start_beats()
         return trials
 
-    def _new_points(self, k: int) -> list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]]:
+    def _new_points(
+        self, k: int, fixed: dict[str, Any] | None = None
+    ) -> list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]]:
         """(plain params, encoded point, user_attrs) of k new trials: queued parameters first,
         then the strategy's points."""
         books = self.books
@@ -156,7 +159,9 @@ class Study:
         if len(new) < k:
             decode = books.space.decode
             X = self.propose(k - len(new))
-            if len(X) == 1:  # as above: one trial is the common case
+            if fixed:  # re-encoded: the point is the one evaluated, validated as a tell's
+                new += [(*books.params_and_x({**decode(x), **fixed}), None) for x in X]
+            elif len(X) == 1:  # as above: one trial is the common case
                 new.append((decode(X[0]), X[0], None))
             else:
                 new += [(decode(x), x, None) for x in X]

@@ -5,27 +5,41 @@
 >>> study = optuna.create_study(sampler=Sampler("bayes", seed=0))  # doctest: +SKIP
 
 Parameters in the intersection search space of the study's trials (Optuna's own notion) are
-sampled jointly by the hpo_core strategy (relative sampling); any other parameter (a dynamic
-or conditional one) is sampled independently by Optuna's RandomSampler. The sampler keeps one
-hpo_core Optimizer per search space and brings it up to date with the study at every trial:
-complete trials are told, running ones (other workers') are pending, failed and pruned ones
-are recorded as such. Integer and float distributions with a ``step`` become an integer index
-over their grid, so the strategy sees their order.
+sampled jointly by the hpo_core strategy (relative sampling). A dynamic (define-by-run)
+parameter that the finished trials have exactly when a categorical parameter of that space
+takes some of its values (``if act == "relu": trial.suggest_float("slope", ...)``) joins the
+joint space as a conditional dimension (``when={"act": ["relu"]}``); any other dynamic
+parameter is sampled by the same strategy on that parameter alone, from the trials that have
+it. Only the grid leaves dynamic parameters to Optuna's RandomSampler.
+
+The sampler keeps, per study, one hpo_core Optimizer per search space and brings it up to date
+with the study at every trial, behind a lock (``study.optimize(n_jobs=k)`` is safe): complete
+trials are told with the parameters they really ran (enqueued ones included), running ones
+(other workers') are pending, failed and pruned ones are recorded as such, and a trial that
+failed before suggesting every parameter is recorded as failed. Integer and float
+distributions with a ``step`` become an integer index over their grid, so the strategy sees
+their order.
+
+Several objectives (``directions=[...]``) work with the strategies that accept them
+(``nsga2``, ``bayes``, ``random``, ``sobol``, ``grid``); the others raise ValueError, as
+Optuna's single-objective samplers do. ``constraints_func`` is Optuna's: its values are stored
+in the trial's system attributes after each trial and told to the strategy (satisfied when
+``<= 0``). Optuna keeps a trial of value ±inf COMPLETE; the strategy is told it clipped to
+the finite range of the study's complete values, as Optuna's GPSampler does (0.0 before any
+finite value). A finite strategy (the grid) that has handed out every point stops the study
+as Optuna's GridSampler does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 try:
     import optuna
-    from optuna.distributions import (
-        BaseDistribution,
-        CategoricalDistribution,
-        FloatDistribution,
-        IntDistribution,
-    )
+    from optuna.distributions import BaseDistribution
+    from optuna.samplers._base import _process_constraints_after_trial
     from optuna.search_space import IntersectionSearchSpace
     from optuna.trial import FrozenTrial, TrialState
 except ImportError as err:  # pragma: no cover - exercised only without optuna
@@ -33,49 +47,21 @@ except ImportError as err:  # pragma: no cover - exercised only without optuna
         "hpo_core.integrations.optuna needs optuna: pip install 'hpo_core[bench]' or optuna"
     ) from err
 
-from hpo_core.core import Optimizer, Trial
-from hpo_core.space import Categorical, Dimension, Integer, Real
+import numpy as np
+
+from hpo_core.integrations._optuna_books import (
+    Conditions,
+    StudyBooks,
+    Track,
+    infer_conditions,
+    to_optuna,
+    track_seed,
+)
 from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, make_strategy
 
 __all__ = ["Sampler"]
 
-
-def _dimension(dist: BaseDistribution) -> Dimension:
-    if isinstance(dist, CategoricalDistribution):
-        return Categorical(tuple(dist.choices))
-    if isinstance(dist, IntDistribution):
-        if dist.step != 1:
-            return Integer(0, (dist.high - dist.low) // dist.step)
-        return (
-            Integer(dist.low, dist.high, log=dist.log)
-            if dist.low < dist.high
-            else Categorical((dist.low,))
-        )
-    if isinstance(dist, FloatDistribution):
-        if dist.step is not None:
-            return Integer(0, round((dist.high - dist.low) / dist.step))
-        return (
-            Real(dist.low, dist.high, log=dist.log)
-            if dist.low < dist.high
-            else Categorical((dist.low,))
-        )
-    raise ValueError(f"unsupported Optuna distribution {dist!r}")
-
-
-def _to_ours(dist: BaseDistribution, value: Any) -> Any:
-    if isinstance(dist, IntDistribution) and dist.step != 1:
-        return (value - dist.low) // dist.step
-    if isinstance(dist, FloatDistribution) and dist.step is not None:
-        return round((value - dist.low) / dist.step)
-    return value
-
-
-def _to_optuna(dist: BaseDistribution, value: Any) -> Any:
-    if isinstance(dist, IntDistribution):
-        return int(dist.low + value * dist.step) if dist.step != 1 else int(value)
-    if isinstance(dist, FloatDistribution) and dist.step is not None:
-        return float(min(dist.high, dist.low + value * dist.step))
-    return value
+_DONE = (TrialState.COMPLETE, TrialState.PRUNED)  # the trials Optuna's intersection reads
 
 
 class Sampler(optuna.samplers.BaseSampler):
@@ -89,6 +75,9 @@ class Sampler(optuna.samplers.BaseSampler):
         Seeds the strategy and the independent sampler.
     strategy_options : dict, optional
         Options passed to the strategy's class.
+    constraints_func : callable, optional
+        Optuna's: ``constraints_func(frozen_trial) -> sequence of float``, called after each
+        complete or pruned trial, each value satisfied when ``<= 0``.
     """
 
     def __init__(
@@ -96,84 +85,119 @@ class Sampler(optuna.samplers.BaseSampler):
         strategy: str = "bayes",
         seed: int | None = None,
         strategy_options: Mapping[str, Any] | None = None,
+        *,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
-        make_strategy(strategy)  # fail now, not at the first trial, if it cannot be built
+        if constraints_func is not None and not callable(constraints_func):
+            raise TypeError(f"constraints_func must be None or callable, got {constraints_func!r}")
+        probe = make_strategy(strategy)  # fail now, not at the first trial, if it cannot be built
+        type(probe)(**dict(strategy_options or {}))  # and its options too
         self.strategy = strategy
         self.seed = seed
         self.strategy_options = dict(strategy_options or {})
+        self.constraints_func = constraints_func
+        self._multi = probe.multi_objective
+        self._univariate = not probe.finite  # a grid leaves dynamic parameters to random
+        self._seed = seed  # becomes a fresh one with reseed_rng
         self._independent = optuna.samplers.RandomSampler(seed=seed)
-        self._intersection = IntersectionSearchSpace(include_pruned=True)
-        self._key: tuple | None = None
-        self._opt: Optimizer | None = None
-        self._ours: dict[int, Trial] = {}  # Optuna trial number -> hpo_core trial
-        self._exhausted = False  # a finite strategy (a grid) has handed out every point
+        self._lock = threading.Lock()  # guards the dict of studies
+        self._studies: dict[tuple[int, str], StudyBooks] = {}
+        self._spaces: dict[tuple[int, str], IntersectionSearchSpace] = {}
+
+    # ------------------------------------------------------------------ per study
+    @staticmethod
+    def _key(study: optuna.Study) -> tuple[int, str]:
+        return id(study._storage), study.study_name
+
+    def _study_books(self, study: optuna.Study) -> StudyBooks:
+        key = self._key(study)
+        with self._lock:
+            books = self._studies.get(key)
+            if books is None:
+                books = self._studies[key] = StudyBooks()
+                self._spaces[key] = IntersectionSearchSpace(include_pruned=True)
+            return books
+
+    def _track(
+        self,
+        study: optuna.Study,
+        space: dict[str, BaseDistribution],
+        name: str,
+        conditions: Conditions | None = None,
+    ) -> Track:
+        return Track(
+            space,
+            self.strategy,
+            self.strategy_options,
+            [d.name.lower() for d in study.directions],
+            self.constraints_func is not None,
+            track_seed(self._seed, name) if name else self._seed,
+            conditions,
+        )
+
+    def _check_objectives(self, study: optuna.Study) -> None:
+        if len(study.directions) > 1 and not self._multi:
+            raise ValueError(
+                f"strategy {self.strategy!r} optimises a single objective, but the study has "
+                f"{len(study.directions)}: use one of 'nsga2', 'bayes', 'random', 'sobol', 'grid'"
+            )
 
     def reseed_rng(self) -> None:
+        """A fresh seed for everything: the independent sampler and every strategy (their
+        optimizers are rebuilt from the studies' trials at their next step)."""
         self._independent.reseed_rng()
+        self._seed = int(np.random.SeedSequence().generate_state(1)[0])
+        with self._lock:
+            books = list(self._studies.values())
+        for b in books:
+            with b.lock:
+                b.clear()
 
+    # ------------------------------------------------------------------ relative
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        return {
-            name: dist
-            for name, dist in self._intersection.calculate(study).items()
-            if not dist.single()
-        }
-
-    def _optimizer(self, study: optuna.Study, space: dict[str, BaseDistribution]) -> Optimizer:
-        key = tuple(sorted((n, repr(d)) for n, d in space.items()))
-        if key != self._key or self._opt is None:  # the key is set with the optimizer
-            cls = type(make_strategy(self.strategy))
-            self._opt = Optimizer(
-                {n: _dimension(d) for n, d in space.items()},
-                strategy=cls(**self.strategy_options),
-                direction="maximize" if study.direction.name == "MAXIMIZE" else "minimize",
-                seed=self.seed,
-            )
-            self._key, self._ours, self._exhausted = key, {}, False
-        return self._opt
-
-    def _sync(self, study: optuna.Study, opt: Optimizer, space: dict, current: int) -> None:
-        states = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAIL, TrialState.PRUNED)
-        for t in study.get_trials(deepcopy=False, states=states):
-            if t.number == current or not all(n in t.params for n in space):
-                continue
-            ours = self._ours.get(t.number)
-            if ours is not None and ours.state != "pending":
-                continue
-            if ours is None:  # another worker's trial, or one sampled before the space was known
-                opt.enqueue({n: _to_ours(d, t.params[n]) for n, d in space.items()})
-                ours = self._ours[t.number] = opt.ask()  # the queued params, no number drawn
-            if t.state == TrialState.COMPLETE:
-                opt.tell(ours, t.value)
-            elif t.state == TrialState.FAIL:
-                opt.tell(ours, state="failed")
-            elif t.state == TrialState.PRUNED:
-                last = (
-                    t.intermediate_values[max(t.intermediate_values)]
-                    if t.intermediate_values
-                    else None
-                )
-                opt.tell(ours, last, state="pruned")
+        books = self._study_books(study)
+        with books.lock:  # Optuna's IntersectionSearchSpace keeps a cache: one thread at a time
+            inter = self._spaces[self._key(study)].calculate(study)
+            space = {name: dist for name, dist in inter.items() if not dist.single()}
+            if self._univariate and space:  # dynamic parameters tied to a categorical's value
+                done = study.get_trials(deepcopy=False, states=_DONE)
+                found = infer_conditions(done, space)
+                books.conditions[trial.number] = {n: (c, v) for n, (_, c, v) in found.items()}
+                space.update({n: d for n, (d, _, _) in found.items()})
+        return space
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        self._raise_error_if_multi_objective(study)
+        self._check_objectives(study)
         if not search_space:
             return {}
-        opt = self._optimizer(study, search_space)
-        self._sync(study, opt, search_space, trial.number)
-        try:
-            ours = self._ours[trial.number] = opt.ask()
-        except SearchSpaceExhausted:
-            # as Optuna's GridSampler: this trial gets a valid point (the best one's), and
-            # the study stops once it is done (``after_trial``)
-            self._exhausted = True
-            return self._best_params(study, search_space)
-        return {n: _to_optuna(d, ours.params[n]) for n, d in search_space.items()}
+        books = self._study_books(study)
+        with books.lock:
+            conditions = books.conditions.pop(trial.number, {})
+            if any(n not in search_space for n in conditions):
+                conditions = {}  # a space of the caller's, not the one inferred for this trial
+            track = books.joint
+            if track is None or track.space != search_space or track.conditions != conditions:
+                track = books.joint = self._track(study, search_space, "", conditions)
+            track.sync(study.get_trials(deepcopy=False), trial.number)
+            if not track.exhausted:
+                try:
+                    ours = track.ask(trial)
+                    return {
+                        n: to_optuna(d, ours.params[n])
+                        for n, d in search_space.items()
+                        if n in ours.params  # a dynamic parameter its parent leaves out
+                    }
+                except SearchSpaceExhausted:
+                    track.exhausted = True
+        # as Optuna's GridSampler: this trial gets a valid point (the best one's), and the
+        # study stops once it is done (``after_trial``)
+        return self._best_params(study, search_space)
 
     @staticmethod
     def _best_params(study: optuna.Study, space: dict[str, BaseDistribution]) -> dict[str, Any]:
@@ -184,23 +208,12 @@ class Sampler(optuna.samplers.BaseSampler):
         ]
         if not done:  # every point failed or is running: each parameter sampled independently
             return {}
-        sign = -1.0 if study.direction.name == "MAXIMIZE" else 1.0
-        best = min(done, key=lambda t: sign * float(t.value if t.value is not None else 0.0))
-        return {n: best.params[n] for n in space}
+        if len(study.directions) == 1:
+            sign = -1.0 if study.direction.name == "MAXIMIZE" else 1.0
+            done.sort(key=lambda t: sign * float(t.value if t.value is not None else 0.0))
+        return {n: done[0].params[n] for n in space}
 
-    def after_trial(
-        self,
-        study: optuna.Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        if self._exhausted:
-            try:
-                study.stop()  # every grid point was asked: the study is done, as with GridSampler
-            except RuntimeError:  # told outside study.optimize: there is no loop to stop
-                pass
-
+    # ------------------------------------------------------------------ independent
     def sample_independent(
         self,
         study: optuna.Study,
@@ -208,4 +221,35 @@ class Sampler(optuna.samplers.BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        return self._independent.sample_independent(study, trial, param_name, param_distribution)
+        self._check_objectives(study)
+        if not self._univariate or param_distribution.single():
+            return self._independent.sample_independent(
+                study, trial, param_name, param_distribution
+            )
+        books = self._study_books(study)
+        key = (param_name, repr(param_distribution))
+        with books.lock:
+            track = books.single.get(key)
+            if track is None:
+                space = {param_name: param_distribution}
+                track = books.single[key] = self._track(study, space, param_name)
+            track.sync(study.get_trials(deepcopy=False), trial.number)
+            ours = track.ask(trial)
+        return to_optuna(param_distribution, ours.params[param_name])
+
+    # ------------------------------------------------------------------ after a trial
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        if self.constraints_func is not None:
+            _process_constraints_after_trial(self.constraints_func, study, trial, state)
+        books = self._study_books(study)
+        if books.joint is not None and books.joint.exhausted:
+            try:
+                study.stop()  # every grid point was asked: the study is done, as with GridSampler
+            except RuntimeError:  # told outside study.optimize: there is no loop to stop
+                pass

@@ -270,3 +270,19 @@ def test_optimize_runs_either_direction_and_minimize_is_its_former_name():
         opt = Optimizer({"x": (0.0, 1.0)}, direction="maximize", seed=0)
         runs[name] = getattr(opt, name)(lambda p: p["x"], n_trials=8)
     assert runs["optimize"].value == runs["minimize"].value > 0.5
+
+
+def test_ask_with_fixed_parameters_records_them_and_the_strategys_others():
+    opt = Optimizer({"x": (0.0, 10.0), "y": (0.0, 1.0), "k": [1, 2, 3]}, seed=0)
+    ref = Optimizer({"x": (0.0, 10.0), "y": (0.0, 1.0), "k": [1, 2, 3]}, seed=0).ask()
+    t = opt.ask(fixed={"x": 5.0, "k": 3})
+    assert t.params == {"x": 5.0, "y": ref.params["y"], "k": 3}
+    row = opt.history().X_all[0]  # the encoded point is the one evaluated, not the proposal
+    assert row[0] == 0.5 and row[1] == pytest.approx(opt.space.encode(ref.params)[1])
+    opt.tell(t, 1.0)
+    assert opt.best.params["x"] == 5.0
+    with pytest.raises(ValueError, match="'x'"):
+        opt.ask(fixed={"x": 50.0})
+    with pytest.raises(ValueError, match="unknown parameter"):
+        opt.ask(fixed={"z": 1.0})
+    assert len(opt.trials) == 1  # a refused ask records nothing
