@@ -6,13 +6,13 @@ than ``lam`` breeds another block from the same parents. The generation closes o
 its children have been told, failures included (a failed or never-told child does not stall
 it); the strategy then updates its parents from the children that completed. A strategy that
 sets ``_grow`` instead makes the generation as large as the number of its children asked before
-the first of them is told (a batch larger than ``lam`` is one large generation, updated once
-when the whole batch is told). A child told after its generation closed is handed to ``_late``
-(GA and DE let it compete in the next selection, CMA-ES injects it into the next update). A
-child still pending after ``max_age`` newer trials is forgotten (and ignored if told later), so
-the work per ask stays bounded. Points told that were never asked (a warm start, or another
-worker's results) go to ``_foreign``. ``evaluations_used`` counts the complete children and
-foreign points that have entered an update, so that nothing told is silently dropped.
+the first of them is told, up to ``_grow * lam`` (a batch larger than ``lam`` is one large
+generation, updated once when it is told). A child told after its generation closed is handed
+to ``_late`` (GA and DE let it compete in the next selection, CMA-ES injects it into the next
+update). A child still pending after ``max_age`` newer trials is forgotten (and ignored if told
+later), so the work per ask stays bounded. Points told that were never asked (a warm start, or
+another worker's results) go to ``_foreign``. ``evaluations_used`` counts the complete children
+and foreign points that have entered an update, so that nothing told is silently dropped.
 
 The history is read incrementally: each ``propose`` looks only at the rows added since the
 last one and at the children still in flight, so the cost per trial does not grow with the
@@ -60,8 +60,8 @@ class Generational(Strategy):
     #: that read more than ``y`` from the history (several objectives, constraints)
     _by_id: bool = False
     #: a batch asked before any child of the generation is told joins the generation (its size
-    #: becomes the number asked) instead of waiting for the next one
-    _grow: bool = False
+    #: becomes the number asked, up to ``_grow * lam``) instead of waiting for the next one
+    _grow: int = 0
 
     def __init__(self, max_age: int | None = None) -> None:
         if max_age is not None and (not isinstance(max_age, int) or max_age < 1):
@@ -130,7 +130,7 @@ class Generational(Strategy):
                 i += 1
             self._asked += k
             if self._grow and not self._opened:
-                self._size = max(self._size, self._asked)
+                self._size = max(self._size, min(self._asked, self._grow * self.lam))
             out.append(self._points[self._next : self._next + k])
             self._next += k
         X = out[0] if len(out) == 1 else np.concatenate(out)
