@@ -62,6 +62,9 @@ class Generational(Strategy):
     #: a batch asked before any child of the generation is told joins the generation (its size
     #: becomes the number asked, up to ``_grow * lam``) instead of waiting for the next one
     _grow: int = 0
+    #: a complete child of the open generation goes to ``_late`` as soon as it is read (steady
+    #: state: blocks bred later in the generation already see it), not to ``_advance``
+    _steady: bool = False
 
     def __init__(self, max_age: int | None = None) -> None:
         if max_age is not None and (not isinstance(max_age, int) or max_age < 1):
@@ -185,7 +188,10 @@ class Generational(Strategy):
             if gen == self._gen:
                 self._told += 1
                 self._opened = True
-                if s == COMPLETE:
+                if s == COMPLETE and self._steady:
+                    self._late(g, tag, y)
+                    self._used += 1
+                elif s == COMPLETE:
                     self._members.append((g, tag, y))
             elif s == COMPLETE:
                 joined = self._joined
