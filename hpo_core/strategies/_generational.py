@@ -3,16 +3,18 @@
 A generation hands out children from the current parents, ``lam`` at a time (one draw of the
 generator per block, so the sequence does not depend on how asks are batched); asking for more
 than ``lam`` breeds another block from the same parents. The generation closes once ``lam`` of
-its children have been told, failures included (a failed or never-told child does not stall
-it); the strategy then updates its parents from the children that completed. A strategy that
-sets ``_grow`` instead makes the generation as large as the number of its children asked before
-the first of them is told, up to ``_grow * lam`` (a batch larger than ``lam`` is one large
-generation, updated once when it is told). A child told after its generation closed is handed
-to ``_late`` (GA and DE let it compete in the next selection, CMA-ES injects it into the next
-update). A child still pending after ``max_age`` newer trials is forgotten (and ignored if told
-later), so the work per ask stays bounded. Points told that were never asked (a warm start, or
-another worker's results) go to ``_foreign``. ``evaluations_used`` counts the complete children
-and foreign points that have entered an update, so that nothing told is silently dropped.
+its children have been told, failures included (a failed or never-told child does not stall it);
+the strategy then updates its parents from the children that completed. A strategy that sets
+``_grow`` instead makes the generation as large as the number of its children asked before the
+first of them is told, up to ``_grow * lam`` (a batch larger than ``lam`` is one large
+generation, updated once when it is told), and the next generation at least as large as the
+number of children still in flight when it opens (up to ``_grow * lam``). A child told after its
+generation closed is handed to ``_late`` (GA and DE let it compete in the next selection, CMA-ES
+injects it into the next update). A child still pending after ``max_age`` newer trials is
+forgotten (and ignored if told later), so the work per ask stays bounded. Points told that were
+never asked (a warm start, or another worker's results) go to ``_foreign``. ``evaluations_used``
+counts the complete children and foreign points that have entered an update, so that nothing
+told is silently dropped.
 
 The history is read incrementally: each ``propose`` looks only at the rows added since the
 last one and at the children still in flight, so the cost per trial does not grow with the
@@ -215,12 +217,13 @@ class Generational(Strategy):
         else:
             G, tags, y = np.empty((0, self.space.d)), np.empty(0, np.int64), np.empty(0)
         self._advance(G, tags, y, n_told)
+        if self._grow:  # the next generation waits for as many of the children in flight
+            self._size = min(len(self._inflight), self._grow * self.lam)
 
     def _join(self, g: np.ndarray, tag: int, y: float) -> None:
         """Count a point as a complete member of the current generation."""
         self._told += 1
         self._joined += 1
-        self._opened = True
         self._members.append((g, tag, y))
         if self._told >= max(self.lam, self._size):
             self._close()

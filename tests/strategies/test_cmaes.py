@@ -83,8 +83,8 @@ def test_a_large_batch_is_one_update_and_late_samples_are_injected(monkeypatch):
     opt = hpo_core.Optimizer(common.REALS, strategy="cmaes", seed=0)
     lam = opt.strategy.lam
     told = 0
-    for _ in range(4):  # batches of three populations: one update each, of all of them
-        for t in opt.ask(3 * lam):
+    for k in (3, 3, 3, 3, 6):  # batches of three populations: one update each, of all of
+        for t in opt.ask(k * lam):  # them; six populations: two updates of three
             opt.tell(t, common.sphere(t.params))
             told += 1
     # one at a time with two more in flight: the samples told after their generation closed
@@ -96,6 +96,6 @@ def test_a_large_batch_is_one_update_and_late_samples_are_injected(monkeypatch):
         opt.tell(t, common.sphere(t.params))
         told += 1
     opt.ask()
-    assert sizes[:4] == [3 * lam] * 4
+    assert sizes[:6] == [3 * lam] * 6
     assert sum(sizes) == opt.strategy.evaluations_used
     assert told - lam < sum(sizes) <= told
