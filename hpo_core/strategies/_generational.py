@@ -2,13 +2,19 @@
 
 A generation hands out children from the current parents, ``lam`` at a time (one draw of the
 generator per block, so the sequence does not depend on how asks are batched); asking for more
-than ``lam`` before anything is told just breeds another block from the same parents. The
-generation closes once ``lam`` of its children have been told, failures included (a failed or
-never-told child does not stall it); the strategy then updates its parents from the children
-that completed. A child told after its generation closed is handed to ``_late`` (GA and DE use
-it, CMA-ES drops it). A child still pending after ``max_age`` newer trials is forgotten (and
-ignored if told later), so the work per ask stays bounded. Points told that were never asked (a
-warm start, or another worker's results) go to ``_foreign`` and seed the population.
+than ``lam`` breeds another block from the same parents. The generation closes once ``lam`` of
+its children have been told, failures included (a failed or never-told child does not stall it);
+the strategy then updates its parents from the children that completed. A strategy that sets
+``_grow`` instead makes the generation as large as the number of its children asked before the
+first of them is told, up to ``_grow * lam`` (a batch larger than ``lam`` is one large
+generation, updated once when it is told), and the next generation at least as large as the
+number of children still in flight when it opens (up to ``_grow * lam``). A child told after its
+generation closed is handed to ``_late`` (GA and DE let it compete in the next selection, CMA-ES
+injects it into the next update). A child still pending after ``max_age`` newer trials is
+forgotten (and ignored if told later), so the work per ask stays bounded. Points told that were
+never asked (a warm start, or another worker's results) go to ``_foreign``. ``evaluations_used``
+counts the complete children and foreign points that have entered an update, so that nothing
+told is silently dropped.
 
 The history is read incrementally: each ``propose`` looks only at the rows added since the
 last one and at the children still in flight, so the cost per trial does not grow with the
@@ -44,7 +50,8 @@ class Generational(Strategy):
     _advance(G, meta, y, n_told)
         Close the generation: the complete children's genotypes (k, d), tags (k,), values (k,).
     _late(g, tag, y)
-        A child of a closed generation completed.
+        A child of a closed generation completed (a hook that passes it to ``_join`` has it
+        counted when the generation it joined closes).
     _foreign(x, y)
         A point that was not asked completed; x is its encoded point (d,).
     """
@@ -54,6 +61,12 @@ class Generational(Strategy):
     #: hand the hooks each trial's id (as a float) in place of its value ``y``: for strategies
     #: that read more than ``y`` from the history (several objectives, constraints)
     _by_id: bool = False
+    #: a batch asked before any child of the generation is told joins the generation (its size
+    #: becomes the number asked, up to ``_grow * lam``) instead of waiting for the next one
+    _grow: int = 0
+    #: a complete child of the open generation goes to ``_late`` as soon as it is read (steady
+    #: state: blocks bred later in the generation already see it), not to ``_advance``
+    _steady: bool = False
 
     def __init__(self, max_age: int | None = None) -> None:
         if max_age is not None and (not isinstance(max_age, int) or max_age < 1):
@@ -72,11 +85,22 @@ class Generational(Strategy):
         self._tags = np.empty(0, dtype=np.int64)
         self._points = self._queue
         self._next = 0
+        self._size = 0  # children that close the current generation (set on the first ask)
+        self._asked = 0  # children asked from the current generation
+        self._opened = False  # whether one of them has been told
+        self._used = 0  # complete points that entered an update
+        self._joined = 0  # points passed to _join
 
     @property
     def generation(self) -> int:
         """Generations closed so far."""
         return self._gen
+
+    @property
+    def evaluations_used(self) -> int:
+        """Complete trials (asked or told from elsewhere) that have entered an update so far;
+        those waiting in the open generation are counted when it closes."""
+        return self._used
 
     # ---------------------------------------------------------------- hooks
     def _express(self, G: np.ndarray) -> np.ndarray:
@@ -109,6 +133,9 @@ class Generational(Strategy):
             for j in range(self._next, self._next + k):
                 self._inflight[t0 + i] = (self._gen, self._queue[j], int(self._tags[j]))
                 i += 1
+            self._asked += k
+            if self._grow and not self._opened:
+                self._size = max(self._size, min(self._asked, self._grow * self.lam))
             out.append(self._points[self._next : self._next + k])
             self._next += k
         X = out[0] if len(out) == 1 else np.concatenate(out)
@@ -133,7 +160,9 @@ class Generational(Strategy):
                 self._inflight.pop(t0 + i, None)
         for tid in range(self._seen, t):
             if states[tid] == COMPLETE and tid not in self._inflight:
+                joined = self._joined
                 self._foreign(X_all[tid].copy(), float(tid if self._by_id else y_all[tid]))
+                self._used += self._joined == joined
         self._seen = t
         if not self._inflight:
             return
@@ -160,11 +189,17 @@ class Generational(Strategy):
             y = float(tid if self._by_id else y_all[tid])
             if gen == self._gen:
                 self._told += 1
-                if s == COMPLETE:
+                self._opened = True
+                if s == COMPLETE and self._steady:
+                    self._late(g, tag, y)
+                    self._used += 1
+                elif s == COMPLETE:
                     self._members.append((g, tag, y))
             elif s == COMPLETE:
+                joined = self._joined
                 self._late(g, tag, y)
-            if self._told >= self.lam:
+                self._used += self._joined == joined
+            if self._told >= max(self.lam, self._size):
                 self._close()
 
     def _close(self) -> None:
@@ -173,6 +208,8 @@ class Generational(Strategy):
         self._gen += 1
         self._queue = self._queue[:0]
         self._next = 0
+        self._size, self._asked, self._opened = 0, 0, False
+        self._used += len(members)
         if members:
             G = np.array([m[0] for m in members])
             tags = np.array([m[1] for m in members], dtype=np.int64)
@@ -180,10 +217,13 @@ class Generational(Strategy):
         else:
             G, tags, y = np.empty((0, self.space.d)), np.empty(0, np.int64), np.empty(0)
         self._advance(G, tags, y, n_told)
+        if self._grow:  # the next generation waits for as many of the children in flight
+            self._size = min(len(self._inflight), self._grow * self.lam)
 
     def _join(self, g: np.ndarray, tag: int, y: float) -> None:
         """Count a point as a complete member of the current generation."""
         self._told += 1
+        self._joined += 1
         self._members.append((g, tag, y))
-        if self._told >= self.lam:
+        if self._told >= max(self.lam, self._size):
             self._close()

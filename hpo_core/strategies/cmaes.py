@@ -42,19 +42,31 @@ class CMAES(Generational):
         at least ``min_step / levels``, so the search does not stall on one value.
 
     Restarts (IPOP)
-        A run restarts from a random mean with a doubled population (up to
+        The first run starts from the centre of the box (or the best point told before the
+        first ask); a run restarts from a random mean with a doubled population (up to
         ``max_population_size``) when it stagnates, by Hansen's criteria (BBOB 2009): the
         generation bests of the last ``10 + 30 d / lam`` generations and the current values
         span less than ``tolfun``; the real columns' steps fell below ``tolx``; the median of
         the 20 newest generation bests is no better than that of the 20 oldest in the last 20%
         (at least ``120 + 30 d / lam``) of the generations; or C's condition number exceeds 1e14.
 
-    Ask/tell
-        A generation has ``lam`` samples; asking for more draws more from the same distribution;
-        it updates once ``lam`` of its samples are told, failures included, from the complete
-        ones. Samples told after their generation closed are ignored. Points told that were not
-        asked set the starting mean (before the first ask: the best of them) or are injected
-        into the current generation with their step clipped (Hansen, 2011).
+    Ask/tell, batches and workers
+        A generation has ``lam`` samples, or more when a larger batch is asked before any of its
+        samples is told: ``ask(30)`` with ``lam = 10`` draws 30 samples from the current
+        distribution, and the update waits for all 30 (failures included) and uses the complete
+        ones with the default weights and learning rates of a population of 30. A generation
+        grows to at most ``3 lam``; the samples still in flight when a generation closes join
+        the next one, which waits for as many of them (up to ``3 lam``): with ``ask(64)`` and
+        ``lam = 10``, one update from 30 samples, one from 30 others, and the last 4 join the
+        first 26 of the next batch (in 10 dimensions at 1,500 evaluations this did better than
+        one generation of 64, or than updates of ``lam`` from the rest, on the problems of
+        ``benchmarks/evolution.py`` but Rastrigin). No told sample is discarded: one told after
+        its generation closed (a worker that returned late, or samples asked one at a time while
+        others were in flight) is injected into the next update, and so are points told that
+        were not asked (a warm start, or another worker's results): the step from the current
+        mean is clipped to the length ``sqrt(d) + 2 d / (d + 2)`` in the metric of ``C``
+        (Hansen, "Injecting external solutions into CMA-ES", 2011). Points told before the first
+        ask set the starting mean (the best of them) and join the first update.
 
     Parameters
     ----------
@@ -82,6 +94,7 @@ class CMAES(Generational):
     """
 
     name = "cmaes"
+    _grow = 3
 
     def __init__(
         self,
@@ -169,9 +182,11 @@ class CMAES(Generational):
         if self._mean is None:
             if self._warm:
                 self._mean = min(self._warm, key=lambda w: w[1])[0].copy()
-                self._warm = []
+                warm, self._warm = self._warm, []
+                for x, y in warm:  # they join the first update without closing it
+                    self._members.append((self._clipped(x), self._restarts, y))
             else:
-                self._mean = self.rng.random(self.space.d)
+                self._mean = np.full(self.space.d, 0.5)
         Z = self.rng.standard_normal((self.lam, self.space.d))
         X, _ = cma_sample(self._mean, self._sigma, self._B, self._D, Z)
         return X, np.full(self.lam, self._restarts, dtype=np.int64)
@@ -180,22 +195,29 @@ class CMAES(Generational):
         return self.space.snap(_reflect(G))
 
     # ---------------------------------------------------------------- tell
-    def _foreign(self, x: np.ndarray, y: float) -> None:
-        if self._mean is None:
-            self._warm.append((x, y))
-            return
-        # inject with the step clipped to a typical length (Hansen, 2011)
+    def _clipped(self, x: np.ndarray) -> np.ndarray:
+        """The image of x (on the unit cube) nearest the mean, its step from the mean clipped
+        to a typical length in the metric of C (Hansen, 2011)."""
+        assert self._mean is not None
         d = self.space.d
         step = (_nearest_image(x, self._mean) - self._mean) / self._sigma
         norm = np.linalg.norm((self._B.T @ step) / self._D)
         cap = math.sqrt(d) + 2 * d / (d + 2)
         if norm > cap:
             step *= cap / norm
-        self._join(self._mean + self._sigma * step, self._restarts, y)
+        return self._mean + self._sigma * step
+
+    def _foreign(self, x: np.ndarray, y: float) -> None:
+        if self._mean is None:
+            self._warm.append((x, y))
+            self._joined += 1  # counted when the first generation closes
+            return
+        self._join(self._clipped(x), self._restarts, y)
+
+    def _late(self, g: np.ndarray, tag: int, y: float) -> None:
+        self._foreign(_reflect(g), y)
 
     def _advance(self, G: np.ndarray, tags: np.ndarray, y: np.ndarray, n_told: int) -> None:
-        ok = tags == self._restarts
-        G, y = G[ok], y[ok]
         if len(y) == 0 or self._mean is None:
             return
         order = np.argsort(y, kind="stable")

@@ -24,6 +24,15 @@ class DifferentialEvolution(Generational):
     categorical columns evolve as continuous values and are snapped to their values when asked
     (categoricals are thereby treated as ordered, which suits few choices best).
 
+    Selection is steady: each told child competes for its slot as soon as the strategy reads
+    it (on the next ask), so children bred after it already see it. Batches larger than a
+    generation: ``ask(n)`` with n above what remains of the generation breeds further blocks
+    from the population as it stands, each slot getting one more child per block; the
+    generation closes when ``lam`` of its children are told, and a child told after that (late)
+    still competes for its slot, against the slot's value at that time. A point told from
+    elsewhere fills an empty slot or replaces the worst one if it is better. No told child is
+    dropped.
+
     Parameters
     ----------
     population_size : int or None, default None
@@ -47,6 +56,7 @@ class DifferentialEvolution(Generational):
     """
 
     name = "de"
+    _steady = True
 
     def __init__(
         self,

@@ -38,6 +38,12 @@ class GeneticAlgorithm(Generational):
     distinct points among the parents and the generation's complete children (and any points
     told from elsewhere or late). The first generation is random.
 
+    Batches larger than a generation: ``ask(n)`` with n above what remains of the generation
+    breeds further blocks from the same parents; the generation closes when ``population_size``
+    of its children are told, and each child told after that (late) joins the next survival
+    selection as soon as it is read, as do points told from elsewhere. No told child is
+    dropped.
+
     Parameters
     ----------
     population_size : int, default 50

@@ -67,3 +67,35 @@ def test_injected_points_use_their_image_nearest_the_mean():
         assert np.all(np.abs(g - mi) <= 1.0 + 1e-12)
     # the mean's own point, told from elsewhere, is injected as a zero step
     np.testing.assert_allclose(_nearest_image(_reflect(m[0]), m[0]), m[0], atol=1e-12)
+
+
+def test_a_large_batch_is_one_update_and_late_samples_are_injected(monkeypatch):
+    import hpo_core.strategies.cmaes as cmaes
+
+    sizes: list[int] = []
+
+    def counting(*args, **kwargs):
+        sizes.append(len(args[7]))
+        return real(*args, **kwargs)
+
+    real = cmaes.cma_update
+    monkeypatch.setattr(cmaes, "cma_update", counting)
+    opt = hpo_core.Optimizer(common.REALS, strategy="cmaes", seed=0)
+    lam = opt.strategy.lam
+    told = 0
+    for k in (3, 3, 3, 3, 6):  # batches of three populations: one update each, of all of
+        for t in opt.ask(k * lam):  # them; six populations: two updates of three
+            opt.tell(t, common.sphere(t.params))
+            told += 1
+    # one at a time with two more in flight: the samples told after their generation closed
+    # join the next update
+    flight = opt.ask(2)
+    for _ in range(5 * lam):
+        flight.append(opt.ask())
+        t = flight.pop(0)
+        opt.tell(t, common.sphere(t.params))
+        told += 1
+    opt.ask()
+    assert sizes[:6] == [3 * lam] * 6
+    assert sum(sizes) == opt.strategy.evaluations_used
+    assert told - lam < sum(sizes) <= told

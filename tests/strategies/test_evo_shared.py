@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hpo_core
 from tests.strategies import evo_common as common
 
 NAMES = ["ga", "de", "cmaes", "nsga2"]
@@ -54,3 +55,25 @@ def test_warm_start_seeds_the_search(name):
 )
 def test_any_sequence_of_operations_gives_valid_asks(name, ops):
     common.check_random_sessions(name, ops)
+
+
+@pytest.mark.parametrize("name", ["ga", "de", "cmaes"])
+def test_every_told_child_enters_an_update(name):
+    # batches of three populations, told in a shuffled order, with points from elsewhere
+    opt = hpo_core.Optimizer(common.REALS, strategy=name, seed=0)
+    strategy = opt.strategy
+    rng = np.random.default_rng(0)
+    told = 0
+    for _ in range(6):
+        batch = opt.ask(3 * strategy.lam)
+        rng.shuffle(batch)
+        for t in batch:
+            opt.tell(t, common.sphere(t.params))
+            told += 1
+        p = {k: float(v) for k, v in zip(common.REALS, rng.uniform(-2, 2, 4), strict=True)}
+        opt.tell(p, common.sphere(p))
+        told += 1
+    opt.ask()  # the strategy reads what was told on the next ask
+    waiting = len(strategy._members)  # in the open generation, counted when it closes
+    assert strategy.evaluations_used + waiting == told
+    assert strategy.evaluations_used >= told - strategy.lam
