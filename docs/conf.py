@@ -46,4 +46,6 @@ napoleon_use_ivar = True
 
 html_theme = "alabaster"
 html_title = "hpo_core"
+# wide enough for the configuration examples and the API signatures without scrolling
+html_theme_options = {"page_width": "1200px", "sidebar_width": "240px"}
 html_static_path: list[str] = []
