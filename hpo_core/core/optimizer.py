@@ -60,6 +60,9 @@ class Optimizer:
         With a storage: a pending trial whose optimizer has not signalled for this many seconds
         (its process died) is marked failed by the next ask, and its parameters are asked again
         once (``retry_stale``). Give every worker of a study the same value.
+    retry_stale : bool, default True
+        Whether the parameters of a trial failed for its stale heartbeat are asked again once
+        (the new trial carries ``user_attrs["retry_of"]``).
     pruner : Pruner or None
         Decides ``should_prune(trial)`` from intermediate reports (see ``hpo_core.pruning``);
         None never prunes.
