@@ -88,8 +88,11 @@ opt.minimize(objective, n_trials=n)
 """
 
 
-def load(db: str, workers: int, per_worker: int, kill_one: bool) -> dict:
-    script = Path(db).with_suffix(".worker.py")
+def load(url: str, folder: str, workers: int, per_worker: int, kill_one: bool) -> dict:
+    """``workers`` processes x ``per_worker`` trials on study "load" of storage ``url`` (a
+    SQLite or PostgreSQL URL), one of them killed mid-trial with ``kill_one``; the worker
+    script is written to ``folder``."""
+    script = Path(folder) / f"load-worker-{kill_one}.py"
     script.write_text(textwrap.dedent(WORKER.format(root=str(ROOT))))
     procs = []
     start = time.perf_counter()
@@ -97,7 +100,7 @@ def load(db: str, workers: int, per_worker: int, kill_one: bool) -> dict:
         hang = per_worker // 2 if kill_one and i == 0 else 0
         procs.append(
             subprocess.Popen(
-                [sys.executable, str(script), f"sqlite:///{db}", str(per_worker), str(hang)],
+                [sys.executable, str(script), url, str(per_worker), str(hang)],
                 stdout=subprocess.PIPE,
                 text=True,
             )
@@ -106,16 +109,16 @@ def load(db: str, workers: int, per_worker: int, kill_one: bool) -> dict:
         assert procs[0].stdout.readline().strip() == "hanging"
         os.kill(procs[0].pid, signal.SIGKILL)
         procs[0].wait()
-        # a replacement worker finishes the killed one's share; its asks fail the stale trial
+        # a replacement worker finishes the killed one's share (its hung trial, asked again
+        # once, and the rest); its asks fail the stale trial
         time.sleep(1.2)
-        done = len(Optimizer(SPACE, storage=f"sqlite:///{db}", study="load").trials)
         procs.append(
             subprocess.Popen(
                 [
                     sys.executable,
                     str(script),
-                    f"sqlite:///{db}",
-                    str(workers * per_worker - done + 1),
+                    url,
+                    str(per_worker - per_worker // 2 + 1),
                     "0",
                 ],
                 stdout=subprocess.PIPE,
@@ -124,7 +127,7 @@ def load(db: str, workers: int, per_worker: int, kill_one: bool) -> dict:
         )
     codes = [p.wait() for p in procs[1:] if kill_one] if kill_one else [p.wait() for p in procs]
     elapsed = time.perf_counter() - start
-    trials = Optimizer(SPACE, storage=f"sqlite:///{db}", study="load").trials
+    trials = Optimizer.load(url, study="load", read_only=True).trials
     ids = [t.id for t in trials]
     return {
         "exit codes": codes,
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         print("| run | trials | unique ids | complete | failed | pending | retried | seconds |")
         print("|---|---:|---|---:|---:|---:|---:|---:|")
         for name, kill in (("all workers live", False), ("one worker killed mid-trial", True)):
-            r = load(os.path.join(tmp, f"load-{kill}.db"), 4, per_worker, kill)
+            r = load(f"sqlite:///{os.path.join(tmp, f'load-{kill}.db')}", tmp, 4, per_worker, kill)
             print(
                 f"| {name} | {r['trials']} | {r['unique ids']} | {r['complete']} | {r['failed']} "
                 f"| {r['pending']} | {r['retried']} | {r['seconds']:.1f} |"

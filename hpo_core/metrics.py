@@ -19,10 +19,12 @@ __all__ = ["hypervolume", "non_dominated"]
 
 
 def hypervolume(points: Any, reference: Any) -> float:
-    """Exact hypervolume dominated by ``points`` (n, m) up to ``reference`` (m,), m = 2 or 3.
+    """Exact hypervolume dominated by ``points`` (n, m) up to ``reference`` (m,), any m >= 2.
 
     Every objective is minimised (negate maximised ones, and their reference coordinate).
-    Points that do not strictly dominate the reference add nothing.
+    Points that do not strictly dominate the reference add nothing. Exact by a sweep along
+    one objective at a time: 200 points in 4 objectives take milliseconds, and each objective
+    beyond 4 multiplies the time by about the number of non-dominated points.
     """
     from hpo_core.arrays.evo.pareto import hypervolume as _hv
 

@@ -55,7 +55,9 @@ def test_docstring_examples(name):
 def test_docs_python_blocks_run(page, tmp_path, monkeypatch):
     """Every ```python block of a page runs: the page's blocks in order in one namespace, in a
     fresh working directory so that the files they write stay out of the repository."""
-    blocks = _python_blocks(DOCS / page)
+    # a block that needs what a test machine has not (a database server, a Dask cluster) says
+    # so in a comment on its first line and is left out: "# not run here: it needs a server"
+    blocks = [b for b in _python_blocks(DOCS / page) if "not run here" not in b.partition("\n")[0]]
     if any(re.search(r"^\s*(import|from) torch\b", code, flags=re.M) for code in blocks):
         pytest.importorskip("torch", reason=f"docs/{page} trains a PyTorch model")
     monkeypatch.chdir(tmp_path)

@@ -4,6 +4,7 @@ The commands live in the modules of this package, loaded when one runs:
 
 - ``hpo_core.cli.run``: ``hpo-core run CONFIG.toml``, a study described in a TOML file.
 - ``hpo_core.cli.study``: ``show``, ``best``, ``plot`` and ``export`` of a stored study.
+- ``hpo_core.cli.copy``: ``hpo-core copy SRC DST``, a study copied from one storage to another.
 - ``hpo_core.cli.demo``: ``hpo-core demo``, GridSearchCV, RandomizedSearchCV and SearchCV side by
   side on digits.
 """
@@ -73,8 +74,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def study_parser(name: str, help: str) -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=help, epilog=EPILOG)
-        q.add_argument("storage", help="sqlite:///file.db or a path to the file")
-        q.add_argument("--study", help="the study's name (needed when the file holds several)")
+        q.add_argument(
+            "storage",
+            help="sqlite:///file.db, a path to the file, or postgresql://user:pw@host:5432/db",
+        )
+        q.add_argument("--study", help="the study's name (needed when the storage holds several)")
         return q
 
     p = study_parser("show", "a table of the trials and the best")
@@ -98,6 +102,16 @@ def _parser() -> argparse.ArgumentParser:
     p = study_parser("export", "the trials as CSV or JSON")
     p.add_argument("--format", required=True, choices=["csv", "json"])
     p.add_argument("--out", help="the file to write (default: standard output)")
+    p = sub.add_parser(
+        "copy",
+        help="copy a study from one storage to another (SQLite, PostgreSQL)",
+        epilog=EPILOG,
+        description="Copy study NAME, with all its trials and its queue, from storage SRC "
+        "(only read) to storage DST, which must not hold a study of that name yet.",
+    )
+    p.add_argument("src", help="the storage to copy from (sqlite:///file.db, postgresql://...)")
+    p.add_argument("dst", help="the storage to copy to (created when it is a new file)")
+    p.add_argument("--study", help="the study's name (needed when SRC holds several)")
     return parser
 
 
@@ -114,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo(args.strategy, args.n_trials, args.seed)
         if args.command == "run":
             return run(args.config, progress=not args.no_progress)
+        if args.command == "copy":
+            from hpo_core.cli.copy import copy
+
+            return copy(args.src, args.dst, args.study)
         if args.command == "show":
             return study.show(args.storage, args.study, args.limit)
         if args.command == "best":

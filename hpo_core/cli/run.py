@@ -10,6 +10,7 @@
     direction = "minimize"
     seed = 0
     storage = "sqlite:///study.db"     # optional; relative to the config's folder ("memory": none)
+                                       # or "postgresql://user:pw@host:5432/db"
     study = "my-study"
     n_jobs = 1
 
@@ -32,6 +33,7 @@ from typing import Any
 
 from hpo_core.space import Dimension
 from hpo_core.space.serialize import dimension_from_json
+from hpo_core.storage.postgres import is_postgres_url
 
 __all__ = ["ConfigError", "load_config", "run"]
 
@@ -127,8 +129,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
             msg = f"missing field {err}" if isinstance(err, KeyError) else str(err)
             raise _fail(path, text, key, msg) from None
     cfg["space"] = space
-    if cfg.get("storage") == "memory":
-        pass  # a study kept in memory, as Optimizer(storage="memory"): no file named memory
+    if cfg.get("storage") == "memory" or is_postgres_url(cfg.get("storage")):
+        pass  # kept in memory (no file named memory), or on a database server: no file path
     elif "storage" in cfg and not cfg["storage"].removeprefix("sqlite:///").strip():
         raise _fail(
             path, text, "storage", "must name a database file ('sqlite:///study.db') or be 'memory'"

@@ -23,7 +23,7 @@ from hpo_core.strategies import History, Strategy, make_strategy
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from hpo_core.storage import SQLiteStorage
+    from hpo_core.storage import StorageArg
 
 __all__ = ["Optimizer"]
 
@@ -50,10 +50,12 @@ class Optimizer:
         feasibility (see ``hpo_core.strategies.base``), so they prefer feasible points too.
     seed : int or None
         The same seed gives the same sequence of asks, bit for bit, on one machine.
-    storage : None, "memory", "sqlite:///file.db", a path, or a SQLiteStorage
-        Where the trials live. In memory by default; with SQLite every ask and tell is a
-        transaction, a new optimizer on the same study resumes it, and several processes can
-        share one study (see ``hpo_core.storage``).
+    storage : None, "memory", "sqlite:///file.db", a path, "postgresql://user:pw@host/db", or
+        an open SQLiteStorage or PostgresStorage
+        Where the trials live. In memory by default; with SQLite or PostgreSQL every ask and
+        tell is a transaction, a new optimizer on the same study resumes it, and several
+        processes (on one machine with SQLite, on many with PostgreSQL) can share one study
+        (see ``hpo_core.storage`` and docs/cluster.md).
     study : str, default "default"
         The study's name within the storage.
     heartbeat_timeout : float or None
@@ -85,7 +87,7 @@ class Optimizer:
         seed: int | None = None,
         *,
         constraints: bool = False,
-        storage: str | os.PathLike[str] | SQLiteStorage | None = None,
+        storage: StorageArg | None = None,
         study: str = "default",
         heartbeat_timeout: float | None = None,
         retry_stale: bool = True,
@@ -286,7 +288,7 @@ class Optimizer:
     @classmethod
     def load(
         cls,
-        storage: str | os.PathLike[str] | SQLiteStorage,
+        storage: StorageArg,
         study: str | None = None,
         strategy: str | Strategy = "random",
         seed: int | None = None,
@@ -302,11 +304,7 @@ class Optimizer:
         from hpo_core.storage import open_existing
 
         store = open_existing(storage, read_only=read_only)
-        names = store.study_names()
-        if study is None:
-            if len(names) != 1:
-                raise ValueError(f"name the study: {store.path!r} holds {names!r}")
-            study = names[0]
+        study = store.the_study(study)
         space_text, direction_text = store.study_info(study)
         space = space_from_json(json.loads(space_text))
         direction, cons = parse_direction_text(direction_text)
@@ -365,10 +363,9 @@ class Optimizer:
         ``n_trials=0`` runs nothing and returns the best so far (ValueError when no trial has
         completed). Exceptions in ``catch`` (a class or an iterable of classes) become failed
         trials and the loop goes on; any other exception is recorded as a failure of its trial
-        and then raised. ``callbacks`` are called as
-        ``callback(optimizer, trial)`` after each trial. ``progress=True`` shows a tqdm bar.
-        With several objectives the objective returns one value per direction; with
-        ``constraints=True`` it returns ``(value, [c1, ...])``.
+        and then raised. ``callbacks`` are called as ``callback(optimizer, trial)`` after each
+        trial. ``progress=True`` shows a tqdm bar. With several objectives the objective returns
+        one value per direction; with ``constraints=True`` it returns ``(value, [c1, ...])``.
 
         With ``n_jobs=k > 1`` or an ``executor`` (any ``concurrent.futures.Executor``, or a
         ``dask.distributed.Client``), k trials run at a time (a process pool of k by default),
@@ -380,9 +377,8 @@ class Optimizer:
         """
         from hpo_core.core import loop
 
-        return loop.minimize(
-            self, objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor
-        )
+        args = (objective, n_trials, timeout, callbacks, catch, progress, n_jobs, executor)
+        return loop.minimize(self, *args)
 
     minimize = optimize
 

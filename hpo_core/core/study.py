@@ -1,19 +1,18 @@
 """One study as the optimizer runs it: the books, the store, the strategy, each step once.
 
 ``ask``, ``tell``, ``enqueue`` and ``report`` are written here once, for every store. With a
-shared store (SQLite) each step is a transaction: it first catches up with what other workers
-wrote (``sync``), so an ask proposes seeing every worker's pending trials and records its own
-before anyone else can ask, and a tell refuses a trial another worker told already; threads
-sharing the optimizer take its steps one at a time. With the in-memory store nobody else
-writes: there is nothing to catch up with, no trial is written to the store, and an ask
-takes no lock at all (the framework's time per trial is the hot path).
+shared store (SQLite, PostgreSQL) each step is a transaction: it first catches up with what
+other workers wrote (``sync``), so an ask proposes seeing every worker's pending trials and
+records its own before anyone else can ask, and a tell refuses a trial another worker told
+already; threads sharing the optimizer take its steps one at a time. With the in-memory store
+nobody else writes: there is nothing to catch up with, no trial is written to the store, and
+an ask takes no lock at all (the framework's time per trial is the hot path).
 """
 
 from __future__ import annotations
 
 import functools
 import numbers
-import os
 import threading
 import time
 import weakref
@@ -27,11 +26,18 @@ from hpo_core.core.outcomes import Objectives, Told, direction_text
 from hpo_core.core.trial import Trial, TrialState
 from hpo_core.space import Space
 from hpo_core.space.serialize import legacy_space_fingerprint, space_fingerprint
-from hpo_core.storage import MemoryStore, StorageError, Store, StoredTrial, open_storage
+from hpo_core.storage import (
+    ConnectionLost,
+    MemoryStore,
+    StorageError,
+    Store,
+    StoredTrial,
+    open_storage,
+)
 from hpo_core.strategies import Strategy
 
 if TYPE_CHECKING:
-    from hpo_core.storage import SQLiteStorage
+    from hpo_core.storage import StorageArg
 
 __all__ = ["Study", "open_store"]
 
@@ -220,12 +226,18 @@ class Study:
 
 
 def _serialised(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    """``step`` (a bound method) run while holding ``lock``."""
+    """``step`` (a bound method) run while holding ``lock``, once more when the connection to a
+    database server was lost in the middle of it."""
 
     @functools.wraps(step)
     def run(*args: Any) -> Any:
         with lock:
-            return step(*args)
+            try:
+                return step(*args)
+            except ConnectionLost:
+                # the server rolled the step back (a lost connection): it is safely run once
+                # more, on a new connection (reconnecting waits out a restarting server)
+                return step(*args)
 
     return run
 
@@ -279,7 +291,7 @@ def _beat_loop(ref: weakref.ref[Study], store: Store) -> None:
 def open_store(
     space: Space,
     objectives: Objectives,
-    storage: str | os.PathLike[str] | SQLiteStorage | None,
+    storage: StorageArg | None,
     study: str,
     heartbeat_timeout: float | None,
 ) -> Store:

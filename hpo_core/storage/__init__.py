@@ -1,6 +1,8 @@
-"""Where trials live: in memory (the default) or in SQLite, shared by processes.
+"""Where trials live: in memory (the default), in SQLite (shared by the processes of one
+machine) or in PostgreSQL (shared by workers on many machines).
 
-``Optimizer(space, storage="sqlite:///study.db", study="name")`` keeps every trial in the file:
+``Optimizer(space, storage="sqlite:///study.db", study="name")`` keeps every trial in the file,
+``storage="postgresql://user:password@host:5432/database"`` in the database, alike:
 
 - every ask and tell is one transaction, so nothing told is ever lost and nothing half-written;
 - a new optimizer on the same file and study resumes the whole history (strategies rebuild
@@ -18,7 +20,8 @@ object works; ``user_attrs`` must hold JSON values.
 
 Layout: base.py (the ``Store`` protocol the optimizer's books talk to, ``StoredTrial``),
 memory.py (``MemoryStore``), sqlite.py (``SQLiteStorage``, a database file: schema and
-studies) and sqlite_study.py (``SQLiteStudy``, one study of it: trials and queue). Nothing
+studies), sql_study.py (one study of a SQL database: trials and queue, for SQLite and
+PostgreSQL alike) and postgres.py (``PostgresStorage``). Nothing
 here imports the optimizer or the strategies.
 """
 
@@ -26,41 +29,50 @@ from __future__ import annotations
 
 import os
 
-from hpo_core.storage.base import StorageError, Store, StoredTrial
+from hpo_core.storage.base import ConnectionLost, StorageError, Store, StoredTrial
 from hpo_core.storage.memory import MemoryStore
+from hpo_core.storage.postgres import PostgresStorage, is_postgres_url
 from hpo_core.storage.sqlite import SQLiteStorage, SQLiteStudy, parse_url
 
+#: what a ``storage=`` argument may be: a URL or file path, or an open storage
+StorageArg = str | os.PathLike[str] | SQLiteStorage | PostgresStorage
+
 __all__ = [
+    "ConnectionLost",
     "MemoryStore",
+    "PostgresStorage",
     "SQLiteStorage",
     "SQLiteStudy",
     "StorageError",
     "Store",
+    "StorageArg",
     "StoredTrial",
     "open_existing",
     "open_storage",
 ]
 
 
-def open_storage(storage: str | os.PathLike[str] | SQLiteStorage) -> SQLiteStorage:
+def open_storage(storage: StorageArg) -> SQLiteStorage | PostgresStorage:
     """The database a ``storage=`` argument names (a URL, a path, or an open storage)."""
-    if isinstance(storage, SQLiteStorage):
+    if isinstance(storage, (SQLiteStorage, PostgresStorage)):
         return storage
     if not isinstance(storage, (str, os.PathLike)):
         raise ValueError(
-            "storage must be None, 'memory', 'sqlite:///path/to/file.db', a file path or a "
-            f"SQLiteStorage, got {storage!r}"
+            "storage must be None, 'memory', 'sqlite:///path/to/file.db', a file path, "
+            f"'postgresql://user:password@host:5432/database' or an open storage, got {storage!r}"
         )
+    if is_postgres_url(storage):
+        return PostgresStorage(str(storage))
     return SQLiteStorage(storage)
 
 
-def open_existing(
-    storage: str | os.PathLike[str] | SQLiteStorage, read_only: bool = False
-) -> SQLiteStorage:
-    """A storage that must exist already (reading a study never creates a file); with
-    ``read_only`` nothing is ever written to it."""
-    if isinstance(storage, SQLiteStorage):
+def open_existing(storage: StorageArg, read_only: bool = False) -> SQLiteStorage | PostgresStorage:
+    """A storage that must exist already (reading a study never creates a file or a schema);
+    with ``read_only`` nothing is ever written to it."""
+    if isinstance(storage, (SQLiteStorage, PostgresStorage)):
         return storage
+    if is_postgres_url(storage):
+        return PostgresStorage(str(storage), read_only=True) if read_only else open_storage(storage)
     if not os.path.exists(parse_url(storage)):
         raise ValueError(f"no such storage file: {parse_url(storage)!r}")
     return SQLiteStorage(storage, read_only=read_only)

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 __all__ = [
+    "ConnectionLost",
     "ParamCodec",
     "STALE_REASON",
     "StorageError",
@@ -46,6 +47,11 @@ STALE_REASON = "no heartbeat for"
 
 class StorageError(RuntimeError):
     """The storage cannot be used: unreadable, foreign, or locked past its timeout."""
+
+
+class ConnectionLost(StorageError):
+    """The connection to a database server was lost inside a transaction: the server rolled
+    it back, nothing of the step was recorded, and running the step again is safe."""
 
 
 @dataclass

@@ -17,8 +17,8 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from hpo_core.storage.base import ParamCodec, StorageError
-from hpo_core.storage.sqlite_study import SQLiteStudy
+from hpo_core.storage.base import StorageError
+from hpo_core.storage.sql_study import SQLStudies, SQLStudy
 
 __all__ = ["SQLiteStorage", "SQLiteStudy", "parse_url"]
 
@@ -69,13 +69,17 @@ def parse_url(url: str | os.PathLike[str]) -> str:
         return text[len("sqlite:///") :]
     if "://" in text:
         raise ValueError(
-            "storage must be None, 'memory', 'sqlite:///path/to/file.db' or a file path, "
-            f"got {text!r}"
+            "storage must be None, 'memory', 'sqlite:///path/to/file.db', a file path or "
+            f"'postgresql://user:password@host:5432/database', got {text!r}"
         )
     return text
 
 
-class SQLiteStorage:
+class SQLiteStudy(SQLStudy):
+    """One study of a ``SQLiteStorage`` (``SQLStudy``'s SQL runs as it is in SQLite)."""
+
+
+class SQLiteStorage(SQLStudies):
     """A study store in one SQLite file (created when missing, unless read-only).
 
     Parameters
@@ -90,6 +94,8 @@ class SQLiteStorage:
         raises ``StorageError``.
     """
 
+    study_class = SQLiteStudy
+
     def __init__(
         self, path: str | os.PathLike[str], timeout: float = 30.0, read_only: bool = False
     ) -> None:
@@ -98,6 +104,7 @@ class SQLiteStorage:
         if not isinstance(read_only, bool):
             raise ValueError(f"read_only must be True or False, got {read_only!r}")
         self.path = parse_url(path)
+        self.name = self.path
         self.timeout = float(timeout)
         self.read_only = read_only
         try:
@@ -220,8 +227,9 @@ class SQLiteStorage:
                         raise
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the database's write lock; rolled back on any error."""
+    def transaction(self, study: int | None = None) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding the database's write lock (so every study's lock too);
+        rolled back on any error."""
         if self.read_only:
             raise StorageError(
                 f"{self.path!r} was opened read-only: nothing can be asked, told or enqueued"
@@ -243,54 +251,13 @@ class SQLiteStorage:
         else:
             self._db.execute("COMMIT")
 
-    # ------------------------------------------------------------------ studies
-    def open_study(self, name: str, space: str, direction: str, codec: ParamCodec) -> SQLiteStudy:
-        """Study ``name`` (created when new) as the store an optimizer's books use; its
-        ``worker`` counts the optimizers that opened the study before this one. A read-only
-        storage opens an existing study as it is, registering no worker."""
-        if self.read_only:
-            row = self._db.execute(
-                "SELECT id, space, direction, workers FROM studies WHERE name=?", (name,)
-            ).fetchone()
-            if row is None:
-                raise ValueError(
-                    f"no study {name!r} in {self.path!r}; it holds {self.study_names()!r}"
-                )
-            self._check_same(name, row, space, direction)
-            return SQLiteStudy(self, int(row[0]), int(row[3]), codec)
-        with self.transaction() as db:
-            row = db.execute(
-                "SELECT id, space, direction, workers FROM studies WHERE name=?", (name,)
-            ).fetchone()
-            if row is None:
-                cur = db.execute(
-                    "INSERT INTO studies (name, space, direction, created_at, workers) "
-                    "VALUES (?, ?, ?, ?, 1)",
-                    (name, space, direction, time.time()),
-                )
-                return SQLiteStudy(self, int(cur.lastrowid or 0), 0, codec)
-            self._check_same(name, row, space, direction)
-            sid, workers = row[0], row[3]
-            db.execute("UPDATE studies SET workers = workers + 1 WHERE id=?", (sid,))
-            return SQLiteStudy(self, int(sid), int(workers), codec)
+    # ------------------------------------------------------------------ SQLDatabase
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, params)
 
-    def _check_same(self, name: str, row: Sequence[Any], space: str, direction: str) -> None:
-        if row[1] != space:
-            raise ValueError(
-                f"study {name!r} in {self.path!r} exists with another space: "
-                f"{row[1]} (this optimizer's: {space}); use another study name"
-            )
-        if row[2] != direction:
-            raise ValueError(f"study {name!r} exists with direction={row[2]!r}, not {direction!r}")
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
 
-    def study_info(self, name: str) -> tuple[str, str]:
-        """(space text, direction) of study ``name``; ValueError naming the studies there."""
-        row = self._db.execute(
-            "SELECT space, direction FROM studies WHERE name=?", (name,)
-        ).fetchone()
-        if row is None:
-            raise ValueError(f"no study {name!r} in {self.path!r}; it holds {self.study_names()!r}")
-        return row[0], row[1]
-
-    def study_names(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT name FROM studies ORDER BY id")]
+    def reopen(self) -> SQLiteStorage:
+        """Another connection to the file (for another thread)."""
+        return SQLiteStorage(self.path, self.timeout, self.read_only)

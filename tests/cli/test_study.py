@@ -172,7 +172,7 @@ def test_contour_plot_needs_two_numeric_parameters(study):
         ("n_trials = 3\n[space]\nx = [1, 2]\n", "the key 'objective' is required"),
         (
             'objective = "objectives:branin"\nn_trials = 3\nstrategy = "magic"\n[space]\nx = [1, 2]\n',
-            "strategy must be one of",
+            "bad.toml:3: strategy: must be one of",
         ),
         ("objective = [\n", "not valid TOML"),
     ],

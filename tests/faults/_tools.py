@@ -1,4 +1,4 @@
-"""Helpers of the fault-injection suite: worker scripts, threads started together, read-only media."""
+"""Helpers of the fault-injection suite: worker scripts and read-only media."""
 
 from __future__ import annotations
 
@@ -7,33 +7,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def in_threads(n: int, work: Callable[[], object]) -> list[BaseException]:
-    """Run ``work()`` in n threads started together; the exceptions they raised."""
-    errors: list[BaseException] = []
-    start = threading.Barrier(n)
-
-    def run() -> None:
-        try:
-            start.wait()
-            work()
-        except BaseException as err:  # collected for the caller to assert on
-            errors.append(err)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def python(folder: Path, source: str, *args: str, **popen: object) -> subprocess.Popen:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 from hpo_core import Optimizer
-from tests.faults._tools import in_threads, python
+from tests.faults._tools import python
+from tests.threads import in_threads
 
 SPACE = {"x": (0.0, 1.0), "k": ["a", "b"]}
 

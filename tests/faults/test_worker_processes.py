@@ -1,5 +1,7 @@
-"""Workers that vanish (SIGKILL) or sleep (SIGSTOP: a laptop closed, a VM paused) with a trial
-in hand, around the heartbeats that tell the other workers who is alive."""
+"""Worker processes of one study: a worker stopped (SIGSTOP: a laptop closed, a VM paused) with
+a trial in hand, around the heartbeats that tell the other workers who is alive, and workers
+sharing a study. A worker killed (SIGKILL) and a late result told by a paused worker are in the
+storage contract (tests/storage/test_contract.py), for every store."""
 
 from __future__ import annotations
 
@@ -9,13 +11,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from hpo_core import Categorical, Integer, Optimizer, Real
 from tests.faults._tools import python
 
 SPACE = {"x": Real(-5.0, 5.0), "n": Integer(1, 8), "k": Categorical(["a", "b", None])}
-SMALL = {"x": (0.0, 1.0), "k": ["a", "b"]}
 
 # a worker of study "shared": n trials, the one numbered hang_at (from 1) sleeps for good;
 # the trials after `go` exists in its folder take no time, those before wait for it
@@ -52,29 +51,6 @@ def worker(folder: Path, n: int, hang_at: int = 0, go: bool = True) -> subproces
     return python(folder, WORKER, *args, stdout=subprocess.PIPE, text=True)
 
 
-def test_killed_worker_trial_fails_after_heartbeat_timeout_and_is_retried(tmp_path):
-    w = worker(tmp_path, 10, hang_at=3)
-    assert [w.stdout.readline().strip() for _ in range(3)] == ["in trial", "in trial", "hanging"]
-    os.kill(w.pid, signal.SIGKILL)
-    w.wait(timeout=30)
-    opt = Optimizer(SPACE, storage=url(tmp_path), study="shared", heartbeat_timeout=0.5)
-    states = [t.state for t in opt.trials]
-    assert states == ["complete", "complete", "pending"]  # nothing told is lost
-    hung = opt.trials[2]
-    time.sleep(0.7)
-    retry = opt.ask()
-    assert hung.state == "failed" and "no heartbeat" in hung.fail_reason
-    assert retry.params == hung.params and retry.user_attrs == {"retry_of": 2}
-    opt.tell(retry, 1.0)
-    # a live optimizer's pending trial is not failed: its heartbeat thread keeps it alive
-    alive = opt.ask()
-    time.sleep(1.0)
-    other = Optimizer(SPACE, storage=url(tmp_path), study="shared", heartbeat_timeout=0.5)
-    other.ask()
-    assert alive.state == "pending"
-    assert other.trials[alive.id].state == "pending"
-
-
 def test_a_stopped_worker_wakes_up_keeps_its_result_and_finishes_its_run(tmp_path):
     w = worker(tmp_path, 3, go=False)
     try:
@@ -95,27 +71,6 @@ def test_a_stopped_worker_wakes_up_keeps_its_result_and_finishes_its_run(tmp_pat
     assert [t.state for t in trials] == ["complete"] * 4  # the late result is kept
     assert trials[0].value != 100.0 and trials[0].params == trials[retry.id].params
     assert trials[retry.id].value == 100.0  # the retry's own result stands beside it
-
-
-def test_a_paused_worker_keeps_its_late_result_and_goes_on(tmp_path):
-    db = f"sqlite:///{tmp_path / 's.db'}"
-    paused = Optimizer(SMALL, seed=0, storage=db, study="s")  # no heartbeats: as if stopped
-    trial = paused.ask()
-    time.sleep(0.3)
-    other = Optimizer(SMALL, seed=1, storage=db, study="s", heartbeat_timeout=0.2)
-    retry = other.ask()  # fails the silent trial and asks its parameters again
-    assert other.trials[trial.id].state == "failed"
-    assert retry.user_attrs["retry_of"] == trial.id and retry.params == trial.params
-    told = paused.tell(trial, 0.25)  # the worker wakes up with its result
-    assert told.state == "complete" and told.value == 0.25
-    t = paused.ask()  # and carries on
-    paused.tell(t, 0.5)
-    seen = Optimizer.load(tmp_path / "s.db", read_only=True).trials
-    assert seen[trial.id].state == "complete" and seen[trial.id].value == 0.25
-    assert seen[retry.id].state == "pending"  # the retry copy stands
-    assert other.trials[trial.id].state == "complete"  # the other worker catches up
-    with pytest.raises(ValueError, match="already complete"):
-        paused.tell(trial, 0.3)  # told once all the same
 
 
 def test_processes_share_a_study(tmp_path):

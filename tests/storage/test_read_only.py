@@ -66,20 +66,3 @@ def test_read_only_storage_needs_an_existing_hpo_core_file(tmp_path):
     assert not (tmp_path / "missing.db").exists()
     with pytest.raises(ValueError, match="read_only must be True or False"):
         SQLiteStorage(tmp_path / "x.db", read_only="yes")
-
-
-@pytest.mark.parametrize(
-    ("column", "bad"),
-    [("params", "not json"), ("state", "exploded"), ("x", b"\x00\x01"), ("intermediate", "[1]")],
-)
-def test_a_damaged_row_is_a_storage_error_naming_the_trial(tmp_path, column, bad):
-    import sqlite3
-
-    db = tmp_path / "s.db"
-    _study(db, n=3)
-    con = sqlite3.connect(db)
-    con.execute(f"UPDATE trials SET {column}=? WHERE number=1", (bad,))
-    con.commit()
-    con.close()
-    with pytest.raises(StorageError, match="trial 1 of study .* is damaged"):
-        Optimizer.load(db, read_only=True)

@@ -6,11 +6,10 @@ import pickle
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from hpo_core.space import Categorical, Integer, Real, Space
-from hpo_core.storage import MemoryStore, SQLiteStorage, StoredTrial
+from hpo_core.storage import MemoryStore, SQLiteStorage
 
 SPACE = Space({"x": Real(0.0, 1.0), "n": Integer(1, 9), "k": Categorical(["a", object])})
 
@@ -34,31 +33,6 @@ def test_queue_is_first_in_first_out(store):
     assert first[1][0] == {"x": 0.25, "n": 2, "k": "a"}
     with store.transaction():
         assert store.pop_queue(1) == []
-
-
-def test_sqlite_rows_come_back_changed_since(tmp_path):
-    study = SQLiteStorage(tmp_path / "s.db").open_study("s", "space", "minimize", SPACE)
-    other = SQLiteStorage(tmp_path / "s.db").open_study("s", "space", "minimize", SPACE)
-    assert (study.worker, other.worker) == (0, 1)
-    choice = SPACE["k"].choices[1]
-    rows = [({"x": 0.5, "n": 3, "k": choice}, SPACE.encode({"x": 0.5, "n": 3, "k": choice}), None)]
-    with study.transaction():
-        seq = study.insert_trials(0, rows, 10.0)
-    seen, got = other.changes(0)
-    assert seen == seq
-    assert [r.number for r in got] == [0]
-    assert got[0].params == rows[0][0] and got[0].params["k"] is choice
-    np.testing.assert_array_equal(got[0].x, rows[0][1])
-    assert got[0].state == "pending" and got[0].started_at == 10.0
-    assert other.changes(seq) == (seq, [])
-    done = StoredTrial(0, np.empty(0), {}, "complete", value=1.5, finished_at=11.0)
-    with study.transaction():
-        seq2 = study.finish_trial(done)
-    _, got = other.changes(seq)
-    assert [(r.number, r.state, r.value) for r in got] == [(0, "complete", 1.5)]
-    with pytest.raises(ValueError, match="no longer pending"), study.transaction():
-        study.finish_trial(done)
-    assert other.changes(seq2)[1] == []  # the refused finish was rolled back
 
 
 def test_memory_store_pickles_with_its_queue():

@@ -243,20 +243,65 @@ def _hv3(P, ref):  # pragma: no cover - compiled
     return vol
 
 
-def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
-    """The hypervolume dominated by ``points`` and bounded by ``reference`` (exact; 2 or 3
-    objectives, minimised). Points that do not strictly dominate the reference add nothing.
+@numba.njit(**JIT)
+def _hv4(P, ref):  # pragma: no cover - compiled
+    """Volume dominated by the rows of P (k, 4) up to ref: slices along the fourth objective,
+    each the volume (``_hv3``) dominated by the points below it."""
+    k = P.shape[0]
+    order = np.argsort(P[:, 3], kind="mergesort")
+    S = np.empty((k, 3))
+    vol = 0.0
+    for t in range(k):
+        i = order[t]
+        S[t, 0] = P[i, 0]
+        S[t, 1] = P[i, 1]
+        S[t, 2] = P[i, 2]
+        top = ref[3] if t == k - 1 else P[order[t + 1], 3]
+        h = top - P[i, 3]
+        if h > 0.0:
+            vol += h * _hv3(S[: t + 1], ref[:3])
+    return vol
 
-    2 objectives: O(n log n); 3 objectives: O(n^2 log n).
+
+def _hv_sweep(P: np.ndarray, ref: np.ndarray) -> float:
+    """Exact volume for any number of objectives: a sweep along the last objective down to the
+    compiled 4-objective case, keeping only the non-dominated points of each slice."""
+    m = P.shape[1]
+    if m == 2:
+        return float(_hv2(P, ref[0], ref[1]))
+    if m == 3:
+        return float(_hv3(P, ref))
+    if m == 4:
+        return float(_hv4(P, ref))
+    order = np.argsort(P[:, -1], kind="mergesort")
+    vol = 0.0
+    for t in range(len(order)):
+        top = ref[-1] if t == len(order) - 1 else P[order[t + 1], -1]
+        h = top - P[order[t], -1]
+        if h > 0.0:
+            S = P[order[: t + 1], :-1]
+            S = np.ascontiguousarray(S[_first_front(S)])
+            vol += h * _hv_sweep(S, ref[:-1])
+    return vol
+
+
+def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
+    """The hypervolume dominated by ``points`` and bounded by ``reference`` (exact, any number
+    m >= 2 of objectives, minimised). Points that do not strictly dominate the reference add
+    nothing.
+
+    A sweep along one objective at a time: 2 objectives O(n log n), 3 O(n^2 log n), 4
+    O(n^3 log n) (compiled; 200 points in well under a second), and each objective beyond
+    multiplies by n (5 objectives: a few hundred points in seconds).
 
     Parameters
     ----------
-    points : ndarray of shape (n, m), m in {2, 3}
+    points : ndarray of shape (n, m), m >= 2
     reference : ndarray of shape (m,)
     """
     P = np.asarray(points, dtype=np.float64)
-    if P.ndim != 2 or P.shape[1] not in (2, 3):
-        raise ValueError(f"points must have shape (n, 2) or (n, 3), got {P.shape}")
+    if P.ndim != 2 or P.shape[1] < 2:
+        raise ValueError(f"points must have shape (n, m) with m >= 2 objectives, got {P.shape}")
     ref = np.ascontiguousarray(reference, dtype=np.float64)
     if ref.shape != (P.shape[1],) or not np.all(np.isfinite(ref)):
         raise ValueError(
@@ -267,6 +312,6 @@ def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
     P = np.ascontiguousarray(P[np.all(P < ref, axis=1)])
     if len(P) == 0:
         return 0.0
-    if P.shape[1] == 2:
-        return float(_hv2(P, ref[0], ref[1]))
-    return float(_hv3(P, ref))
+    if P.shape[1] > 3:  # fewer points to sweep; the 2- and 3-objective cases need no filter
+        P = np.ascontiguousarray(P[_first_front(P)])
+    return _hv_sweep(P, ref)

@@ -81,18 +81,32 @@ def test_hypervolume_hand_computed_3d():
     assert metrics.hypervolume(P, [1.0, 1.0, 1.0]) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("m", [2, 3])
-def test_hypervolume_agrees_with_reference(m):
+@pytest.mark.parametrize(("m", "n"), [(2, 18), (3, 18), (4, 10), (5, 7)])
+def test_hypervolume_agrees_with_reference(m, n):
     rng = np.random.default_rng(20 + m)
     for _ in range(5):
-        P = _cloud(rng, 18, m)
+        P = _cloud(rng, n, m)
         refpt = np.full(m, 0.9)
-        assert metrics.hypervolume(P, refpt) == pytest.approx(ref.hypervolume(P, refpt), rel=1e-12)
+        expected = ref.hypervolume(P, refpt)
+        assert expected > 0
+        assert metrics.hypervolume(P, refpt) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("m", [4, 5])
+def test_hypervolume_of_a_front_on_a_simplex_and_with_ties(m):
+    rng = np.random.default_rng(m)
+    P = rng.dirichlet(np.ones(m), size=8)  # mutually non-dominated
+    P = np.vstack([P, P[:2], P[3] + 0.01])  # duplicates and a dominated point add nothing
+    refpt = np.full(m, 1.1)
+    expected = ref.hypervolume(P[:8], refpt)
+    assert metrics.hypervolume(P, refpt) == pytest.approx(expected, rel=1e-12)
+    # one point: a box
+    assert metrics.hypervolume(P[:1], refpt) == pytest.approx(np.prod(refpt - P[0]), rel=1e-14)
 
 
 def test_hypervolume_errors():
-    with pytest.raises(ValueError, match=r"shape \(n, 2\) or \(n, 3\)"):
-        metrics.hypervolume(np.zeros((3, 4)), np.ones(4))
+    with pytest.raises(ValueError, match=r"shape \(n, m\) with m >= 2 objectives"):
+        metrics.hypervolume(np.zeros((3, 1)), np.ones(1))
     with pytest.raises(ValueError, match="reference must be 2 finite numbers"):
         metrics.hypervolume(np.zeros((3, 2)), [1.0])
     with pytest.raises(ValueError, match="NaN"):
