@@ -63,8 +63,7 @@ class Optimizer:
         (its process died) is marked failed by the next ask, and its parameters are asked again
         once (``retry_stale``). Give every worker of a study the same value.
     retry_stale : bool, default True
-        Whether the parameters of a trial failed for its stale heartbeat are asked again once
-        (the new trial carries ``user_attrs["retry_of"]``).
+        Ask a trial failed for its stale heartbeat again, once (``user_attrs["retry_of"]``).
     pruner : Pruner or None
         Decides ``should_prune(trial)`` from intermediate reports (see ``hpo_core.pruning``);
         None never prunes.
