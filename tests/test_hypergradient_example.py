@@ -54,16 +54,6 @@ def test_example_gradients_match_finite_differences():
     assert abs(fd - gb[4]) < 1e-5
 
 
-def test_docs_python_blocks_run():
-    import re
-
-    text = (EXAMPLE.parents[1] / "docs" / "hypergradient.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks
-    for i, code in enumerate(blocks):
-        exec(compile(code, f"docs/hypergradient.md block {i}", "exec"), {"__name__": "__doc__"})
-
-
 def _load_benchmark():
     path = EXAMPLE.parents[1] / "benchmarks" / "hypergradient.py"
     spec = importlib.util.spec_from_file_location("hypergradient_benchmark", path)

@@ -60,8 +60,9 @@ class Optimizer:
         The study's name within the storage.
     heartbeat_timeout : float or None
         With a storage: a pending trial whose optimizer has not signalled for this many seconds
-        (its process died) is marked failed by the next ask, and its parameters are asked again
-        once (``retry_stale``). Give every worker of a study the same value.
+        (its process died) is marked failed by the next ask. Give every worker the same value.
+    retry_stale : bool, default True
+        Ask such a trial's parameters again, once (``user_attrs["retry_of"]``).
     pruner : Pruner or None
         Decides ``should_prune(trial)`` from intermediate reports (see ``hpo_core.pruning``);
         None never prunes.
@@ -121,9 +122,8 @@ class Optimizer:
             raise ValueError(f"retry_stale must be True or False, got {retry_stale!r}")
         self._study = Study(books, self.strategy, store, heartbeat_timeout, retry_stale)
         self._books = books
-        # a resumed study or a second worker draws from its own stream
         worker = store.worker
-        rng_seed = seed if worker == 0 or seed is None else [seed, worker]
+        rng_seed = seed if worker == 0 or seed is None else [seed, worker]  # its own stream
         self.strategy.setup(self.space, np.random.default_rng(rng_seed))
 
     # ------------------------------------------------------------------ history
