@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-if os.environ.get("HPO_CORE_SKIP_KERAS"):
-    pytest.skip(os.environ["HPO_CORE_SKIP_KERAS"], allow_module_level=True)
 keras = pytest.importorskip("keras")
 keras_tuner = pytest.importorskip("keras_tuner")
 
