@@ -1,5 +1,6 @@
-"""Storage URLs for the tests of every store: a SQLite file, and a database of a throw-away PostgreSQL
-server started once for the session (``tests/pg_server.py``).
+"""Shared set-up: Keras on PyTorch, and storage URLs for the tests of every store (a SQLite
+file, and a database of a throw-away PostgreSQL server started once for the session,
+``tests/pg_server.py``).
 
 Without a PostgreSQL server binary the PostgreSQL cases skip, saying why; under CI (the
 environment variable ``CI`` set) they fail instead, since ``.ci/run`` installs the server.
@@ -14,6 +15,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.pg_server import PgServer, find_bin
+
+# Keras reads its backend when first imported: the Keras tests run on PyTorch's CPU build
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 _names = itertools.count()
 
