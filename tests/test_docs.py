@@ -51,6 +51,11 @@ def test_docstring_examples(name):
     assert result.failed == 0
 
 
+def _close_figures() -> None:
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
 @pytest.mark.parametrize("page", [p.relative_to(DOCS).as_posix() for p in PAGES])
 def test_docs_python_blocks_run(page, tmp_path, monkeypatch):
     """Every ```python block of a page runs: the page's blocks in order in one namespace, in a
@@ -64,10 +69,12 @@ def test_docs_python_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setattr(sys, "path", list(sys.path))  # hpo-core run puts the config's folder first
     namespace = {"__name__": "__docs__"}
+    _close_figures()  # those other tests left open count towards pyplot's warning of 20
     try:
         for i, code in enumerate(blocks):
             exec(compile(code, f"docs/{page} block {i}", "exec"), namespace)
     finally:  # modules the page wrote (an objectives.py) are not those of the next page
+        _close_figures()
         for name, module in list(sys.modules.items()):
             if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
                 del sys.modules[name]
