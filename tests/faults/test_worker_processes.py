@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -51,11 +52,30 @@ def worker(folder: Path, n: int, hang_at: int = 0, go: bool = True) -> subproces
     return python(folder, WORKER, *args, stdout=subprocess.PIPE, text=True)
 
 
+def _stop_between_writes(pid: int, db: Path) -> None:
+    """SIGSTOP the worker at a moment it holds no write lock of the file. A SQLite file's lock
+    is held by the process that took it, stopped or not: a worker stopped inside one of its
+    heartbeat's few-millisecond writes holds up the others until it wakes."""
+    for _ in range(100):
+        os.kill(pid, signal.SIGSTOP)
+        con = sqlite3.connect(db, timeout=0.05)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.rollback()
+            return
+        except sqlite3.OperationalError:  # caught in a heartbeat: let it finish and try again
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.01)
+        finally:
+            con.close()
+    raise AssertionError("the worker always held the file's write lock")
+
+
 def test_a_stopped_worker_wakes_up_keeps_its_result_and_finishes_its_run(tmp_path):
     w = worker(tmp_path, 3, go=False)
     try:
         assert w.stdout.readline().strip() == "in trial"  # trial 0 in hand
-        os.kill(w.pid, signal.SIGSTOP)  # no more heartbeats
+        _stop_between_writes(w.pid, tmp_path / "study.db")  # no more heartbeats
         time.sleep(1.0)
         other = Optimizer(SPACE, storage=url(tmp_path), study="shared", heartbeat_timeout=0.5)
         retry = other.ask()  # fails the silent trial and asks its parameters again
