@@ -63,8 +63,9 @@ def test_docs_python_blocks_run(page, tmp_path, monkeypatch):
     # a block that needs what a test machine has not (a database server, a Dask cluster) says
     # so in a comment on its first line and is left out: "# not run here: it needs a server"
     blocks = [b for b in _python_blocks(DOCS / page) if "not run here" not in b.partition("\n")[0]]
-    if any(re.search(r"^\s*(import|from) torch\b", code, flags=re.M) for code in blocks):
-        pytest.importorskip("torch", reason=f"docs/{page} trains a PyTorch model")
+    for extra in ("torch", "keras", "keras_tuner"):  # optional packages the test extra leaves out
+        if any(re.search(rf"^\s*(import|from) {extra}\b", code, flags=re.M) for code in blocks):
+            pytest.importorskip(extra, reason=f"docs/{page} needs {extra}")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setattr(sys, "path", list(sys.path))  # hpo-core run puts the config's folder first
