@@ -19,7 +19,7 @@ from hpo_core.arrays.gp.prior import Prior
 from hpo_core.arrays.gp.transform import OutputTransform
 from hpo_core.strategies.base import History
 
-__all__ = ["ConstraintModels", "parego"]
+__all__ = ["ColumnModels", "ConstraintModels", "parego"]
 
 #: weight of the linear term of the augmented Chebyshev scalarisation
 RHO = 0.05
@@ -33,10 +33,11 @@ def parego(Y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.max(U * w, axis=1) + RHO * (U @ w)
 
 
-class ConstraintModels:
-    """A GP per constraint on the complete trials. Hyperparameters are refitted (warm-started)
-    every ask up to 40 observations and then after each 5% growth, on at most ``fit_max``
-    observations (a random subset beyond); the posterior always uses every observation."""
+class ColumnModels:
+    """A GP per column of a matrix of values to minimise (constraints, or objectives) on the
+    complete trials. Hyperparameters are refitted (warm-started) every ask up to 40
+    observations and then after each 5% growth, on at most ``fit_max`` observations (a random
+    subset beyond); the posterior always uses every observation."""
 
     def __init__(self, cat: np.ndarray, prior: Prior, fit_max: int = 128) -> None:
         self.cat = cat
@@ -45,22 +46,20 @@ class ConstraintModels:
         self.thetas: list[np.ndarray] = []
         self._n_fit = 0
 
-    def fit(
-        self, history: History, F: np.ndarray, rng: np.random.Generator
-    ) -> tuple[list[tuple[GP, float]], np.ndarray]:
-        """([(GP, bound on its scale)] per constraint, feasibility of each complete trial)."""
-        C = history.C
-        n = len(C)
-        refit = len(self.thetas) != C.shape[1] or n <= 40 or n - self._n_fit >= 0.05 * self._n_fit
+    def fit_columns(
+        self, V: np.ndarray, F: np.ndarray, rng: np.random.Generator
+    ) -> list[tuple[GP, OutputTransform]]:
+        """[(GP on the transformed column, its transform)] for each column of V (n, c)."""
+        n = len(V)
+        refit = len(self.thetas) != V.shape[1] or n <= 40 or n - self._n_fit >= 0.05 * self._n_fit
         sub = np.arange(n)
         if refit and n > self.fit_max:
             sub = np.sort(rng.choice(n, self.fit_max, replace=False))
         models = []
-        for j in range(C.shape[1]):
-            c = C[:, j]
+        for j in range(V.shape[1]):
+            c = V[:, j]
             tr = OutputTransform(c)
             zc = tr(c)
-            bound = float(tr(np.zeros(1))[0])
             if refit or j >= len(self.thetas):
                 starts = [self.prior.mode()] if j >= len(self.thetas) else [self.thetas[j]]
                 maxiter = 100 if n <= 100 else 30
@@ -69,7 +68,20 @@ class ConstraintModels:
                     self.thetas[j] = theta
                 else:
                     self.thetas.append(theta)
-            models.append((GP(F, zc, self.thetas[j], self.cat), bound))
+            models.append((GP(F, zc, self.thetas[j], self.cat), tr))
         if refit:
             self._n_fit = n
+        return models
+
+
+class ConstraintModels(ColumnModels):
+    """A GP per constraint (``ColumnModels`` on ``history.C``), with each bound 0 carried
+    through the constraint's transform."""
+
+    def fit(
+        self, history: History, F: np.ndarray, rng: np.random.Generator
+    ) -> tuple[list[tuple[GP, float]], np.ndarray]:
+        """([(GP, bound on its scale)] per constraint, feasibility of each complete trial)."""
+        C = history.C
+        models = [(gp, float(tr(np.zeros(1))[0])) for gp, tr in self.fit_columns(C, F, rng)]
         return models, np.all(C <= 0.0, axis=1)

@@ -28,7 +28,8 @@ from hpo_core.arrays.gp.posterior import GP
 from hpo_core.arrays.gp.prior import Prior
 from hpo_core.arrays.gp.transform import OutputTransform
 from hpo_core.arrays.qmc import Sobol
-from hpo_core.strategies._bayes_mo import ConstraintModels, parego
+from hpo_core.strategies._bayes_ehvi import MAX_OBJECTIVES, propose_ehvi
+from hpo_core.strategies._bayes_mo import ColumnModels, ConstraintModels, parego
 from hpo_core.strategies.base import History, Strategy
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["BayesianOptimization"]
 
 _PENDING = ("believer", "liar")
+_MULTI = ("ehvi", "parego")
 _CONTROLLER: list = []
 
 
@@ -91,16 +93,25 @@ class BayesianOptimization(Strategy):
         a random subset beyond it); the posterior always uses every observation.
     noise_floor : float, default 1e-6
         Smallest noise variance, relative to the standardised values.
+    mo_acquisition : {"ehvi", "parego"}, default "ehvi"
+        With several objectives: expected hypervolume improvement for 2 and 3 objectives
+        (ParEGO beyond), or ParEGO always.
 
     Notes
     -----
-    Several objectives (``direction=[...]``) are handled by ParEGO (Knowles 2006): each ask
-    draws weights ``w`` uniformly on the simplex, scales every objective to ``[0, 1]`` over the
-    complete trials, and models ``max_k w_k u_k + 0.05 sum_k w_k u_k`` with the GP; successive
-    asks aim at different parts of the Pareto front. With ``constraints=True`` each constraint
-    gets its own GP and the acquisition is multiplied by the probability of feasibility
-    (added in log space to log EI), with the best *feasible* value as incumbent; until a
-    feasible point is seen, the probability of feasibility alone is maximised.
+    Several objectives (``direction=[...]``): with 2 or 3, one GP per objective and the exact
+    log expected hypervolume improvement over the feasible front (box decomposition, compiled;
+    see ``hpo_core.strategies._bayes_ehvi``); pending points are fantasised in every GP and
+    join the front. ``acquisition`` and ``beta`` do not apply there. With 4 or more, or
+    ``mo_acquisition="parego"``, ParEGO (Knowles 2006): each ask draws weights ``w``
+    uniformly on the simplex, scales every objective to ``[0, 1]`` over the complete trials, and
+    models ``max_k w_k u_k + 0.05 sum_k w_k u_k`` with one GP; successive asks aim at different
+    parts of the Pareto front. EHVI's box count grows as ``n^(k - 1)`` for a front of n points
+    in k objectives, which is why 3 is the line. With ``constraints=True`` each constraint
+    gets its own GP (fantasised at pending points like the objectives') and the acquisition is
+    multiplied by the probability of feasibility (added in log space), with the best *feasible*
+    value as incumbent; until a feasible point is seen, the probability of feasibility alone is
+    maximised.
 
     Cost of an ask with n observations in d dimensions: a hyperparameter refit costs
     O(min(n, fit_max)^3) per likelihood evaluation, and happens every ask up to n = 40, then
@@ -134,6 +145,7 @@ class BayesianOptimization(Strategy):
         refit_every: int | None = None,
         fit_max: int = 128,
         noise_floor: float = 1e-6,
+        mo_acquisition: str = "ehvi",
     ) -> None:
         if acquisition not in ACQUISITIONS:
             raise ValueError(
@@ -141,6 +153,10 @@ class BayesianOptimization(Strategy):
             )
         if pending not in _PENDING:
             raise ValueError(f"pending must be one of {list(_PENDING)}, got {pending!r}")
+        if mo_acquisition not in _MULTI:
+            raise ValueError(
+                f"mo_acquisition must be one of {list(_MULTI)}, got {mo_acquisition!r}"
+            )
         if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 < beta < 1e3:
             raise ValueError(f"beta must be a number in (0, 1000), got {beta!r}")
         if (
@@ -158,6 +174,7 @@ class BayesianOptimization(Strategy):
         self.refit_every: int | None = _int_option("refit_every", refit_every, 1, allow_none=True)
         self.fit_max: int = _int_option("fit_max", fit_max, 20)
         self.noise_floor: float = float(noise_floor)
+        self.mo_acquisition: str = mo_acquisition
 
     def setup(self, space: Space, rng: np.random.Generator) -> None:
         super().setup(space, rng)
@@ -175,6 +192,7 @@ class BayesianOptimization(Strategy):
         self._gp: GP | None = None
         self._gp_ids = np.empty(0, dtype=np.int64)
         self._cons = ConstraintModels(self._cat, self._prior, self.fit_max)
+        self._objs = ColumnModels(self._cat, self._prior, self.fit_max)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -270,6 +288,9 @@ class BayesianOptimization(Strategy):
         return np.vstack([out, rest])
 
     def _propose_model(self, history: History, q: int, batch: np.ndarray) -> np.ndarray:
+        k = history.Y_all.shape[1]
+        if 1 < k <= MAX_OBJECTIVES and self.mo_acquisition == "ehvi":
+            return propose_ehvi(self, history, q, batch)
         y = history.y if history.Y_all.shape[1] == 1 else parego(history.Y, self.rng)
         if np.min(y) > 0 and np.log(np.max(y)) - np.log(np.min(y)) > math.log(1e8):
             y = np.log(y)
@@ -283,6 +304,8 @@ class BayesianOptimization(Strategy):
             best = float(np.min(z[feasible])) if feasible.any() else best
         X_fant = np.vstack([history.X_pending, batch])
         gp, best_f = self._fantasise(gp, X_fant, best, z)
+        if models is not None:
+            models = self._fantasise_constraints(models, X_fant, self._levels)
         best = best if models is not None else best_f
         n = len(z)
         cands = self.n_candidates if n <= 100 else max(128, int(self.n_candidates * 100 / n))
@@ -327,6 +350,8 @@ class BayesianOptimization(Strategy):
             exclude = np.vstack([exclude, x])
             if len(out) < q:
                 gp, best_f = self._fantasise(gp, x[None, :], best, z)
+                if models is not None:
+                    models = self._fantasise_constraints(models, x[None, :], self._levels)
                 best = best if models is not None else best_f
         return np.array(out)
 
@@ -340,3 +365,13 @@ class BayesianOptimization(Strategy):
         else:
             zf = np.full(len(F), float(np.min(z)))
         return gp.append(F, zf), min(best, float(np.min(zf)))
+
+    @staticmethod
+    def _fantasise_constraints(
+        models: list[tuple[GP, float]], X: np.ndarray, levels: np.ndarray
+    ) -> list[tuple[GP, float]]:
+        """Each constraint GP with its posterior mean at X (m, d) appended (kriging believer)."""
+        if len(X) == 0:
+            return models
+        F = features(X, levels)
+        return [(gp.append(F, gp.predict(F)[0]), bound) for gp, bound in models]

@@ -90,3 +90,99 @@ def test_batch_with_two_objectives_and_constraints():
             p = t.params
             opt.tell(t, [p["x"], p["y"] - p["x"]], constraints=[0.3 - p["x"]])
     assert all(t.constraints[0] <= 0 for t in opt.pareto_front)
+
+
+def _zdt1(p):
+    x = np.array(list(p.values()))
+    g = 1 + 9 * x[1:].mean()
+    return [x[0], g * (1 - np.sqrt(x[0] / g))]
+
+
+def test_ehvi_for_two_and_three_objectives_parego_beyond(monkeypatch):
+    import hpo_core.strategies.bayes as bayes_module
+
+    calls = []
+    real = bayes_module.propose_ehvi
+
+    def spy(*args):
+        calls.append(args[1].Y.shape[1])
+        return real(*args)
+
+    monkeypatch.setattr(bayes_module, "propose_ehvi", spy)
+    space = {"x": (0.0, 1.0), "y": (0.0, 1.0)}
+    for k, option, used in [(2, "ehvi", True), (3, "ehvi", True), (4, "ehvi", False),
+                            (2, "parego", False)]:  # fmt: skip
+        calls.clear()
+        opt = Optimizer(
+            space,
+            strategy=BayesianOptimization(n_initial=4, mo_acquisition=option),
+            direction=["minimize"] * k,
+            seed=0,
+        )
+        opt.minimize(lambda p, k=k: [p["x"] * (j + 1) - p["y"] * j for j in range(k)], 6)
+        assert (calls == [k, k]) is used, (k, option, calls)
+
+
+def test_multi_objective_option_is_checked():
+    with pytest.raises(ValueError, match=r"mo_acquisition must be one of \['ehvi', 'parego'\]"):
+        BayesianOptimization(mo_acquisition="qnehvi")
+
+
+def test_ehvi_batch_spreads_along_the_front():
+    space = {f"x{i}": (0.0, 1.0) for i in range(3)}
+    opt = Optimizer(space, strategy="bayes", direction=["minimize", "minimize"], seed=1)
+    opt.minimize(_zdt1, n_trials=12)
+    batch = opt.ask(4)
+    X = np.array([list(t.params.values()) for t in batch])
+    gaps = np.linalg.norm(X[:, None] - X[None], axis=2)[np.triu_indices(4, 1)]
+    assert gaps.min() > 0.02  # fantasies make each point of the batch go elsewhere
+
+
+def test_ehvi_three_objectives_beat_random_hypervolume():
+    space = {f"x{i}": (0.0, 1.0) for i in range(4)}
+
+    def dtlz2(p):
+        x = np.array(list(p.values()))
+        r = 1 + np.sum((x[2:] - 0.5) ** 2)
+        a, b = np.pi / 2 * x[0], np.pi / 2 * x[1]
+        return [r * np.cos(a) * np.cos(b), r * np.cos(a) * np.sin(b), r * np.sin(a)]
+
+    hv = {}
+    for name in ("bayes", "random"):
+        opt = Optimizer(space, strategy=name, direction=["minimize"] * 3, seed=0)
+        front = opt.minimize(dtlz2, n_trials=30)
+        hv[name] = hypervolume([t.values for t in front], [1.5, 1.5, 1.5])
+    assert hv["bayes"] > hv["random"] + 0.1
+
+
+def test_pending_points_are_fantasised_in_the_constraint_models(monkeypatch):
+    from hpo_core.arrays.gp.kernels import features
+    from hpo_core.arrays.gp.posterior import GP
+
+    rng = np.random.default_rng(0)
+    cat, levels = np.zeros(2, dtype=bool), np.zeros(2, dtype=np.int64)
+    F = features(rng.random((8, 2)), levels)
+    gp = GP(F, 0.5 - F[:, 0], np.array([np.log(0.3), np.log(0.3), 0.0, np.log(1e-4)]), cat)
+    X = rng.random((3, 2))
+    ((grown, bound),) = BayesianOptimization._fantasise_constraints([(gp, 0.2)], X, levels)
+    assert bound == 0.2 and grown.n == gp.n + 3
+    mu0, var0 = gp.predict(features(X, levels))
+    mu1, var1 = grown.predict(features(X, levels))
+    np.testing.assert_allclose(mu1, mu0, atol=1e-6)  # the believer's value is the mean
+    assert np.all(var1 < 0.1 * var0 + 1e-9)  # and the point is no longer uncertain
+
+    # an ask of 3 with 2 pending trials: pending first, then each point of the batch
+    seen = []
+    real = BayesianOptimization._fantasise_constraints
+
+    def spy(models, X, levels):
+        seen.append(len(X))
+        return real(models, X, levels)
+
+    monkeypatch.setattr(BayesianOptimization, "_fantasise_constraints", staticmethod(spy))
+    opt = Optimizer({"x": (0.0, 1.0), "y": (0.0, 1.0)}, strategy="bayes", constraints=True, seed=0)
+    opt.minimize(lambda p: (p["x"] + p["y"], [0.5 - p["x"]]), n_trials=8)
+    seen.clear()
+    opt.ask(2)
+    opt.ask(3)
+    assert seen[-3:] == [2, 1, 1]

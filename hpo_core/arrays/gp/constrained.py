@@ -19,7 +19,7 @@ from hpo_core.arrays.gp.acquisition import _acquisition
 from hpo_core.arrays.gp.kernels import features
 from hpo_core.arrays.gp.posterior import GP
 
-__all__ = ["ConstrainedProblem", "log_feasibility"]
+__all__ = ["ConstrainedProblem", "log_feasibility", "log_feasibility_grad"]
 
 _PI = 2  # the acquisition code of log Phi((best - mu) / sigma)
 
@@ -31,6 +31,19 @@ def log_feasibility(models: Sequence[tuple[GP, float]], F: np.ndarray) -> np.nda
         mu, var = gp.predict(F)
         out += _acquisition(mu, var, bound, _PI, 0.0)[0]
     return out
+
+
+def log_feasibility_grad(
+    models: Sequence[tuple[GP, float]], A: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """log P(feasible) (m,) at feature rows A (m, d), and its gradient wrt A's rows (m, d)."""
+    a, g = np.zeros(len(A)), np.zeros(A.shape)
+    for gp, bound in models:
+        mu, var, dmu, dvar = gp.predict_grad(A)
+        v, gmu, gvar = _acquisition(mu, var, bound, _PI, 0.0)
+        a = a + v
+        g = g + gmu[:, None] * dmu + gvar[:, None] * dvar
+    return a, g
 
 
 class ConstrainedProblem(AcquisitionProblem):
@@ -71,10 +84,5 @@ class ConstrainedProblem(AcquisitionProblem):
             a, g = super().value_grad(X)
         else:
             a, g = np.zeros(len(X)), np.zeros(X.shape)
-        A = features(X, self.levels)
-        for gp, bound in self.models:
-            mu, var, dmu, dvar = gp.predict_grad(A)
-            v, gmu, gvar = _acquisition(mu, var, bound, _PI, 0.0)
-            a = a + v
-            g = g + gmu[:, None] * dmu + gvar[:, None] * dvar
-        return a, g
+        v, gv = log_feasibility_grad(self.models, features(X, self.levels))
+        return a + v, g + gv
