@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hpo_core.arrays.evo.pareto import non_dominated
 from hpo_core.arrays.gp.acq_opt import maximize
 from hpo_core.arrays.gp.ehvi import EHVIProblem, pareto_min
 from hpo_core.arrays.gp.kernels import features
@@ -90,11 +91,10 @@ def propose_ehvi(
     cands = 1 << int(math.log2(cands))
     on_front = np.flatnonzero(feasible)
     if len(on_front):
-        best = np.array([np.any(np.all(np.isclose(Z[i], front), axis=1)) for i in on_front])
-        on_front = on_front[best] if best.any() else on_front
+        on_front = on_front[non_dominated(Z[on_front])]
     else:
         on_front = np.argsort(np.sum([gp.z for gp, _ in models], axis=0))[:5]
-    pick = s.rng.permutation(on_front)[:5] if len(on_front) else np.arange(min(5, n))
+    pick = s.rng.permutation(on_front)[:5]
     incumbents = history.X[np.sort(pick)]
     out: list[np.ndarray] = []
     exclude = np.vstack([history.X_all, batch])
