@@ -85,9 +85,10 @@ def hypervolume_so_far(
     the region those trials dominate up to ``reference``, 0 before any trial dominates it.
     ``reference`` is one value per objective in the objective's own sense (for a "maximize"
     objective, a value below those of the trials); None takes ``default_reference(opt)``.
-    The hypervolume is recomputed only when a trial changes the front.
+    Only a trial that changes the front costs work: the hypervolume it adds, its box less the
+    front's hypervolume within that box.
     """
-    from hpo_core.metrics import hypervolume
+    from hpo_core.metrics import hypervolume, non_dominated
 
     ref = _reference(opt, reference)
     signs = _signs(opt)
@@ -95,11 +96,17 @@ def hypervolume_so_far(
     at, Y = _points(opt)
     out = np.zeros(len(opt.trials))
     front = np.empty((0, Y.shape[1]))
+    total = 0.0
     for i, y in zip(at, Y, strict=True):
         if not np.all(y < r) or np.any(np.all(front <= y, axis=1)):
             continue  # beyond the reference, or dominated (or equalled): the front stays
+        # what y adds: its box less the part the front covers already, which is the
+        # hypervolume of the front limited to y's box (usually a few points: cheap)
+        limited = np.maximum(front, y)
+        covered = hypervolume(limited[non_dominated(limited)], r) if len(front) else 0.0
+        total += max(0.0, float(np.prod(r - y)) - covered)
         front = np.vstack([front[~np.all(y <= front, axis=1)], y])
-        out[i] = hypervolume(front, r)
+        out[i] = total
     return np.maximum.accumulate(out) if len(out) else out, ref
 
 
