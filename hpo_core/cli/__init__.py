@@ -38,6 +38,15 @@ def _port(text: str) -> int:
     return value
 
 
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"give comma-separated numbers, one per objective, got {text!r}"
+        ) from None
+
+
 def _strategies(text: str) -> list[str]:
     names = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [s for s in names if s not in STRATEGIES]
@@ -99,7 +108,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--kind",
         required=True,
-        choices=["convergence", "importance", "parallel", "slice", "contour"],
+        choices=[
+            "convergence",
+            "importance",
+            "parallel",
+            "slice",
+            "contour",
+            "pareto",
+            "hypervolume",
+        ],
+    )
+    p.add_argument(
+        "--target",
+        type=int,
+        help="for a study with several objectives, the objective (0, 1, ...) that convergence, "
+        "importance, parallel, slice or contour draw",
+    )
+    p.add_argument(
+        "--reference",
+        type=_floats,
+        help="for --kind hypervolume: the reference point, one value per objective in its own "
+        "sense, comma-separated (default: the worst value of each plus 10%% of its range)",
     )
     p.add_argument("--params", help="for --kind contour: the two parameters, comma-separated (X,Y)")
     p.add_argument(
@@ -156,7 +185,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return study.best(args.storage, args.study)
         if args.command == "plot":
             params = args.params.split(",") if args.params else None
-            return study.plot(args.storage, args.study, args.kind, args.out, params, args.method)
+            return study.plot(
+                args.storage,
+                args.study,
+                args.kind,
+                args.out,
+                params,
+                args.method,
+                target=args.target,
+                reference=args.reference,
+            )
         return study.export(args.storage, args.study, args.format, args.out)
     except (ConfigError, StorageError) as err:
         print(f"hpo-core: error: {err}", file=sys.stderr)

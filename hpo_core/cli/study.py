@@ -90,8 +90,19 @@ def plot(
     out: str,
     params: list[str] | None = None,
     method: str = "forest",
+    *,
+    target: int | None = None,
+    reference: list[float] | None = None,
 ) -> int:
+    """Draw ``kind`` of a stored study to ``out``: ``pareto`` and ``hypervolume`` (with
+    ``reference``) of a study with several objectives; the other kinds draw one value, the
+    objective ``target`` of a study with several."""
     _check_out(out)
+    several_kinds = ("pareto", "hypervolume")
+    if reference is not None and kind != "hypervolume":
+        raise ValueError(f"--reference is for --kind hypervolume, not --kind {kind}")
+    if target is not None and kind in several_kinds:
+        raise ValueError(f"--kind {kind} draws every objective; leave out --target")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,21 +111,33 @@ def plot(
     from hpo_core import plots
 
     opt = Optimizer.load(storage, study, read_only=True)
-    if len(opt.directions) > 1:
+    m = len(opt.directions)
+    if kind in several_kinds and m == 1:
+        raise ValueError(f"--kind {kind} needs a study with several objectives; this one has 1")
+    if kind not in several_kinds and m > 1 and target is None:
         raise ValueError(
-            f"the plots show one objective; this study has {len(opt.directions)}: export it "
-            "(hpo-core export) and draw its Pareto front from the values"
+            f"this study has {m} objectives: pass --target K, the objective --kind {kind} "
+            f"draws (K in 0..{m - 1})"
         )
+    if target is not None and not 0 <= target < m:
+        raise ValueError(f"--target must be an objective index in 0..{m - 1}, got {target}")
     if kind == "contour":
         if not params or len(params) != 2:
             raise ValueError("--kind contour needs --params X,Y (two numeric parameters)")
-        fig = plots.contour(opt, params[0], params[1])
+        fig = plots.contour(opt, params[0], params[1], target=target)
+    elif kind == "hypervolume":
+        if reference is not None and len(reference) != m:
+            raise ValueError(
+                f"--reference needs {m} values, one per objective, got {len(reference)}"
+            )
+        fig = plots.hypervolume_history(opt, reference)
     else:
         draw: dict[str, Callable[[Optimizer], Figure | SubFigure]] = {
-            "convergence": plots.convergence,
-            "importance": lambda opt: plots.importance(opt, method=method),
-            "parallel": plots.parallel_coordinates,
-            "slice": plots.slice_plot,
+            "convergence": lambda opt: plots.convergence(opt, target=target),
+            "importance": lambda opt: plots.importance(opt, method=method, target=target),
+            "parallel": lambda opt: plots.parallel_coordinates(opt, target=target),
+            "slice": lambda opt: plots.slice_plot(opt, target=target),
+            "pareto": plots.pareto_front,
         }
         fig = draw[kind](opt)
     assert isinstance(fig, Figure)  # drawn without axes given: a figure of its own

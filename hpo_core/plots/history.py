@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo_core.plots._common import figure
+from hpo_core.plots._common import TargetArg, figure, resolve_target
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -18,15 +18,20 @@ if TYPE_CHECKING:
 __all__ = ["best_so_far", "convergence"]
 
 
-def best_so_far(opt: Optimizer) -> np.ndarray:
-    """Best complete value after each trial, shape (t,): NaN before the first complete one."""
-    sign = 1.0 if opt.direction == "minimize" else -1.0
+def best_so_far(opt: Optimizer, target: TargetArg = None) -> np.ndarray:
+    """Best complete value after each trial, shape (t,): NaN before the first complete one.
+
+    ``target`` picks what "value" means: None, the only objective (a study with several
+    objectives must say); an objective index, best in that objective's direction; or a
+    function of a trial's values (a tuple) to a float, which is minimised.
+    """
+    goal = resolve_target(opt, target)
+    sign = goal.sign
     trials = opt.trials
     v = np.full(len(trials), np.inf)
     for i, t in enumerate(trials):
         if t.state == "complete":
-            assert t.value is not None  # one objective: a complete trial has its value
-            v[i] = sign * t.value
+            v[i] = sign * goal.of(t)
     out = np.minimum.accumulate(v) if len(v) else v
     out = np.where(np.isinf(out), np.nan, sign * out)
     return out
@@ -36,20 +41,27 @@ def convergence(
     studies: Optimizer | Sequence[Optimizer] | Mapping[str, Optimizer | Sequence[Optimizer]],
     ax: Axes | None = None,
     log: bool = False,
+    target: TargetArg = None,
+    target_name: str | None = None,
 ) -> Figure | SubFigure:
     """Best value so far against trials.
 
     ``studies`` is one optimizer (one line), a list of optimizers (runs of one method with
     different seeds: median and quartile band), or a dict label -> either (one line each).
+    ``target`` as in ``best_so_far`` (None for a single objective; an objective index or a
+    function of the values, minimised, for a study with several); ``target_name`` labels the
+    y-axis (default "value", "objective K" or "target").
     """
     if not isinstance(studies, Mapping):
         studies = {"": studies}
     fig, ax = figure(ax, figsize=(6, 4))
+    name = target_name or "value"
     for label, runs in studies.items():
         runs = [runs] if not isinstance(runs, Sequence) else list(runs)
         if not runs:
             raise ValueError(f"no study to plot for {label!r}")
-        curves = [best_so_far(r) for r in runs]
+        curves = [best_so_far(r, target) for r in runs]
+        name = resolve_target(runs[0], target, target_name).name
         n = max(len(c) for c in curves)
         M = np.full((len(curves), n), np.nan)
         for i, c in enumerate(curves):
@@ -68,7 +80,7 @@ def convergence(
         if len(runs) > 1:
             ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color(), step="post")
     ax.set_xlabel("trial")
-    ax.set_ylabel("best value so far")
+    ax.set_ylabel(f"best {name} so far")
     if log:
         ax.set_yscale("log")
     if any(studies):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core.plots._common import figure, pyplot
+from hpo_core.plots._common import feasible, figure, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,9 +22,11 @@ def pareto_front(
     opt: Optimizer, objectives: Sequence[int] | None = None, ax: Axes | None = None
 ) -> Figure | SubFigure:
     """The complete trials in objective space, the Pareto front marked (and, in 2-D, joined
-    by its attainment steps). Two objectives (or ``objectives=(i, j)``) on plain axes, three
-    (``objectives=(i, j, k)``, the default of a three-objective study) on 3-D axes; a given
-    ``ax`` must then be a 3-D one."""
+    by its attainment steps), the dominated trials faded and, in a constrained study, the
+    infeasible ones marked with crosses (the front holds feasible trials only). Two objectives
+    (or ``objectives=(i, j)``) on plain axes, three (``objectives=(i, j, k)``, the default of a
+    study with three or more) on 3-D axes; a given ``ax`` must then be a 3-D one. The front is
+    that of all the study's objectives, also when ``objectives`` shows some of them."""
     m = len(opt.directions)
     if m < 2:
         raise ValueError("pareto_front needs a study with several objectives; this one has 1")
@@ -39,7 +41,16 @@ def pareto_front(
     front = {t.id for t in opt.pareto_front}
     Y = np.array([[t.values[i] for i in picked] for t in trials])  # type: ignore[index]
     on = np.array([t.id in front for t in trials])
+    bad = np.array([not feasible(t) for t in trials])
+    faded = ~on & ~bad
     labels = [f"objective {i} ({opt.directions[i]})" for i in picked]
+    # (rows, style): the dominated, the Pareto front, the infeasible
+    groups: list[tuple[np.ndarray, dict[str, Any]]] = [
+        (faded, {"s": 12, "color": "0.6", "alpha": 0.4, "label": "dominated"}),
+        (on, {"s": 24, "color": "tab:red", "label": "Pareto front", "zorder": 3}),
+    ]
+    if bad.any():
+        groups.append((bad, {"s": 18, "color": "tab:purple", "marker": "x", "label": "infeasible"}))
     if len(picked) == 3:
         if ax is None:
             fig = pyplot().figure(figsize=(6, 5))
@@ -47,21 +58,22 @@ def pareto_front(
         else:
             fig = ax.figure
         ax3: Any = ax
-        ax3.scatter(*Y[~on].T, s=10, color="0.7", label="dominated")
-        ax3.scatter(*Y[on].T, s=22, color="tab:red", label="Pareto front")
-        ax3.set_xlabel(labels[0])
-        ax3.set_ylabel(labels[1])
+        for rows, style in groups:
+            ax3.scatter(*Y[rows].T, **style)
         ax3.set_zlabel(labels[2])
     else:
         fig, ax = figure(ax, figsize=(6, 4.5))
-        ax.scatter(Y[~on, 0], Y[~on, 1], s=12, color="0.7", label="dominated")
-        ax.scatter(Y[on, 0], Y[on, 1], s=24, color="tab:red", label="Pareto front", zorder=3)
+        for rows, style in groups:
+            ax.scatter(Y[rows, 0], Y[rows, 1], **style)
         F = Y[on][np.argsort(Y[on][:, 0])]
-        ax.step(F[:, 0], F[:, 1], where="post", color="tab:red", lw=1)
-        ax.set_xlabel(labels[0])
-        ax.set_ylabel(labels[1])
+        # the region a minimised x-objective's point dominates lies to its right
+        right = opt.directions[picked[0]] == "minimize"
+        ax.step(F[:, 0], F[:, 1], where="post" if right else "pre", color="tab:red", lw=1)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
     ax.legend()
-    ax.set_title(f"Pareto front: {int(on.sum())} of {len(trials)} complete trials")
+    title = f"Pareto front: {int(on.sum())} of {len(trials)} complete trials"
+    ax.set_title(title + (f", {int(bad.sum())} infeasible" if bad.any() else ""))
     return fig
 
 

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core.plots._common import complete_trials, figure, param_columns, pyplot
+from hpo_core.plots._common import (
+    TargetArg,
+    complete_trials,
+    figure,
+    param_columns,
+    pyplot,
+    resolve_target,
+)
 from hpo_core.space import CATEGORICAL, INTEGER, Categorical
 
 if TYPE_CHECKING:
@@ -23,7 +30,12 @@ _IMPORTANCE_METHODS = ("forest", "gp")
 
 
 def importance(
-    opt: Optimizer, ax: Axes | None = None, seed: int = 0, method: str = "forest"
+    opt: Optimizer,
+    ax: Axes | None = None,
+    seed: int = 0,
+    method: str = "forest",
+    target: TargetArg = None,
+    target_name: str | None = None,
 ) -> Figure | SubFigure:
     """Parameter importance, normalised to sum to 1; the title names the method. The same
     study gives the same figure in the process that ran it and loaded from its file.
@@ -34,13 +46,18 @@ def importance(
     (the strategy's own fitted GP when it has one, as ``bayes`` does, else one fitted to the
     trials): how quickly the value changes along a parameter, which ranks a parameter with a
     small linear effect as low as one with none.
+
+    ``target``: what the importance is of. None, the only objective (a study with several
+    objectives must say); an objective index; or a function of a trial's values (a tuple) to a
+    float. ``target_name`` labels it (default "value", "objective K" or "target").
     """
-    names, values, text = importance_scores(opt, method=method, seed=seed)
+    name = resolve_target(opt, target, target_name).name
+    names, values, text = importance_scores(opt, method=method, seed=seed, target=target)
     created = ax is None
     order = np.argsort(values)
     fig, ax = figure(ax, figsize=(6, 0.5 * len(names) + 1.5))
     ax.barh([names[i] for i in order], values[order])
-    ax.set_xlabel("relative importance")
+    ax.set_xlabel("relative importance" + ("" if name == "value" else f" for {name}"))
     ax.set_title(f"Parameter importance: {text}")
     if created:
         from matplotlib.figure import Figure
@@ -57,22 +74,25 @@ def importance_scores(
     n_estimators: int = 200,
     n_repeats: int = 10,
     max_rows: int | None = None,
+    target: TargetArg = None,
 ) -> tuple[list[str], np.ndarray, str]:
     """The parameters, their importance (>= 0, summing to 1 unless all are 0) and the method's
-    description, as ``importance`` draws them; the forest's size and repeats, and with
-    ``max_rows`` the last complete trials only, set its cost. ValueError with fewer than 2
-    complete trials."""
+    description, as ``importance`` draws them for ``target``; the forest's size and repeats,
+    and with ``max_rows`` the last complete trials only, set its cost. ValueError with fewer
+    than 2 complete trials."""
     if method not in _IMPORTANCE_METHODS:
         raise ValueError(f"method must be one of {list(_IMPORTANCE_METHODS)}, got {method!r}")
-    X, y, _ = complete_trials(opt)
+    goal = resolve_target(opt, target)
+    X, y, _ = complete_trials(opt, goal)
     if method == "gp":
-        scores = _lengthscale_importance(opt)
+        # the strategy's own GP models the single objective, not another target
+        own = len(opt.directions) == 1 and not callable(target)
+        scores = _lengthscale_importance(opt) if own else None
         text = "GP lengthscales (1 / lengthscale)"
         if scores is None:
             from hpo_core.gp import fit
 
-            sign = 1.0 if opt.direction == "minimize" else -1.0
-            model = fit(X, sign * y, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
+            model = fit(X, goal.sign * y, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
             scores = 1.0 / np.asarray(model.lengthscales, dtype=float)
     else:
         from sklearn.ensemble import RandomForestRegressor
@@ -115,12 +135,22 @@ def _axis_labels(dim: Any) -> tuple[np.ndarray, list[str]] | None:
 
 
 def parallel_coordinates(
-    opt: Optimizer, params: Sequence[str] | None = None, ax: Axes | None = None
+    opt: Optimizer,
+    params: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    target: TargetArg = None,
+    target_name: str | None = None,
 ) -> Figure | SubFigure:
     """One vertical axis per parameter (its own scale: log where log, labels for choices) and
     the objective; one line per complete trial, coloured by value (the colour bar beside it
-    tells which)."""
-    X, y, trials = complete_trials(opt)
+    tells which, the best end darkest).
+
+    ``target``: the value drawn. None, the only objective (a study with several objectives
+    must say); an objective index; or a function of a trial's values (a tuple) to a float,
+    taken as minimised. ``target_name`` labels its axis and colour bar.
+    """
+    goal = resolve_target(opt, target, target_name)
+    X, y, trials = complete_trials(opt, goal)
     cols = param_columns(opt)
     params = list(params or cols)
     for p in params:
@@ -130,7 +160,7 @@ def parallel_coordinates(
     plt = pyplot()
     span = np.ptp(y) or 1.0
     ynorm = (y - y.min()) / span
-    cmap = plt.get_cmap("viridis_r" if opt.direction == "minimize" else "viridis")
+    cmap = plt.get_cmap("viridis_r" if goal.direction == "minimize" else "viridis")
     n_axes = len(params) + 1
     for i, t in enumerate(trials):
         pts = []
@@ -164,8 +194,8 @@ def parallel_coordinates(
     from matplotlib.colors import Normalize
 
     legend = ScalarMappable(norm=Normalize(y.min(), y.min() + span), cmap=cmap)
-    fig.colorbar(legend, ax=ax, label="value", pad=0.08)
-    ax.set_xticks(range(n_axes), [*params, "value"])
+    fig.colorbar(legend, ax=ax, label=goal.name, pad=0.08)
+    ax.set_xticks(range(n_axes), [*params, goal.name])
     ax.set_yticks([])
     ax.set_xlim(-0.2, n_axes - 0.6)
     ax.set_ylim(-0.05, 1.05)
@@ -179,9 +209,20 @@ def parallel_coordinates(
     return fig
 
 
-def slice_plot(opt: Optimizer, params: Sequence[str] | None = None) -> Figure:
-    """The value against each parameter, one panel a parameter (log axes where log)."""
-    _, y, trials = complete_trials(opt)
+def slice_plot(
+    opt: Optimizer,
+    params: Sequence[str] | None = None,
+    target: TargetArg = None,
+    target_name: str | None = None,
+) -> Figure:
+    """The value against each parameter, one panel a parameter (log axes where log).
+
+    ``target``: the value drawn. None, the only objective (a study with several objectives
+    must say); an objective index; or a function of a trial's values (a tuple) to a float.
+    ``target_name`` labels the y-axis.
+    """
+    goal = resolve_target(opt, target, target_name)
+    _, y, trials = complete_trials(opt, goal)
     cols = param_columns(opt)
     params = list(params or cols)
     for p in params:
@@ -204,7 +245,7 @@ def slice_plot(opt: Optimizer, params: Sequence[str] | None = None) -> Figure:
             if dim.log:
                 ax.set_xscale("log")
         ax.set_xlabel(p)
-    axes[0][0].set_ylabel("value")
+    axes[0][0].set_ylabel(goal.name)
     fig.suptitle(f"Slice plot, {len(trials)} trials")
     fig.tight_layout()
     return fig

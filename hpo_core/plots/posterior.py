@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core.plots._common import complete_trials, figure, param_columns
+from hpo_core.plots._common import (
+    TargetArg,
+    complete_trials,
+    figure,
+    param_columns,
+    resolve_target,
+)
 from hpo_core.space import INTEGER, Categorical, Integer, Real
 
 if TYPE_CHECKING:
@@ -41,6 +47,8 @@ def contour(
     ax: Axes | None = None,
     resolution: int = 60,
     seed: int = 0,
+    target: TargetArg = None,
+    target_name: str | None = None,
 ) -> Figure | SubFigure:
     """The posterior mean of a GP fitted to the study, over parameters ``x`` and ``y``.
 
@@ -48,6 +56,11 @@ def contour(
     the other parameters are held at the best trial's values. The trials are drawn as points
     (the best as a star). Both parameters must be numeric (Real or Integer); log parameters get
     log axes.
+
+    ``target``: the value modelled. None, the only objective (a study with several objectives
+    must say); an objective index (its direction picks the best trial); or a function of a
+    trial's values (a tuple) to a float, taken as minimised. ``target_name`` labels the colour
+    bar.
     """
     from hpo_core.gp import fit
 
@@ -65,8 +78,9 @@ def contour(
         if isinstance(dim, Categorical):
             raise ValueError(f"contour needs numeric parameters; {p!r} is categorical")
         dims.append(dim)
-    X, values, trials = complete_trials(opt)
-    sign = 1.0 if opt.direction == "minimize" else -1.0
+    goal = resolve_target(opt, target, target_name)
+    X, values, trials = complete_trials(opt, goal)
+    sign = goal.sign
     model = fit(X, sign * values, bounds=[[0.0, 1.0]] * X.shape[1], seed=seed)
     jx, jy = cols[x][0], cols[y][0]
     u = np.linspace(0.0, 1.0, resolution)
@@ -80,7 +94,8 @@ def contour(
     fig, ax = figure(ax, figsize=(6, 5))
     GX, GY = _continuous(dims[0], U), _continuous(dims[1], V)
     filled = ax.contourf(GX, GY, mean, levels=20, cmap="viridis")
-    fig.colorbar(filled, ax=ax, label="posterior mean of the value")
+    name = "the value" if goal.name == "value" else goal.name
+    fig.colorbar(filled, ax=ax, label=f"posterior mean of {name}")
     px = [t.params.get(x, math.nan) for t in trials]
     py = [t.params.get(y, math.nan) for t in trials]
     ax.scatter(px, py, s=14, c="white", edgecolors="black", linewidths=0.5, label="trials")

@@ -234,8 +234,49 @@ def test_a_study_with_two_objectives_in_the_shell(tmp_path):
     r = cli("export", "mo.db", "--format", "csv", cwd=tmp_path)
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert float(rows[0]["value_1"]) == opt.trials[0].values[1]
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_plots_of_a_study_with_two_objectives(tmp_path):
+    _stored_study(tmp_path / "mo.db", direction=["minimize", "maximize"])
     r = cli("plot", "mo.db", "--kind", "convergence", "--out", "c.png", cwd=tmp_path)
-    assert r.returncode == 2 and "this study has 2" in r.stderr
+    assert r.returncode == 2 and not (tmp_path / "c.png").exists()
+    assert "this study has 2 objectives: pass --target K" in r.stderr and "0..1" in r.stderr
+    images = []
+    for args in (
+        ["--kind", "pareto"],
+        ["--kind", "hypervolume"],
+        ["--kind", "hypervolume", "--reference", "1.5,-2"],
+        ["--kind", "convergence", "--target", "0"],
+        ["--kind", "convergence", "--target", "1"],
+        ["--kind", "slice", "--target", "1"],
+    ):
+        out = f"{len(images)}.png"
+        r = cli("plot", "mo.db", *args, "--out", out, cwd=tmp_path)
+        assert r.returncode == 0, (args, r.stderr)
+        images.append((tmp_path / out).read_bytes())
+        assert images[-1][:8] == PNG
+    assert len(set(images)) == len(images)  # the reference and the target change the figure
+    for args, message in (
+        (["--kind", "convergence", "--target", "2"], "--target must be an objective index in 0..1"),
+        (["--kind", "hypervolume", "--reference", "1,2,3"], "--reference needs 2 values"),
+        (["--kind", "hypervolume", "--reference", "1,x"], "give comma-separated numbers"),
+        (["--kind", "pareto", "--target", "0"], "leave out --target"),
+        (["--kind", "slice", "--target", "0", "--reference", "1,1"], "--reference is for"),
+    ):
+        r = cli("plot", "mo.db", *args, "--out", "x.png", cwd=tmp_path)
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+
+
+def test_pareto_and_hypervolume_need_several_objectives(study):
+    for kind in ("pareto", "hypervolume"):
+        r = cli("plot", "study.db", "--kind", kind, "--out", "x.png", cwd=study)
+        assert r.returncode == 2
+        assert f"--kind {kind} needs a study with several objectives" in r.stderr
+    r = cli("plot", "study.db", "--kind", "slice", "--target", "0", "--out", "t.png", cwd=study)
+    assert r.returncode == 0 and (study / "t.png").read_bytes()[:8] == PNG
 
 
 def test_a_constrained_study_in_the_shell(tmp_path):
