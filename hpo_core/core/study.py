@@ -15,6 +15,7 @@ import functools
 import numbers
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from hpo_core.core.trial import Trial, TrialState
 from hpo_core.space import Space
 from hpo_core.space.serialize import legacy_space_fingerprint, space_fingerprint
 from hpo_core.storage import (
+    AskLost,
     ConnectionLost,
     MemoryStore,
     StorageError,
@@ -179,6 +181,8 @@ class Study:
         a new trial; the store first, then the books."""
         state, values, reason, cons = told
         books, store, shared = self.books, self.store, self.shared
+        if shared and store.lone_tell and not isinstance(trial, Mapping):
+            return self._lone_tell(trial, told)
         now = time.time()
         t: Trial | None = None
         with store.transaction():
@@ -203,6 +207,32 @@ class Study:
                 self.mine.discard(number)
         if t is None:
             t = books.new_trial(x, plain, now)
+        books.record(t, state, values, reason, now, cons)
+        return t
+
+    def _lone_tell(self, trial: Trial | int, told: Told) -> Trial:
+        """A tell the store takes on its own: no lock and no catch-up (the next ask catches
+        up); the store refuses a trial that another worker told meanwhile."""
+        state, values, reason, cons = told
+        books, now = self.books, time.time()
+        t = books.resolve(trial, late=True)
+        if values is None:
+            values = books.settle(t, state)
+        row = _row(t.id, t, state, values, reason, now, cons)
+        row.x, row.params, row.started_at = books.X[t.id], t.params, t.started_at
+        try:
+            self.store.finish_trial(row)
+        except AskLost as err:  # the outcome is kept, as a new trial
+            self.mine.discard(t.id)
+            books.record(t, TrialState.FAILED, None, str(err), now)
+            new = self.tell(dict(t.params), told)
+            warnings.warn(f"{err}: its outcome is recorded as trial {new.id}", stacklevel=4)
+            return new
+        except ValueError:
+            self.sync()  # another worker told it: the books' own message says so
+            books.resolve(trial, late=True)
+            raise
+        self.mine.discard(t.id)
         books.record(t, state, values, reason, now, cons)
         return t
 

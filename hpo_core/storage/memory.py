@@ -26,6 +26,7 @@ class MemoryStore:
 
     shared = False
     worker = 0
+    lone_tell = False
 
     def __init__(self) -> None:
         self._queue: deque[tuple[dict[str, Any], dict[str, Any]]] = deque()

@@ -67,6 +67,7 @@ class SQLStudy:
     """
 
     shared = True
+    lone_tell = False
 
     def __init__(self, storage: SQLDatabase, sid: int, worker: int, codec: ParamCodec) -> None:
         self.storage = storage
