@@ -74,6 +74,8 @@ class Study:
             for name in ("ask", "tell", "enqueue", "sync", "report"):
                 setattr(self, name, _serialised(getattr(self, name), lock))
         self._beats: threading.Thread | None = None
+        #: a point proposed for an ask that the queue answered (``_lone_ask``)
+        self._spare: np.ndarray | None = None
         self.sync()
 
     # ------------------------------------------------------------------ reading
@@ -107,7 +109,12 @@ class Study:
 
     # ------------------------------------------------------------------ ask
     def propose(self, k: int) -> np.ndarray:
-        """Up to k new encoded points from the strategy, checked."""
+        """Up to k new encoded points from the strategy, checked (a point left over from an
+        ask that the queue answered first comes first: the sequence stays the one a store
+        without lone steps gives)."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            return spare if k == len(spare) else np.concatenate([spare, self.propose(k - 1)])
         space = self.books.space
         X = self.strategy.propose(self.books.history(), k)
         if type(X) is not np.ndarray or X.dtype != np.float64:
@@ -127,18 +134,22 @@ class Study:
             self._fail_stale()
         books, store, shared = self.books, self.store, self.shared
         now = time.time()
-        if shared:
-            with store.transaction():
-                self.sync()
+        trials = None
+        if shared and k == 1 and store.lone_steps and not self.strategy.reads_history:
+            trials = self._lone_ask(fixed, now)
+        if trials is None:
+            if shared:
+                with store.transaction():
+                    self.sync()
+                    new = self._new_points(k, fixed)
+                    self.seq = store.insert_trials(len(books.trials), new, now)
+            else:  # nobody else writes the study: no lock to take, nothing to catch up with
                 new = self._new_points(k, fixed)
-                self.seq = store.insert_trials(len(books.trials), new, now)
-        else:  # nobody else writes the study: no lock to take, nothing to catch up with
-            new = self._new_points(k, fixed)
-        if len(new) == 1:  # the common case, without a comprehension's frame
-            plain, x, attrs = new[0]
-            trials = [books.new_trial(x, plain, now, attrs)]
-        else:
-            trials = [books.new_trial(x, plain, now, attrs) for plain, x, attrs in new]
+            if len(new) == 1:  # the common case, without a comprehension's frame
+                plain, x, attrs = new[0]
+                trials = [books.new_trial(x, plain, now, attrs)]
+            else:
+                trials = [books.new_trial(x, plain, now, attrs) for plain, x, attrs in new]
         if shared:
             for t in trials:
                 t._sink = self.report
@@ -159,15 +170,36 @@ class Study:
                 new.append((plain, x, queued_attrs))
             self._queued = max(0, self._queued - len(new))
         if len(new) < k:
-            decode = books.space.decode
-            X = self.propose(k - len(new))
-            if fixed:  # re-encoded: the point is the one evaluated, validated as a tell's
-                new += [(*books.params_and_x({**decode(x), **fixed}), None) for x in X]
-            elif len(X) == 1:  # as above: one trial is the common case
-                new.append((decode(X[0]), X[0], None))
-            else:
-                new += [(decode(x), x, None) for x in X]
+            new += self._proposed(self.propose(k - len(new)), fixed)
         return new
+
+    def _proposed(
+        self, X: np.ndarray, fixed: dict[str, Any] | None
+    ) -> list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]]:
+        """(plain params, encoded point, None) of the strategy's points X."""
+        books = self.books
+        decode = books.space.decode
+        if fixed:  # re-encoded: the point is the one evaluated, validated as a tell's
+            return [(*books.params_and_x({**decode(x), **fixed}), None) for x in X]
+        if len(X) == 1:  # one trial is the common case
+            return [(decode(X[0]), X[0], None)]
+        return [(decode(x), x, None) for x in X]
+
+    def _lone_ask(self, fixed: dict[str, Any] | None, now: float) -> list[Trial] | None:
+        """One trial of a strategy that does not read the history, proposed first and then
+        recorded by the store in a step of its own at the next free number (no lock is held
+        while proposing); None when the queue holds parameters (asked in a transaction)."""
+        X = self.propose(1)
+        ((plain, x, _),) = self._proposed(X, fixed)
+        got = self.store.ask_alone(plain, x, now, self.seq)
+        if got is None:
+            self._spare = X  # for the next proposal: the strategy does not read the history
+            return None
+        seq, rows, number = got
+        for row in rows:
+            self._apply(row)
+        self.seq = seq
+        return [self.books.trials[number]]
 
     def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
         self.books.params_and_x(params)  # validated now
@@ -181,8 +213,8 @@ class Study:
         a new trial; the store first, then the books."""
         state, values, reason, cons = told
         books, store, shared = self.books, self.store, self.shared
-        if shared and store.lone_tell and not isinstance(trial, Mapping):
-            return self._lone_tell(trial, told)
+        if shared and store.lone_steps and not isinstance(trial, Mapping):
+            return self._lone_steps(trial, told)
         now = time.time()
         t: Trial | None = None
         with store.transaction():
@@ -210,7 +242,7 @@ class Study:
         books.record(t, state, values, reason, now, cons)
         return t
 
-    def _lone_tell(self, trial: Trial | int, told: Told) -> Trial:
+    def _lone_steps(self, trial: Trial | int, told: Told) -> Trial:
         """A tell the store takes on its own: no lock and no catch-up (the next ask catches
         up); the store refuses a trial that another worker told meanwhile."""
         state, values, reason, cons = told

@@ -21,7 +21,7 @@ import numpy as np
 
 from hpo_core.storage.base import STALE_REASON, AskLost, StoredTrial
 from hpo_core.storage.pg_connection import ASYNC, FLUSH
-from hpo_core.storage.sql_study import SQLStudy, _json_attrs, _outcome
+from hpo_core.storage.sql_study import CHANGES, SQLStudy, _json_attrs, _outcome
 
 if TYPE_CHECKING:
     from hpo_core.storage.postgres import PostgresStorage
@@ -48,6 +48,16 @@ _TELL = (
 )
 
 
+#: an ask on its own: one pending trial at the next free number, unless the queue holds some
+_ASK = (
+    "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
+    "heartbeat, seq) SELECT ?, (SELECT coalesce(max(number), -1) + 1 FROM trials "
+    "WHERE study_id=?), ?, ?, 'pending', '{}', ?, ?, (SELECT seq FROM studies WHERE id=?) "
+    "WHERE NOT EXISTS (SELECT 1 FROM queue WHERE study_id=?) RETURNING number"
+)
+_MINE = "SELECT number FROM trials WHERE study_id=%s AND started_at=%s AND x=%s"
+
+
 class PostgresStudy(SQLStudy):
     """One study of a ``PostgresStorage`` (see the module docstring).
 
@@ -58,7 +68,7 @@ class PostgresStudy(SQLStudy):
 
     storage: PostgresStorage
     #: ``finish_trial`` runs on its own, outside a transaction (``Store``)
-    lone_tell = True
+    lone_steps = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -75,12 +85,15 @@ class PostgresStudy(SQLStudy):
         connected): workers on machines whose clocks disagree still judge heartbeats alike."""
         return time.time() + self.storage.clock_offset
 
-    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
+    def _since(self, since: int) -> int:
         if self._restarts != self.storage.restarts:
             # the server started anew: a crash may have lost changes already read, and the
             # numbers after them are given again; read everything once more
             self._restarts, since = self.storage.restarts, 0
-        seq, rows = super().changes(since)
+        return since
+
+    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
+        seq, rows = super().changes(self._since(since))
         if self.storage.bumped is not None:
             seq -= 1  # this transaction's bump is its own until it commits (or rolls back)
         return seq, rows
@@ -120,6 +133,7 @@ class PostgresStudy(SQLStudy):
         if self.storage._in_transaction:
             self.storage.durable = True
             return super().finish_trial(row)
+        self.storage.writable()
         x = np.ascontiguousarray(row.x, dtype=np.float64).tobytes()
         values = (
             *(self.sid, row.number, x, json.dumps(self.codec.to_portable(row.params))),
@@ -147,6 +161,34 @@ class PostgresStudy(SQLStudy):
         if found is not None and (found[1], found[2]) == (row.state, row.finished_at):
             return int(found[3])  # told already, by this very call before a lost connection
         raise ValueError(f"trial {row.number} is no longer pending in {storage.name!r}")
+
+    def ask_alone(
+        self, params: Mapping[str, Any], x: np.ndarray, started_at: float, since: int
+    ) -> tuple[int, list[StoredTrial], int] | None:
+        """One round trip, the study's lock held only on the server. Sent again after a lost
+        connection, it first looks for its own trial (by point and start time)."""
+        storage, sid = self.storage, self.sid
+        storage.writable()
+        xb = np.ascontiguousarray(x, dtype=np.float64).tobytes()
+        portable = json.dumps(self.codec.to_portable(params))
+        values = (sid, sid, xb, portable, started_at, self.now(), sid, sid)
+        tries = 0
+
+        def ask() -> tuple[Any, list[Any]]:
+            nonlocal tries
+            tries += 1
+            conn = storage._conn
+            if tries > 1 and (found := conn.execute(_MINE, (sid, started_at, xb)).fetchone()):
+                return found, conn.execute(CHANGES.replace("?", "%s"), (since, sid)).fetchall()
+            batch = [("BEGIN", ()), ASYNC, (_BUMP, (sid,)), (_ASK, values), (CHANGES, (since, sid))]
+            cursors = storage.send([*batch, ("COMMIT", ())])
+            return cursors[3].fetchone(), cursors[4].fetchall()
+
+        since = self._since(since)
+        new, rows = storage._with_backoff(ask)
+        if new is None:
+            return None
+        return int(rows[0][0]), [self._decode(r[1:]) for r in rows if r[1] is not None], new[0]
 
     def copy_in(self, rows: Sequence[StoredTrial], workers: int) -> int:
         self.storage.durable = True

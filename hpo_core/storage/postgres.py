@@ -221,15 +221,19 @@ class PostgresStorage(PgConnection, SQLStudies):
             self._bump_at = None
         return cursors[len(queue) :]
 
+    def writable(self) -> None:
+        """StorageError when the storage was opened read-only."""
+        if self.read_only:
+            raise StorageError(
+                f"{self.name} was opened read-only: nothing can be asked, told or enqueued"
+            )
+
     @contextlib.contextmanager
     def transaction(self, study: int | None = None, create: bool = False) -> Iterator[Any]:
         """A write transaction holding study ``study``'s lock (a lock on its row), or the
         creation lock with ``create``; rolled back on any error. A study's transaction begins
         with its first statement (in the same round trip) and ends in one more."""
-        if self.read_only:
-            raise StorageError(
-                f"{self.name} was opened read-only: nothing can be asked, told or enqueued"
-            )
+        self.writable()
         if self._in_transaction:
             raise RuntimeError("a PostgresStorage transaction is already open on this connection")
         if study is not None and not create:
