@@ -157,9 +157,7 @@ assert ids == list(range(len(ids))), ids
 """
 
 
-def test_random_workers_which_need_no_lock_to_propose_number_every_trial_once(
-    store_url, tmp_path
-):
+def test_random_workers_which_need_no_lock_to_propose_number_every_trial_once(store_url, tmp_path):
     script = tmp_path / "random_worker.py"
     script.write_text(RANDOM_WORKER.format())
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
