@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Study", "open_store"]
 
+#: a new trial's plain parameters, encoded point and user_attrs (or None)
+_Point = tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]
+
 
 class Study:
     """The books of one study kept in step with its store (internal to the core)."""
@@ -74,8 +77,7 @@ class Study:
             for name in ("ask", "tell", "enqueue", "sync", "report"):
                 setattr(self, name, _serialised(getattr(self, name), lock))
         self._beats: threading.Thread | None = None
-        #: a point proposed for an ask that the queue answered (``_lone_ask``)
-        self._spare: np.ndarray | None = None
+        self._spare: np.ndarray | None = None  # proposed for an ask the queue answered
         self.sync()
 
     # ------------------------------------------------------------------ reading
@@ -109,9 +111,8 @@ class Study:
 
     # ------------------------------------------------------------------ ask
     def propose(self, k: int) -> np.ndarray:
-        """Up to k new encoded points from the strategy, checked (a point left over from an
-        ask that the queue answered first comes first: the sequence stays the one a store
-        without lone steps gives)."""
+        """Up to k new encoded points from the strategy, checked (a point left over by an ask
+        the queue answered first: the same sequence as a store without lone steps)."""
         spare, self._spare = self._spare, None
         if spare is not None:
             return spare if k == len(spare) else np.concatenate([spare, self.propose(k - 1)])
@@ -157,13 +158,11 @@ class Study:
             self._start_beats()
         return trials
 
-    def _new_points(
-        self, k: int, fixed: dict[str, Any] | None = None
-    ) -> list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]]:
+    def _new_points(self, k: int, fixed: dict[str, Any] | None = None) -> list[_Point]:
         """(plain params, encoded point, user_attrs) of k new trials: queued parameters first,
         then the strategy's points."""
         books = self.books
-        new: list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]] = []
+        new: list[_Point] = []
         if self.shared or self._queued:
             for queued, queued_attrs in self.store.pop_queue(k):
                 plain, x = books.params_and_x(queued)
@@ -173,9 +172,7 @@ class Study:
             new += self._proposed(self.propose(k - len(new)), fixed)
         return new
 
-    def _proposed(
-        self, X: np.ndarray, fixed: dict[str, Any] | None
-    ) -> list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]]:
+    def _proposed(self, X: np.ndarray, fixed: dict[str, Any] | None) -> list[_Point]:
         """(plain params, encoded point, None) of the strategy's points X."""
         books = self.books
         decode = books.space.decode
@@ -186,9 +183,9 @@ class Study:
         return [(decode(x), x, None) for x in X]
 
     def _lone_ask(self, fixed: dict[str, Any] | None, now: float) -> list[Trial] | None:
-        """One trial of a strategy that does not read the history, proposed first and then
-        recorded by the store in a step of its own at the next free number (no lock is held
-        while proposing); None when the queue holds parameters (asked in a transaction)."""
+        """One trial of a strategy that does not read the history, proposed and then recorded
+        by the store on its own at the next free number (no lock held while proposing); None
+        when the queue holds parameters (asked in a transaction)."""
         X = self.propose(1)
         ((plain, x, _),) = self._proposed(X, fixed)
         got = self.store.ask_alone(plain, x, now, self.seq)
@@ -199,6 +196,11 @@ class Study:
         for row in rows:
             self._apply(row)
         self.seq = seq
+        if not np.array_equal(self.books.X[number], x):  # a crash lost trials seen here
+            raise StorageError(
+                f"trial {number} of this study is not the one this optimizer knows by that id: "
+                "the database server crashed and lost asks it had seen; open the study again"
+            )
         return [self.books.trials[number]]
 
     def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from hpo_core import Optimizer
 from hpo_core.space import Space
-from hpo_core.storage import PostgresStorage, StoredTrial
+from hpo_core.storage import PostgresStorage, StorageError, StoredTrial
 from tests.pg_server import PgServer, find_bin
 
 SPACE = {"x": (0.0, 1.0), "k": ["a", "b"]}
@@ -101,3 +101,19 @@ def test_a_tell_sent_twice_recognises_its_own_outcome(url):
     with pytest.raises(ValueError, match="no longer pending"):
         study.finish_trial(StoredTrial(0, np.asarray(done.x), p, "failed", finished_at=12.0))
     assert study.changes(0)[1][0].value == 1.5
+
+
+def test_an_optimizer_that_saw_asks_a_crash_lost_says_so_and_nothing_told_is_lost(durable, url):
+    a = Optimizer(SPACE, seed=0, storage=url, study="s")
+    b = Optimizer(SPACE, seed=1, storage=url, study="s")
+    _told(a, 2)
+    lost = a.ask()
+    assert b.ask().id == 3  # b has seen a's ask
+    durable.crash()
+    with pytest.raises(StorageError, match="crashed and lost asks it had seen; open the study"):
+        b.ask()  # the server gave number 2 again, to b's new trial
+    with pytest.warns(UserWarning, match="as trial 3"):
+        a.tell(lost, 0.5)
+    trials = Optimizer(SPACE, seed=2, storage=url, study="s").trials
+    assert [t.state for t in trials] == ["complete", "complete", "pending", "complete"]
+    assert trials[3].params == lost.params and trials[3].value == 0.5
