@@ -8,8 +8,9 @@ folder, a unix socket, the server's default durability: fsync and synchronous co
 1. Load: 8 processes x 250 trials on one study (exactly 2,000 trials, unique ids, none
    pending?), then a run in which one worker is killed with SIGKILL mid-trial: its trial must be
    failed by the heartbeat and asked again once, nothing else lost.
-2. Throughput, 4 worker processes, random strategy: ask + tell per second in total, against
-   Optuna's RDB storage (SQLAlchemy, psycopg 3) on the same server and study layout.
+2. Throughput, 1 and 4 worker processes, random strategy: ask + tell per second in total,
+   against Optuna's RDB storage (SQLAlchemy, psycopg 3) on the same server and study layout,
+   the two libraries taking turns, three runs each, with the load average at each run.
 3. bayes with 4 workers against 1 worker at the same number of trials (Branin): duplicate
    points proposed, and the best value found.
 """
@@ -131,8 +132,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke check")
     parser.add_argument("--url", help="an existing empty database (default: a throw-away server)")
+    parser.add_argument(
+        "--parts",
+        default="load,throughput,bayes",
+        help="which parts to run, comma-separated (default: load,throughput,bayes)",
+    )
     args = parser.parse_args(argv)
-    per_worker, n_tp, n_optuna, n_bayes = (25, 100, 20, 20) if args.quick else (250, 500, 50, 60)
+    parts = set(args.parts.split(","))
+    if not parts <= {"load", "throughput", "bayes"}:
+        parser.error(f"--parts takes load, throughput and bayes, got {args.parts!r}")
+    per_worker, n_tp, n_optuna, n_bayes = (25, 100, 20, 20) if args.quick else (250, 500, 30, 60)
     server = None
     if args.url is None:
         from tests.pg_server import PgServer, find_bin
@@ -144,42 +153,53 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             os.chmod(tmp, 0o755)
-            _run(server, args.url, tmp, per_worker, n_tp, n_optuna, n_bayes)
+            _run(server, args.url, tmp, parts, per_worker, n_tp, n_optuna, n_bayes)
     finally:
         if server is not None:
             server.stop()
 
 
-def _run(server, url, tmp, per_worker, n_tp, n_optuna, n_bayes) -> None:  # type: ignore[no-untyped-def]
+def _run(server, url, tmp, parts, per_worker, n_tp, n_optuna, n_bayes) -> None:  # type: ignore[no-untyped-def]
     print(f"# PostgreSQL storage ({os.cpu_count()} cores, server on the same machine)\n")
-    print(f"## Load: 8 processes x {per_worker} trials on one study\n")
-    print("| run | trials | unique ids | complete | failed | pending | retried | seconds |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
-    for name, kill in (("all workers live", False), ("one worker killed mid-trial", True)):
-        db = _database(server, url, f"load_{kill}".lower())
-        r = load(db, tmp, 8, per_worker, kill)
-        print(
-            f"| {name} | {r['trials']} | {r['unique ids']} | {r['complete']} | {r['failed']} "
-            f"| {r['pending']} | {r['retried']} | {r['seconds']:.1f} |",
-            flush=True,
-        )
+    if "load" in parts:
+        print(f"## Load: 8 processes x {per_worker} trials on one study\n")
+        print("| run | trials | unique ids | complete | failed | pending | retried | seconds |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|")
+        for name, kill in (("all workers live", False), ("one worker killed mid-trial", True)):
+            db = _database(server, url, f"load_{kill}".lower())
+            r = load(db, tmp, 8, per_worker, kill)
+            print(
+                f"| {name} | {r['trials']} | {r['unique ids']} | {r['complete']} | {r['failed']} "
+                f"| {r['pending']} | {r['retried']} | {r['seconds']:.1f} |",
+                flush=True,
+            )
 
-    ours = throughput("hpo_core", _database(server, url, "tp_hpo"), tmp, 4, n_tp)
-    pg = _database(server, url, "tp_optuna")
-    pg = pg.replace("postgresql://", "postgresql+psycopg://")  # SQLAlchemy's psycopg 3 dialect
-    theirs = throughput("optuna", pg, tmp, 4, n_optuna)
-    print("\n## Throughput, 4 worker processes, random strategy, ask + tell per second in total\n")
-    print("| library | per worker | ask + tell per second | ratio |\n|---|---:|---:|---:|")
-    print(f"| hpo_core | {n_tp} | {ours:.0f} | {ours / theirs:.1f}x |")
-    print(f"| Optuna RDB storage | {n_optuna} | {theirs:.0f} | 1.0x |\n", flush=True)
-
-    print(f"## bayes on Branin (optimum 0.397887), {n_bayes} trials\n")
-    print("| seed | workers | duplicate points | best value |\n|---:|---:|---:|---:|")
-    db = _database(server, url, "bayes")
-    for seed in (0, 1):
+    if "throughput" in parts:
+        print("\n## Throughput, random strategy, ask + tell per second in total\n")
+        print(f"hpo_core {n_tp}, Optuna {n_optuna} trials per worker; they take turns\n")
+        print("| workers | run | load average | hpo_core | Optuna RDB storage | ratio |")
+        print("|---:|---:|---:|---:|---:|---:|")
         for workers in (1, 4):
-            dup, best = bayes(db, tmp, workers, n_bayes, seed)
-            print(f"| {seed} | {workers} | {dup} | {best:.4f} |", flush=True)
+            for run in range(1, 4):
+                name = f"tp_{workers}_{run}"
+                ours = throughput("hpo_core", _database(server, url, name), tmp, workers, n_tp)
+                pg = _database(server, url, name + "_optuna")
+                pg = pg.replace("postgresql://", "postgresql+psycopg://")  # psycopg 3 dialect
+                theirs = throughput("optuna", pg, tmp, workers, n_optuna)
+                print(
+                    f"| {workers} | {run} | {os.getloadavg()[0]:.1f} | {ours:.0f} | "
+                    f"{theirs:.1f} | {ours / theirs:.1f}x |",
+                    flush=True,
+                )
+
+    if "bayes" in parts:
+        print(f"\n## bayes on Branin (optimum 0.397887), {n_bayes} trials\n")
+        print("| seed | workers | duplicate points | best value |\n|---:|---:|---:|---:|")
+        db = _database(server, url, "bayes")
+        for seed in (0, 1):
+            for workers in (1, 4):
+                dup, best = bayes(db, tmp, workers, n_bayes, seed)
+                print(f"| {seed} | {workers} | {dup} | {best:.4f} |", flush=True)
 
 
 if __name__ == "__main__":

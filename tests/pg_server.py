@@ -33,7 +33,7 @@ def find_bin() -> Path | None:
 class PgServer:
     """A server of its own: ``url(db)`` is the URL of database ``db`` (``create_db`` first)."""
 
-    def __init__(self, bindir: Path, fsync: bool = False) -> None:
+    def __init__(self, bindir: Path, fsync: bool = False, options: str = "") -> None:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="hpo-pg-"))
         self.data = self.root / "data"
@@ -44,8 +44,12 @@ class PgServer:
         opts = f"-k {self.root} -c listen_addresses='' -c max_connections=200"
         if not fsync:  # a test server's data need not survive a power cut
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self.opts = f"{opts} {options}"
+        self._start()
+
+    def _start(self) -> None:
         log = str(self.root / "log")
-        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", opts, "-w", "start")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", self.opts, "-w", "start")
 
     def _run(self, tool: str, *args: str) -> None:
         cmd = [str(self.bindir / tool), *args]
@@ -66,6 +70,12 @@ class PgServer:
     def restart(self) -> None:
         log = str(self.root / "log")
         self._run("pg_ctl", "-D", str(self.data), "-l", log, "-m", "fast", "-w", "restart")
+
+    def crash(self) -> None:
+        """Stop the server as a crash would (``-m immediate``: no checkpoint, what was not
+        written to its log is lost) and start it again (it recovers from its log)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self._start()
 
     def stop(self) -> None:
         try:

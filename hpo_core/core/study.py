@@ -15,6 +15,7 @@ import functools
 import numbers
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from hpo_core.core.trial import Trial, TrialState
 from hpo_core.space import Space
 from hpo_core.space.serialize import legacy_space_fingerprint, space_fingerprint
 from hpo_core.storage import (
+    AskLost,
     ConnectionLost,
     MemoryStore,
     StorageError,
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
     from hpo_core.storage import StorageArg
 
 __all__ = ["Study", "open_store"]
+
+#: a new trial's plain parameters, encoded point and user_attrs (or None)
+_Point = tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]
 
 
 class Study:
@@ -72,6 +77,7 @@ class Study:
             for name in ("ask", "tell", "enqueue", "sync", "report"):
                 setattr(self, name, _serialised(getattr(self, name), lock))
         self._beats: threading.Thread | None = None
+        self._spare: np.ndarray | None = None  # proposed for an ask the queue answered
         self.sync()
 
     # ------------------------------------------------------------------ reading
@@ -105,7 +111,11 @@ class Study:
 
     # ------------------------------------------------------------------ ask
     def propose(self, k: int) -> np.ndarray:
-        """Up to k new encoded points from the strategy, checked."""
+        """Up to k new encoded points from the strategy, checked (a point left over by an ask
+        the queue answered first: the same sequence as a store without lone steps)."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            return spare if k == len(spare) else np.concatenate([spare, self.propose(k - 1)])
         space = self.books.space
         X = self.strategy.propose(self.books.history(), k)
         if type(X) is not np.ndarray or X.dtype != np.float64:
@@ -125,18 +135,22 @@ class Study:
             self._fail_stale()
         books, store, shared = self.books, self.store, self.shared
         now = time.time()
-        if shared:
-            with store.transaction():
-                self.sync()
+        trials = None
+        if shared and k == 1 and store.lone_steps and not self.strategy.reads_history:
+            trials = self._lone_ask(fixed, now)
+        if trials is None:
+            if shared:
+                with store.transaction():
+                    self.sync()
+                    new = self._new_points(k, fixed)
+                    self.seq = store.insert_trials(len(books.trials), new, now)
+            else:  # nobody else writes the study: no lock to take, nothing to catch up with
                 new = self._new_points(k, fixed)
-                self.seq = store.insert_trials(len(books.trials), new, now)
-        else:  # nobody else writes the study: no lock to take, nothing to catch up with
-            new = self._new_points(k, fixed)
-        if len(new) == 1:  # the common case, without a comprehension's frame
-            plain, x, attrs = new[0]
-            trials = [books.new_trial(x, plain, now, attrs)]
-        else:
-            trials = [books.new_trial(x, plain, now, attrs) for plain, x, attrs in new]
+            if len(new) == 1:  # the common case, without a comprehension's frame
+                plain, x, attrs = new[0]
+                trials = [books.new_trial(x, plain, now, attrs)]
+            else:
+                trials = [books.new_trial(x, plain, now, attrs) for plain, x, attrs in new]
         if shared:
             for t in trials:
                 t._sink = self.report
@@ -144,28 +158,50 @@ class Study:
             self._start_beats()
         return trials
 
-    def _new_points(
-        self, k: int, fixed: dict[str, Any] | None = None
-    ) -> list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]]:
+    def _new_points(self, k: int, fixed: dict[str, Any] | None = None) -> list[_Point]:
         """(plain params, encoded point, user_attrs) of k new trials: queued parameters first,
         then the strategy's points."""
         books = self.books
-        new: list[tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]] = []
+        new: list[_Point] = []
         if self.shared or self._queued:
             for queued, queued_attrs in self.store.pop_queue(k):
                 plain, x = books.params_and_x(queued)
                 new.append((plain, x, queued_attrs))
             self._queued = max(0, self._queued - len(new))
         if len(new) < k:
-            decode = books.space.decode
-            X = self.propose(k - len(new))
-            if fixed:  # re-encoded: the point is the one evaluated, validated as a tell's
-                new += [(*books.params_and_x({**decode(x), **fixed}), None) for x in X]
-            elif len(X) == 1:  # as above: one trial is the common case
-                new.append((decode(X[0]), X[0], None))
-            else:
-                new += [(decode(x), x, None) for x in X]
+            new += self._proposed(self.propose(k - len(new)), fixed)
         return new
+
+    def _proposed(self, X: np.ndarray, fixed: dict[str, Any] | None) -> list[_Point]:
+        """(plain params, encoded point, None) of the strategy's points X."""
+        books = self.books
+        decode = books.space.decode
+        if fixed:  # re-encoded: the point is the one evaluated, validated as a tell's
+            return [(*books.params_and_x({**decode(x), **fixed}), None) for x in X]
+        if len(X) == 1:  # one trial is the common case
+            return [(decode(X[0]), X[0], None)]
+        return [(decode(x), x, None) for x in X]
+
+    def _lone_ask(self, fixed: dict[str, Any] | None, now: float) -> list[Trial] | None:
+        """One trial of a strategy that does not read the history, proposed and then recorded
+        by the store on its own at the next free number (no lock held while proposing); None
+        when the queue holds parameters (asked in a transaction)."""
+        X = self.propose(1)
+        ((plain, x, _),) = self._proposed(X, fixed)
+        got = self.store.ask_alone(plain, x, now, self.seq)
+        if got is None:
+            self._spare = X  # for the next proposal: the strategy does not read the history
+            return None
+        seq, rows, number = got
+        for row in rows:
+            self._apply(row)
+        self.seq = seq
+        if not np.array_equal(self.books.X[number], x):  # a crash lost trials seen here
+            raise StorageError(
+                f"trial {number} of this study is not the one this optimizer knows by that id: "
+                "the database server crashed and lost asks it had seen; open the study again"
+            )
+        return [self.books.trials[number]]
 
     def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
         self.books.params_and_x(params)  # validated now
@@ -179,6 +215,8 @@ class Study:
         a new trial; the store first, then the books."""
         state, values, reason, cons = told
         books, store, shared = self.books, self.store, self.shared
+        if shared and store.lone_steps and not isinstance(trial, Mapping):
+            return self._lone_steps(trial, told)
         now = time.time()
         t: Trial | None = None
         with store.transaction():
@@ -203,6 +241,32 @@ class Study:
                 self.mine.discard(number)
         if t is None:
             t = books.new_trial(x, plain, now)
+        books.record(t, state, values, reason, now, cons)
+        return t
+
+    def _lone_steps(self, trial: Trial | int, told: Told) -> Trial:
+        """A tell the store takes on its own: no lock and no catch-up (the next ask catches
+        up); the store refuses a trial that another worker told meanwhile."""
+        state, values, reason, cons = told
+        books, now = self.books, time.time()
+        t = books.resolve(trial, late=True)
+        if values is None:
+            values = books.settle(t, state)
+        row = _row(t.id, t, state, values, reason, now, cons)
+        row.x, row.params, row.started_at = books.X[t.id], t.params, t.started_at
+        try:
+            self.store.finish_trial(row)
+        except AskLost as err:  # the outcome is kept, as a new trial
+            self.mine.discard(t.id)
+            books.record(t, TrialState.FAILED, None, str(err), now)
+            new = self.tell(dict(t.params), told)
+            warnings.warn(f"{err}: its outcome is recorded as trial {new.id}", stacklevel=4)
+            return new
+        except ValueError:
+            self.sync()  # another worker told it: the books' own message says so
+            books.resolve(trial, late=True)
+            raise
+        self.mine.discard(t.id)
         books.record(t, state, values, reason, now, cons)
         return t
 

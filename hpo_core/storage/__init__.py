@@ -21,15 +21,16 @@ object works; ``user_attrs`` must hold JSON values.
 Layout: base.py (the ``Store`` protocol the optimizer's books talk to, ``StoredTrial``),
 memory.py (``MemoryStore``), sqlite.py (``SQLiteStorage``, a database file: schema and
 studies), sql_study.py (one study of a SQL database: trials and queue, for SQLite and
-PostgreSQL alike) and postgres.py (``PostgresStorage``). Nothing
-here imports the optimizer or the strategies.
+PostgreSQL alike), postgres.py (``PostgresStorage``: schema, transactions), pg_study.py (its
+studies, in fewer round trips) and pg_connection.py (connecting, retrying, round trips).
+Nothing here imports the optimizer or the strategies.
 """
 
 from __future__ import annotations
 
 import os
 
-from hpo_core.storage.base import ConnectionLost, StorageError, Store, StoredTrial
+from hpo_core.storage.base import AskLost, ConnectionLost, StorageError, Store, StoredTrial
 from hpo_core.storage.memory import MemoryStore
 from hpo_core.storage.postgres import PostgresStorage, is_postgres_url
 from hpo_core.storage.sqlite import SQLiteStorage, SQLiteStudy, parse_url
@@ -38,6 +39,7 @@ from hpo_core.storage.sqlite import SQLiteStorage, SQLiteStudy, parse_url
 StorageArg = str | os.PathLike[str] | SQLiteStorage | PostgresStorage
 
 __all__ = [
+    "AskLost",
     "ConnectionLost",
     "MemoryStore",
     "PostgresStorage",

@@ -8,7 +8,9 @@ encoded point, its parameters, its state as a word, its outcome). The books
   then ``insert_trials`` (so a shared store's other workers see the new pending trials the
   moment the transaction ends, and no two workers ever take the same number);
 - ``tell``: inside ``transaction()``, catch up, then ``finish_trial`` (which refuses a trial
-  that is no longer pending);
+  that is no longer pending); a store with ``lone_steps`` takes ``finish_trial`` on its own,
+  without the transaction and the catch-up (the next ask catches up), and the ask of one point
+  of a strategy that does not read the history as ``ask_alone``;
 - ``report``: ``report`` (intermediate values, outside a transaction of the caller's);
 - ``enqueue``: ``enqueue`` inside ``transaction()``.
 
@@ -29,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 __all__ = [
+    "AskLost",
     "ConnectionLost",
     "ParamCodec",
     "STALE_REASON",
@@ -52,6 +55,12 @@ class StorageError(RuntimeError):
 class ConnectionLost(StorageError):
     """The connection to a database server was lost inside a transaction: the server rolled
     it back, nothing of the step was recorded, and running the step again is safe."""
+
+
+class AskLost(StorageError):
+    """A trial's ask was lost in a crash of the database server before it reached the disk,
+    and its number was given to another trial since: its outcome must be recorded as a new
+    trial."""
 
 
 @dataclass
@@ -91,6 +100,10 @@ class Store(Protocol):
     shared: bool
     #: how many optimizers opened this study before this one (a worker index, for seeds)
     worker: int
+    #: whether ``finish_trial`` runs on its own, outside a transaction (the books then tell
+    #: without catching up first, and give the trial's x, params and started_at too), and
+    #: ``ask_alone`` can be used
+    lone_steps: bool
 
     def transaction(self) -> AbstractContextManager[Any]:
         """A write transaction holding the study's lock; rolled back on any error."""
@@ -112,11 +125,22 @@ class Store(Protocol):
         ...
 
     def finish_trial(self, row: StoredTrial) -> int:
-        """Record the outcome of pending trial ``row.number`` (in a transaction): its state,
-        value(s), constraints, intermediate values, user_attrs, fail_reason and finished_at
-        (its x, params and started_at are not read). A trial failed for a lost heartbeat
-        (``STALE_REASON``) takes a late outcome too: its worker was only paused. ValueError when
-        the trial is neither. Returns the new sequence number."""
+        """Record the outcome of pending trial ``row.number`` (in a transaction, or on its own
+        where ``lone_steps``): its state, value(s), constraints, intermediate values, user_attrs,
+        fail_reason and finished_at (its x, params and started_at are read only on its own, to
+        record anew a trial whose ask a server crash lost; ``AskLost`` where its number was
+        given to another trial since). A trial failed for a lost heartbeat (``STALE_REASON``)
+        takes a late outcome too: its worker was only paused. ValueError when the trial is
+        neither. Returns the new sequence number."""
+        ...
+
+    def ask_alone(
+        self, params: Mapping[str, Any], x: np.ndarray, started_at: float, since: int
+    ) -> tuple[int, list[StoredTrial], int] | None:
+        """Where ``lone_steps``: record one pending trial at the next free number, a step of its
+        own, and return the new sequence number, the trials changed after ``since`` (the new
+        one among them) and the new trial's number; None, recording nothing, when the queue
+        holds parameters (the books then ask in a transaction)."""
         ...
 
     def report(self, number: int, intermediate: Mapping[int, float]) -> None:

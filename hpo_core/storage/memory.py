@@ -26,6 +26,7 @@ class MemoryStore:
 
     shared = False
     worker = 0
+    lone_steps = False
 
     def __init__(self) -> None:
         self._queue: deque[tuple[dict[str, Any], dict[str, Any]]] = deque()
@@ -58,6 +59,11 @@ class MemoryStore:
     def finish_trial(self, row: StoredTrial) -> int:
         self._seq += 1
         return self._seq
+
+    def ask_alone(
+        self, params: Mapping[str, Any], x: np.ndarray, started_at: float, since: int
+    ) -> tuple[int, list[StoredTrial], int] | None:
+        raise NotImplementedError("this store asks in a transaction (lone_steps is False)")
 
     def report(self, number: int, intermediate: Mapping[int, float]) -> None:
         return None

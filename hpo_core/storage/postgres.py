@@ -1,30 +1,40 @@
 """PostgreSQL storage: workers on many machines share a study through one database server.
 
-The semantics are SQLite's, point for point: every ask and tell is a transaction, and each
-transaction first locks its study's row (``SELECT ... FOR UPDATE``), so an ask sees every
-trial other workers have asked, proposes, and records its own before anyone else can ask that
-study (other studies of the database go on undisturbed). The tables live in a schema of their
-own, ``hpo_core``, created on first use with a version row that later versions check.
+The semantics are SQLite's, point for point: every ask and tell is a transaction, and a step
+that must see every other worker's trials first locks its study's row (an update of its
+sequence number), so an ask sees every trial other workers have asked, proposes, and records
+its own before anyone else can ask that study (other studies of the database go on
+undisturbed). The tables live in a schema of their own, ``hpo_core``, created on first use with
+a version row that later versions check.
+
+What is durable when: a step that records something told (a tell, an enqueue, intermediate
+values) returns only once the server has flushed it to disk, as PostgreSQL's own commits do;
+but the study's lock is released before that flush (the commit itself is asynchronous and a
+second, empty transaction waits for the flush), so workers wait for each other's disk only
+where they must. An ask's commit is not waited for: a server crash (not a clean restart) may
+lose the last asks, which held nothing told; the tell of such a trial records it anew from
+what its worker holds (``pg_study.py``), and the first tell or flush after the ask makes it
+durable too.
 
 A lost connection (a network cut, a server restart) is retried with backoff until the storage
-timeout whenever that is safe: before a transaction begins, and for a read outside one. A
+timeout whenever that is safe: before a transaction begins, for a read outside one, and for a
+tell (which recognises its own outcome when it was recorded before the connection went). A
 connection lost inside a transaction raises ``ConnectionLost``: the server rolled the step back
 and nothing of it was recorded, so the optimizer runs the step once more on a new connection.
-Needs psycopg 3 (``pip install hpo_core[postgres]``).
+Needs psycopg 3 (``pip install hpo_core[postgres]``). Connections and round trips:
+``pg_connection.py``; one study's steps: ``pg_study.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import random
-import time
-import urllib.parse
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from hpo_core.storage.base import ConnectionLost, StorageError, StoredTrial
-from hpo_core.storage.sql_study import SQLStudies, SQLStudy
+from hpo_core.storage.base import StorageError
+from hpo_core.storage.pg_connection import ASYNC, FLUSH, PgConnection, Rows, Statement, redact
+from hpo_core.storage.pg_study import PostgresStudy
+from hpo_core.storage.sql_study import SQLStudies
 
 __all__ = ["PostgresStorage", "PostgresStudy", "is_postgres_url"]
 
@@ -75,78 +85,13 @@ CREATE TABLE IF NOT EXISTS hpo_core.queue (
 _VERSION_ROW = (
     f"INSERT INTO hpo_core.meta VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING"
 )
-#: what a server says when it refuses a connection for a while
-_TRANSIENT = ("the database system is", "too many clients", "remaining connection slots")
-T = TypeVar("T")
 
 
 def is_postgres_url(storage: object) -> bool:
     return isinstance(storage, str) and storage.startswith(("postgresql://", "postgres://"))
 
 
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-
-class PostgresStudy(SQLStudy):
-    """One study of a ``PostgresStorage``: ``SQLStudy`` with fewer round trips to the server.
-
-    A transaction on the study begins by bumping its sequence number (which takes the lock on
-    its row) and learning whether its queue holds anything, in one statement: a step's
-    ``_bump`` then costs nothing, and an ask on an empty queue does not read it."""
-
-    storage: PostgresStorage
-
-    def _bump(self) -> int:
-        seq = self.storage.bumped
-        if seq is None:  # not in a transaction of this study (does not happen in the books)
-            sql = "UPDATE studies SET seq = seq + 1 WHERE id=? RETURNING seq"
-            return int(self._ex(sql, (self.sid,)).fetchone()[0])
-        return seq
-
-    def now(self) -> float:
-        """The server's clock (as this machine's clock plus the offset measured when it
-        connected): workers on machines whose clocks disagree still judge heartbeats alike."""
-        return time.time() + self.storage.clock_offset
-
-    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
-        seq, rows = super().changes(since)
-        if self.storage.bumped is not None:
-            seq -= 1  # this transaction's bump is its own until it commits (or rolls back)
-        return seq, rows
-
-    def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        if not self.storage.queued_any:
-            return []
-        rows = self._ex(
-            "DELETE FROM queue WHERE id IN (SELECT id FROM queue WHERE study_id=? ORDER BY id "
-            "LIMIT ?) RETURNING id, params, attrs",
-            (self.sid, n),
-        ).fetchall()
-        rows.sort(key=lambda r: r[0])
-        return [(self.codec.from_portable(json.loads(r[1])), json.loads(r[2])) for r in rows]
-
-    def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
-        super().enqueue(params, attrs)
-        self.storage.queued_any = True
-
-    def heartbeat(self, numbers: Sequence[int]) -> None:
-        """One statement, outside the study's lock: a beat never waits for other workers'
-        asks (nor, on a busy server, outlives the timeout in their queue)."""
-        if numbers:
-            self._ex(
-                "UPDATE trials SET heartbeat=? WHERE study_id=? AND number = ANY(?) "
-                "AND state='pending'",
-                (self.now(), self.sid, list(numbers)),
-            )
-
-
-class PostgresStorage(SQLStudies):
+class PostgresStorage(PgConnection, SQLStudies):
     """A study store in a PostgreSQL database (its schema created on first use).
 
     Parameters
@@ -177,21 +122,23 @@ class PostgresStorage(SQLStudies):
             raise ImportError(
                 "a postgresql:// storage needs psycopg 3: pip install 'hpo_core[postgres]'"
             ) from None
-        self._pg = psycopg
         self.url = url
-        self.name = _redact(url)
+        self.name = redact(url)
         self.timeout = float(timeout)
         self.read_only = read_only
-        self._sql: dict[str, tuple[str, bool | None]] = {}
         self._in_transaction = False
+        #: in a study's transaction: the statements not sent yet (they go with the next one),
+        #: where its bump is among them, whether anything was sent, and whether the step
+        #: records something told (its commit then waits for the disk)
+        self._queue: list[Statement] = []
+        self._bump_at: int | None = None
+        self._begun = False
+        self.durable = False
         #: in a study's transaction: its bumped sequence number, and whether its queue holds
         #: anything (``PostgresStudy``)
         self.bumped: int | None = None
         self.queued_any = True
-        #: the server's clock less this machine's (heartbeats are judged on the server's)
-        self.clock_offset = 0.0
-        self._conn: Any = None
-        self._conn = self._with_backoff(self._connect)
+        self._init_connection(psycopg)
         self._check_or_create()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -203,79 +150,6 @@ class PostgresStorage(SQLStudies):
     def reopen(self) -> PostgresStorage:
         """Another connection to the database (for another thread)."""
         return PostgresStorage(self.url, self.timeout, self.read_only)
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-
-    # ------------------------------------------------------------------ connections
-    def _connect(self) -> Any:
-        options = f"-c search_path=hpo_core -c lock_timeout={int(self.timeout * 1000)}"
-        if self.read_only:
-            options += " -c default_transaction_read_only=on"
-        conn: Any = self._pg.connect(
-            self.url,
-            autocommit=True,
-            connect_timeout=max(1, int(min(self.timeout, 10))),
-            options=options,
-            application_name="hpo_core",
-        )
-        before = time.time()
-        server = conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0]
-        self.clock_offset = float(server) - (before + time.time()) / 2
-        return conn
-
-    def _with_backoff(self, step: Callable[[], T]) -> T:
-        """Run ``step``, reconnecting with exponential backoff (0.05 s doubling to 2 s, with
-        jitter) while the server cannot be reached, until the storage timeout."""
-        deadline = time.monotonic() + self.timeout
-        delay = 0.05
-        while True:
-            try:
-                if self._conn is not None and self._conn.closed:
-                    self._conn = self._connect()
-                return step()
-            except self._pg.OperationalError as err:
-                refused = self._refused(err)
-                if refused is not None:
-                    raise refused from None
-                if time.monotonic() + delay > deadline:
-                    raise StorageError(
-                        f"cannot reach the PostgreSQL server of {self.name} for "
-                        f"{self.timeout:g} s (the storage timeout): {err}".strip()
-                    ) from None
-                if self._conn is not None:
-                    self._conn.close()
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(2.0, delay * 2)
-
-    def _unreachable(self, err: BaseException) -> bool:
-        """Whether an error means the server is out of reach (a connection refused or lost, a
-        server starting or shutting down) rather than a refused login or query."""
-        conn = self._conn
-        if conn is not None and not conn.closed and not conn.broken:
-            return False
-        state = getattr(err, "sqlstate", None)
-        if state is not None:
-            return bool(state.startswith(("08", "57P")))
-        # a failed connection attempt: the server refused the login (FATAL) unless it was
-        # starting, stopping or full
-        text = str(err)
-        if "resolve host" in text:  # a misspelt host name, most likely
-            return False
-        return "FATAL" not in text or any(w in text for w in _TRANSIENT)
-
-    def _refused(self, err: BaseException) -> StorageError | None:
-        """The error to raise for a refused statement or login; None when the server is only
-        out of reach (so reconnecting may help)."""
-        if isinstance(err, self._pg.errors.LockNotAvailable):
-            return StorageError(
-                f"a study of {self.name} stayed locked by another worker for more than "
-                f"{self.timeout:g} s (the storage timeout)"
-            )
-        if not self._unreachable(err):
-            return StorageError(f"{self.name}: {err}".strip())
-        return None
 
     def _check_or_create(self) -> None:
         found = self.execute(
@@ -304,92 +178,116 @@ class PostgresStorage(SQLStudies):
     # ------------------------------------------------------------------ SQLDatabase
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run ``?``-placeholder SQL; a read outside a transaction survives a lost connection.
-        Recurring statements are prepared, but for those whose plan depends on their values
-        (changed since a number, heartbeats older than a time): a generic plan would scan the
-        whole study each step, so they are planned anew and use the indexes."""
-        known = self._sql.get(sql)
-        if known is None:
-            custom = "seq>" in sql or "heartbeat<" in sql
-            known = self._sql[sql] = (sql.replace("?", "%s"), False if custom else None)
-        text, prepare = known
+        In a study's transaction, the statements queued before it go in the same round trip."""
         if self._in_transaction:
-            return self._guard(lambda: self._conn.execute(text, params, prepare=prepare))
-        return self._with_backoff(lambda: self._conn.execute(text, params, prepare=prepare))
+            return self._step([(sql, params)])[0]
+        return self._with_backoff(lambda: self.send([(sql, params)])[0])
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if len(rows) == 1:  # the common case, without a pipeline's extra round trip
-            self.execute(sql, rows[0])
-            return
-        text = sql.replace("?", "%s")
-        self._guard(lambda: self._conn.cursor().executemany(text, rows))
+        if self._in_transaction:
+            self._step([(sql, Rows(rows))])
+        else:
+            self._with_backoff(lambda: self.send([(sql, Rows(rows))]))
 
-    def _guard(self, step: Callable[[], T]) -> T:
-        """A statement inside a transaction: a lost connection is ``ConnectionLost``, another
-        database error a ``StorageError``."""
-        try:
-            return step()
-        except self._pg.OperationalError as err:
-            refused = self._refused(err)
-            if refused is not None:
-                raise refused from None
-            raise ConnectionLost(
-                f"the connection to {self.name} was lost in the middle of a step ({err}); the "
-                "server rolled the step back, nothing of it was recorded, and everything told "
-                "before it is kept"
-            ) from None
+    def later(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a write whose answer nobody reads with the transaction's next round trip (at
+        the latest its commit); outside a transaction, now."""
+        if self._in_transaction:
+            self._queue.append((sql, Rows(rows)))
+        else:
+            self.executemany(sql, rows)
 
-    @contextlib.contextmanager
-    def transaction(self, study: int | None = None, create: bool = False) -> Iterator[Any]:
-        """A write transaction holding study ``study``'s lock (a lock on its row), or the
-        creation lock with ``create``; rolled back on any error."""
+    def step_seq(self) -> int:
+        """The sequence number this study's transaction bumped to (sending its beginning now
+        if it has not gone yet)."""
+        if self._bump_at is not None:
+            self._step([])
+        assert self.bumped is not None, "not in a study's transaction"
+        return self.bumped
+
+    def _step(self, statements: list[Statement]) -> list[Any]:
+        """Send the queued statements and ``statements`` in one round trip; the cursors of
+        ``statements``. The first round trip of a transaction (which begins it) is retried on
+        a new connection when the old one is lost: nothing was done yet."""
+        queue, self._queue = self._queue, []
+        batch = queue + statements
+        if self._begun:
+            cursors = self._guard(lambda: self.send(batch))
+        else:
+            self._begun = True
+            cursors = self._with_backoff(lambda: self.send(batch))
+        if self._bump_at is not None:
+            self.bumped, self.queued_any = cursors[self._bump_at].fetchone()
+            self._bump_at = None
+        return cursors[len(queue) :]
+
+    def writable(self) -> None:
+        """StorageError when the storage was opened read-only."""
         if self.read_only:
             raise StorageError(
                 f"{self.name} was opened read-only: nothing can be asked, told or enqueued"
             )
+
+    @contextlib.contextmanager
+    def transaction(self, study: int | None = None, create: bool = False) -> Iterator[Any]:
+        """A write transaction holding study ``study``'s lock (a lock on its row), or the
+        creation lock with ``create``; rolled back on any error. A study's transaction begins
+        with its first statement (in the same round trip) and ends in one more."""
+        self.writable()
         if self._in_transaction:
             raise RuntimeError("a PostgresStorage transaction is already open on this connection")
-
-        if create:  # the first workers create the schema one at a time
-            lock = f"SELECT pg_advisory_xact_lock({_CREATE_LOCK}); {_SCHEMA}; {_VERSION_ROW}"
-        elif study is not None:  # one round trip: begin, wait for the study's row, bump it
+        if study is not None and not create:
             sid = int(study)
-            lock = (
+            bump = (
                 f"UPDATE studies SET seq = seq + 1 WHERE id={sid} "
                 f"RETURNING seq, EXISTS (SELECT 1 FROM queue WHERE study_id={sid})"
             )
-        else:  # opening a study: one at a time, so that two never create one name
-            lock = f"SELECT pg_advisory_xact_lock({_CREATE_LOCK + 1})"
-
-        def begin() -> None:
-            try:
-                cur = self._conn.execute(f"BEGIN; {lock}")
-                if study is not None and not create:
-                    cur.nextset()
-                    self.bumped, self.queued_any = cur.fetchone()
-            except BaseException:
-                _rollback(self._conn)
-                raise
-
-        # nothing is done yet: a lost connection is safely retried on a new one
-        self._with_backoff(begin)
+            self._queue = [("BEGIN", ()), ASYNC, (bump, ())]
+            self._bump_at = 2
+        else:  # the first workers create the schema, and open studies, one at a time
+            lock = f"SELECT pg_advisory_xact_lock({_CREATE_LOCK + (not create)})"
+            self._queue = [("BEGIN", ()), (lock, ())]
+            if create:
+                self._queue += [(s, ()) for s in _SCHEMA.split(";")] + [(_VERSION_ROW, ())]
+            self._step([])
         self._in_transaction = True
         try:
             yield self._conn
         except BaseException:
+            begun = self._begun
             self._end()
-            _rollback(self._conn)
+            if begun:
+                _rollback(self._conn)
             raise
+        self._commit()
+
+    def _commit(self) -> None:
+        queue, durable, begun = self._queue, self.durable, self._begun
         self._end()
+        if not begun and len(queue) == 3:  # nothing was done: nothing to commit
+            return
+        batch = queue + [("COMMIT", ())] + (FLUSH if durable else [])
         try:
-            self._conn.execute("COMMIT")
+            self.send(batch)
         except self._pg.OperationalError as err:
+            refused = self._refused(err)
+            if refused is not None:
+                _rollback(self._conn)
+                raise refused from None
             raise StorageError(
                 f"the connection to {self.name} was lost while a step was being committed "
                 f"({err}); whether the server recorded it is unknown"
             ) from None
+        except BaseException:
+            _rollback(self._conn)
+            raise
 
     def _end(self) -> None:
         self._in_transaction = False
+        self._queue = []
+        self._bump_at = None
+        self._begun = False
+        self.durable = False
         self.bumped = None
         self.queued_any = True
 

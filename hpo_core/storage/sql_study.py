@@ -28,7 +28,15 @@ from hpo_core.storage.base import (
     StoredTrial,
 )
 
-__all__ = ["SQLDatabase", "SQLStudies", "SQLStudy"]
+__all__ = ["CHANGES", "SQLDatabase", "SQLStudies", "SQLStudy"]
+
+#: one statement: the study's sequence number and its rows changed after a number
+CHANGES = (
+    "SELECT s.seq, t.number, t.x, t.params, t.state, t.value, t.intermediate, "
+    "t.user_attrs, t.fail_reason, t.started_at, t.finished_at, t.vals, t.constraints "
+    "FROM studies s LEFT JOIN trials t ON t.study_id=s.id AND t.seq>? WHERE s.id=? "
+    "ORDER BY t.number"
+)
 
 
 class Cursor(Protocol):
@@ -67,6 +75,7 @@ class SQLStudy:
     """
 
     shared = True
+    lone_steps = False
 
     def __init__(self, storage: SQLDatabase, sid: int, worker: int, codec: ParamCodec) -> None:
         self.storage = storage
@@ -91,13 +100,7 @@ class SQLStudy:
 
     # ------------------------------------------------------------------ trials
     def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
-        rows = self._ex(  # one statement: the study's number and its changed rows
-            "SELECT s.seq, t.number, t.x, t.params, t.state, t.value, t.intermediate, "
-            "t.user_attrs, t.fail_reason, t.started_at, t.finished_at, t.vals, t.constraints "
-            "FROM studies s LEFT JOIN trials t ON t.study_id=s.id AND t.seq>? WHERE s.id=? "
-            "ORDER BY t.number",
-            (since, self.sid),
-        ).fetchall()
+        rows = self._ex(CHANGES, (since, self.sid)).fetchall()
         return int(rows[0][0]), [self._decode(r[1:]) for r in rows if r[1] is not None]
 
     def _decode(self, r: Sequence[Any]) -> StoredTrial:
@@ -194,6 +197,11 @@ class SQLStudy:
         )
         self._ex("UPDATE studies SET workers=? WHERE id=?", (workers, self.sid))
         return seq
+
+    def ask_alone(
+        self, params: Mapping[str, Any], x: np.ndarray, started_at: float, since: int
+    ) -> tuple[int, list[StoredTrial], int] | None:
+        raise NotImplementedError("this store asks in a transaction (lone_steps is False)")
 
     def report(self, number: int, intermediate: Mapping[int, float]) -> None:
         with self.transaction():

@@ -168,6 +168,9 @@ class Strategy(ABC):
     multi_objective: bool = False
     #: whether the strategy reads ``History.C`` itself (else it sees ``y`` ranked by feasibility)
     handles_constraints: bool = False
+    #: whether proposals depend on the history (pending trials included); one that does not
+    #: is asked on a shared store without holding the study's lock while it proposes
+    reads_history: bool = True
 
     space: Space
     rng: np.random.Generator

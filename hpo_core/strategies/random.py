@@ -18,6 +18,7 @@ class RandomSearch(Strategy):
 
     name = "random"
     multi_objective = True  # ignores the values
+    reads_history = False  # nor the points
 
     def __init__(self, block: int = 256) -> None:
         if not isinstance(block, int) or block < 1:

@@ -145,6 +145,33 @@ def test_processes_never_ask_one_grid_point_twice(store_url, tmp_path):
     assert len({(t.params["a"], t.params["b"]) for t in trials}) == 40
 
 
+RANDOM_WORKER = """
+import sys
+from hpo_core import Optimizer
+opt = Optimizer({{"x": (0.0, 1.0)}}, seed=int(sys.argv[2]), storage=sys.argv[1], study="r")
+for _ in range(15):
+    t = opt.ask()
+    opt.tell(t, t.params["x"])
+ids = [t.id for t in opt.trials]
+assert ids == list(range(len(ids))), ids
+"""
+
+
+def test_random_workers_which_need_no_lock_to_propose_number_every_trial_once(store_url, tmp_path):
+    script = tmp_path / "random_worker.py"
+    script.write_text(RANDOM_WORKER.format())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen([sys.executable, str(script), store_url, str(i)], env=env)
+        for i in range(4)
+    ]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0, 0]
+    trials = Optimizer.load(store_url, study="r", read_only=True).trials
+    assert [t.id for t in trials] == list(range(60))
+    assert all(t.state == "complete" and t.value == t.params["x"] for t in trials)
+    assert len({t.params["x"] for t in trials}) == 60
+
+
 HANGING_WORKER = """
 import sys, time
 from hpo_core import Optimizer, Real, Integer, Categorical

@@ -46,7 +46,8 @@ def test_a_connection_lost_inside_a_step_rolls_it_back_and_says_so(pg_url):
     study = storage.open_study("s", "space", "minimize", codec=None)  # no trials: no codec
     with pytest.raises(ConnectionLost, match="nothing of it was recorded"):
         with study.transaction():
-            _kill_connections(pg_url)  # the step goes on writing on the dead connection
+            storage.execute("SELECT 1")  # the step has begun (its first round trip)
+            _kill_connections(pg_url)  # and goes on writing on the dead connection
             storage.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (study.sid,))
     seqs = PostgresStorage(pg_url, read_only=True).execute("SELECT seq FROM studies").fetchall()
     assert seqs == [(0,)]

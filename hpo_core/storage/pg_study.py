@@ -1,0 +1,230 @@
+"""One study of a ``PostgresStorage``: ``SQLStudy`` in fewer round trips, and a tell that
+needs no transaction of the caller's.
+
+An ask is two round trips: the first begins the transaction, takes the study's lock (bumping
+its sequence number) and reads what changed since the worker's last look; the second records
+the new trials and commits. A tell is one: it bumps the sequence number, writes its outcome,
+commits, and waits for the disk after the lock is released (``finish_trial`` outside a
+transaction). Its write is an upsert that also holds the trial's point, so the tell of a trial
+whose ask a server crash lost records the trial anew; and a tell repeated after a lost
+connection recognises its own outcome instead of refusing it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_core.storage.base import STALE_REASON, AskLost, StoredTrial
+from hpo_core.storage.pg_connection import ASYNC, FLUSH
+from hpo_core.storage.sql_study import CHANGES, SQLStudy, _json_attrs, _outcome
+
+if TYPE_CHECKING:
+    from hpo_core.storage.postgres import PostgresStorage
+
+__all__ = ["PostgresStudy"]
+
+_BUMP = "UPDATE studies SET seq = seq + 1 WHERE id=?"
+_INSERT = (
+    "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
+    "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)"
+)
+#: a tell: the outcome of a pending trial (or of one failed for a lost heartbeat), or the
+#: whole trial where a server crash lost its ask; nothing where the trial is another one
+_TELL = (
+    "INSERT INTO trials AS t (study_id, number, x, params, started_at, heartbeat, state, value, "
+    "intermediate, user_attrs, fail_reason, finished_at, vals, constraints, seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT seq FROM studies WHERE id=?)) "
+    "ON CONFLICT (study_id, number) DO UPDATE SET state=excluded.state, value=excluded.value, "
+    "intermediate=excluded.intermediate, user_attrs=excluded.user_attrs, "
+    "fail_reason=excluded.fail_reason, finished_at=excluded.finished_at, vals=excluded.vals, "
+    "constraints=excluded.constraints, seq=excluded.seq "
+    "WHERE t.x = excluded.x AND (t.state='pending' "
+    "OR (t.state='failed' AND substr(t.fail_reason, 1, ?)=?)) RETURNING seq"
+)
+
+
+#: an ask on its own: one pending trial at the next free number, unless the queue holds some
+_ASK = (
+    "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
+    "heartbeat, seq) SELECT ?, (SELECT coalesce(max(number), -1) + 1 FROM trials "
+    "WHERE study_id=?), ?, ?, 'pending', '{}', ?, ?, (SELECT seq FROM studies WHERE id=?) "
+    "WHERE NOT EXISTS (SELECT 1 FROM queue WHERE study_id=?) RETURNING number"
+)
+_MINE = "SELECT number FROM trials WHERE study_id=%s AND started_at=%s AND x=%s"
+
+
+class PostgresStudy(SQLStudy):
+    """One study of a ``PostgresStorage`` (see the module docstring).
+
+    A transaction on the study begins by bumping its sequence number (which takes the lock on
+    its row) and learning whether its queue holds anything, in the round trip of its first
+    statement: a step's ``_bump`` then costs nothing, and an ask on an empty queue does not
+    read it."""
+
+    storage: PostgresStorage
+    #: ``finish_trial`` runs on its own, outside a transaction (``Store``)
+    lone_steps = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._restarts = self.storage.restarts
+
+    def _bump(self) -> int:
+        if not self.storage._in_transaction:  # (does not happen in the books)
+            sql = "UPDATE studies SET seq = seq + 1 WHERE id=? RETURNING seq"
+            return int(self._ex(sql, (self.sid,)).fetchone()[0])
+        return self.storage.step_seq()
+
+    def now(self) -> float:
+        """The server's clock (as this machine's clock plus the offset measured when it
+        connected): workers on machines whose clocks disagree still judge heartbeats alike."""
+        return time.time() + self.storage.clock_offset
+
+    def _since(self, since: int) -> int:
+        if self._restarts != self.storage.restarts:
+            # the server started anew: a crash may have lost changes already read, and the
+            # numbers after them are given again; read everything once more
+            self._restarts, since = self.storage.restarts, 0
+        return since
+
+    def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
+        seq, rows = super().changes(self._since(since))
+        if self.storage.bumped is not None:
+            seq -= 1  # this transaction's bump is its own until it commits (or rolls back)
+        return seq, rows
+
+    def insert_trials(
+        self,
+        first: int,
+        rows: Sequence[tuple[Mapping[str, Any], np.ndarray, Mapping[str, Any] | None]],
+        started_at: float,
+    ) -> int:
+        """As ``SQLStudy.insert_trials``; the rows go with the commit's round trip."""
+        seq = self._bump()
+        to_portable, beat = self.codec.to_portable, self.now()
+        self.storage.later(
+            _INSERT,
+            [
+                (
+                    self.sid,
+                    first + i,
+                    np.ascontiguousarray(x, dtype=np.float64).tobytes(),
+                    json.dumps(to_portable(p)),
+                    _json_attrs(a or {}),
+                    started_at,
+                    beat,
+                    seq,
+                )
+                for i, (p, x, a) in enumerate(rows)
+            ],
+        )
+        return seq
+
+    def finish_trial(self, row: StoredTrial) -> int:
+        """In a transaction, as ``SQLStudy.finish_trial``. Outside one, a step of its own in
+        one round trip that returns once the outcome is on disk; ``row`` then carries the
+        trial's x, params and started_at, to record the trial anew where a server crash lost
+        its ask (``AskLost`` where the trial's number was given to another trial since)."""
+        if self.storage._in_transaction:
+            self.storage.durable = True
+            return super().finish_trial(row)
+        self.storage.writable()
+        x = np.ascontiguousarray(row.x, dtype=np.float64).tobytes()
+        values = (
+            *(self.sid, row.number, x, json.dumps(self.codec.to_portable(row.params))),
+            *(row.started_at, self.now(), *_outcome(row), self.sid),
+            *(len(STALE_REASON), STALE_REASON),
+        )
+        storage = self.storage
+
+        def tell() -> Any:
+            batch = [("BEGIN", ()), ASYNC, (_BUMP, (self.sid,)), (_TELL, values), ("COMMIT", ())]
+            return storage.send(batch + FLUSH)[3].fetchone()
+
+        done = storage._with_backoff(tell)
+        if done is not None:
+            return int(done[0])
+        found = self._ex(
+            "SELECT x, state, finished_at, seq FROM trials WHERE study_id=? AND number=?",
+            (self.sid, row.number),
+        ).fetchone()
+        if found is not None and bytes(found[0]) != x:
+            raise AskLost(
+                f"trial {row.number} of {storage.name!r} was lost with its ask in a crash of the "
+                "server, and its number was given to another trial since"
+            )
+        if found is not None and (found[1], found[2]) == (row.state, row.finished_at):
+            return int(found[3])  # told already, by this very call before a lost connection
+        raise ValueError(f"trial {row.number} is no longer pending in {storage.name!r}")
+
+    def ask_alone(
+        self, params: Mapping[str, Any], x: np.ndarray, started_at: float, since: int
+    ) -> tuple[int, list[StoredTrial], int] | None:
+        """One round trip, the study's lock held only on the server. Sent again after a lost
+        connection, it first looks for its own trial (by point and start time)."""
+        storage, sid = self.storage, self.sid
+        storage.writable()
+        xb = np.ascontiguousarray(x, dtype=np.float64).tobytes()
+        portable = json.dumps(self.codec.to_portable(params))
+        values = (sid, sid, xb, portable, started_at, self.now(), sid, sid)
+        tries = 0
+
+        def ask() -> tuple[Any, list[Any]]:
+            nonlocal tries
+            tries += 1
+            conn = storage._conn
+            if tries > 1 and (found := conn.execute(_MINE, (sid, started_at, xb)).fetchone()):
+                return found, conn.execute(CHANGES.replace("?", "%s"), (since, sid)).fetchall()
+            batch = [("BEGIN", ()), ASYNC, (_BUMP, (sid,)), (_ASK, values), (CHANGES, (since, sid))]
+            cursors = storage.send([*batch, ("COMMIT", ())])
+            return cursors[3].fetchone(), cursors[4].fetchall()
+
+        since = self._since(since)
+        new, rows = storage._with_backoff(ask)
+        if new is None:
+            return None
+        return int(rows[0][0]), [self._decode(r[1:]) for r in rows if r[1] is not None], new[0]
+
+    def copy_in(self, rows: Sequence[StoredTrial], workers: int) -> int:
+        self.storage.durable = True
+        return super().copy_in(rows, workers)
+
+    def report(self, number: int, intermediate: Mapping[int, float]) -> None:
+        with self.transaction():
+            self.storage.durable = True
+            self._ex(
+                "UPDATE trials SET intermediate=?, heartbeat=?, seq=? "
+                "WHERE study_id=? AND number=? AND state='pending'",
+                (json.dumps(dict(intermediate)), self.now(), self._bump(), self.sid, number),
+            )
+
+    def pop_queue(self, n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        if not self.storage.queued_any:
+            return []
+        rows = self._ex(
+            "DELETE FROM queue WHERE id IN (SELECT id FROM queue WHERE study_id=? ORDER BY id "
+            "LIMIT ?) RETURNING id, params, attrs",
+            (self.sid, n),
+        ).fetchall()
+        rows.sort(key=lambda r: r[0])
+        return [(self.codec.from_portable(json.loads(r[1])), json.loads(r[2])) for r in rows]
+
+    def enqueue(self, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
+        self.storage.durable = True
+        super().enqueue(params, attrs)
+        self.storage.queued_any = True
+
+    def heartbeat(self, numbers: Sequence[int]) -> None:
+        """One statement, outside the study's lock: a beat never waits for other workers'
+        asks (nor, on a busy server, outlives the timeout in their queue)."""
+        if numbers:
+            self._ex(
+                "UPDATE trials SET heartbeat=? WHERE study_id=? AND number = ANY(?) "
+                "AND state='pending'",
+                (self.now(), self.sid, list(numbers)),
+            )
