@@ -248,7 +248,7 @@ def _pruning_table(args: argparse.Namespace, data: Any, out: Path) -> list[str]:
         run: Any = {"fit": run_pruning, "oracle": run_oracle_pruning}[path]
         extra = (out,) if path == "oracle" else ()
         met, used, total = 0, 0, 0
-        for s in range(args.seeds):
+        for s in range(args.first_seed, args.first_seed + args.seeds):
             full = run(s, n, e, None, data, *extra)
             cut = run(s, n, e, _pruner(args), data, *extra)
             met += round(cut[0], 4) == round(full[0], 4) and 2 * cut[1] <= full[1]
@@ -273,6 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reduction-factor", type=int, default=3)
     ap.add_argument("--min-resource", type=int, default=1)
     ap.add_argument("--prune-paths", default="fit,oracle")
+    ap.add_argument("--first-seed", type=int, default=0, help="pruning: seeds from this one")
     ap.add_argument(
         "--quick", action="store_true", help="1 seed, 4 trials of 1 epoch, the MLP; pruning 6x3"
     )
