@@ -1,7 +1,7 @@
 """KerasTuner: hpo_core's oracle against KerasTuner's own, and the Keras pruning callback.
 
     KERAS_BACKEND=torch python -m benchmarks.keras_tuner [--seeds 5] [--trials 10]
-        [--epochs 3] [--prune-trials 12] [--prune-epochs 9] [--reduction-factor 3]
+        [--epochs 3] [--prune-trials 20] [--prune-epochs 9] [--reduction-factor 3]
         [--min-resource 1] [--prune-paths fit,oracle] [--out DIR]
     KERAS_BACKEND=torch python -m benchmarks.keras_tuner --quick    # a minute or two
 
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--prune-trials", type=int, default=12)
+    ap.add_argument("--prune-trials", type=int, default=20)
     ap.add_argument("--prune-epochs", type=int, default=9)
     ap.add_argument("--reduction-factor", type=int, default=3)
     ap.add_argument("--min-resource", type=int, default=1)
