@@ -1,7 +1,9 @@
 """KerasTuner: hpo_core's oracle against KerasTuner's own, and the Keras pruning callback.
 
     KERAS_BACKEND=torch python -m benchmarks.keras_tuner [--seeds 5] [--trials 10]
-        [--epochs 3] [--prune-trials 12] [--prune-epochs 9] [--out DIR]
+        [--epochs 3] [--prune-trials 20] [--prune-epochs 9] [--reduction-factor 3]
+        [--min-resource 1] [--prune-paths fit,oracle] [--out DIR]
+    KERAS_BACKEND=torch python -m benchmarks.keras_tuner --quick    # a minute or two
 
 Two small tasks on scikit-learn's digits (1,198 training and 599 validation images): an MLP on
 the 64 pixels (width, dropout, learning rate) and a small CNN on the 8x8 images (filters, dense
@@ -14,10 +16,14 @@ trials each (``n_initial``, ``n_startup_trials``, ``num_initial_points``). Repor
 training (``create_trial`` + ``end_trial``, KerasTuner's bookkeeping included; and the
 strategy's ``populate_space`` alone).
 
-Pruning: random search over the MLP space under an ``Optimizer``, ``model.fit`` with
-``PruningCallback`` and a ``SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)``,
-against the same search without pruning (the same configurations: random draws ignore the
-history; and the same initial weights per trial), seed by seed.
+Pruning: random search over the MLP space with a ``SuccessiveHalvingPruner(--min-resource,
+--reduction-factor)`` against the same search without pruning (the same configurations: random
+draws ignore the history; and the same initial weights per trial), seed by seed, by two paths:
+``fit``, a loop over an ``Optimizer`` with ``PruningCallback`` in ``model.fit`` (a trial's value
+is its last epoch's validation loss); ``oracle``, a ``keras_tuner.Tuner`` over hpo_core's
+``Oracle("random", pruner=...)`` with ``oracle.pruning_callback()`` in ``tuner.search`` (a
+trial's value is its best epoch's, KerasTuner's rule). Reported per seed: the best value of the
+trials that were not pruned, with and without pruning, and the epochs trained.
 """
 
 from __future__ import annotations
@@ -139,16 +145,23 @@ MLP_SPACE = {
 }
 
 
-def run_pruning(seed: int, trials: int, epochs: int, prune: bool, data) -> tuple[float, int]:
-    """Random search on the MLP: (best final val loss, epochs trained)."""
-    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=3) if prune else None
+def _pruner(args: argparse.Namespace) -> SuccessiveHalvingPruner:
+    return SuccessiveHalvingPruner(args.min_resource, args.reduction_factor)
+
+
+def _weights_seed(seed: int, trial: int) -> int:
+    return seed * 100_003 + trial  # the same initial weights for trial k with or without pruning
+
+
+def run_pruning(seed: int, trials: int, epochs: int, pruner, data) -> tuple[Any, int]:
+    """Random search on the MLP, ``model.fit`` loop: (best final val loss, epochs trained)."""
     opt = Optimizer(MLP_SPACE, strategy="random", seed=seed, pruner=pruner)
     Xtr, ytr, Xva, yva = data
     hp = keras_tuner.HyperParameters()
 
     for _ in range(trials):
         trial = opt.ask()
-        keras.utils.set_random_seed(seed * 100_003 + trial.id)
+        keras.utils.set_random_seed(_weights_seed(seed, trial.id))
         hp.values = dict(trial.params)
         model = build_mlp(hp)
         cb = PruningCallback(opt, trial)
@@ -164,6 +177,56 @@ def run_pruning(seed: int, trials: int, epochs: int, prune: bool, data) -> tuple
     return opt.best.value, sum(len(t.intermediate) for t in opt.trials)
 
 
+class _EpochCounter(keras.callbacks.Callback):
+    """Counts the epochs trained in a whole search (KerasTuner copies it: the copy is itself)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs = 0
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _EpochCounter:
+        return self
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.epochs += 1
+
+
+class _SeededTuner(keras_tuner.Tuner):
+    """A tuner that seeds each trial's weights from the trial's number."""
+
+    def __init__(self, *args: Any, weights_seed: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.weights_seed = weights_seed
+
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        keras.utils.set_random_seed(_weights_seed(self.weights_seed, int(trial.trial_id)))
+        return super().run_trial(trial, *args, **kwargs)
+
+
+def run_oracle_pruning(
+    seed: int, trials: int, epochs: int, pruner, data, out: Path
+) -> tuple[Any, int]:
+    """Random search on the MLP, KerasTuner with hpo_core's oracle: (best val loss of the
+    trials not pruned, epochs trained)."""
+    oracle = Oracle("random", "val_loss", trials, seed=seed, pruner=pruner)
+    tuner = _SeededTuner(
+        oracle=oracle,
+        hypermodel=build_mlp,
+        directory=str(out / "projects"),
+        project_name=f"prune-{seed}-{pruner is not None}",
+        overwrite=True,
+        weights_seed=seed,
+    )
+    counter = _EpochCounter()
+    callbacks = [counter] + ([oracle.pruning_callback()] if pruner is not None else [])
+    Xtr, ytr, Xva, yva = data
+    tuner.search(
+        Xtr, ytr, validation_data=(Xva, yva), epochs=epochs, batch_size=64, verbose=0,
+        callbacks=callbacks,
+    )  # fmt: skip
+    return oracle.optimizer.best.value, counter.epochs
+
+
 def _q(values: list[float]) -> str:
     if len(values) < 2:
         return f"{values[0]:.4g}"
@@ -171,17 +234,56 @@ def _q(values: list[float]) -> str:
     return f"{med:.4g} [{q1:.4g}, {q3:.4g}]"
 
 
+def _pruning_table(args: argparse.Namespace, data: Any, out: Path) -> list[str]:
+    n, e = args.prune_trials, args.prune_epochs
+    lines = [
+        "",
+        f"Pruning: {n} random trials of up to {e} epochs (MLP), {_pruner(args)!r}",
+        "",
+        "| path | seed | best, no pruning | best, ASHA | epochs, no pruning | epochs, ASHA |",
+        "|---|---|---|---|---|---|",
+    ]
+    summary = [""]
+    for path in filter(None, args.prune_paths.split(",") if n else ()):
+        run: Any = {"fit": run_pruning, "oracle": run_oracle_pruning}[path]
+        extra = (out,) if path == "oracle" else ()
+        met, used, total = 0, 0, 0
+        for s in range(args.first_seed, args.first_seed + args.seeds):
+            full = run(s, n, e, None, data, *extra)
+            cut = run(s, n, e, _pruner(args), data, *extra)
+            met += round(cut[0], 4) == round(full[0], 4) and 2 * cut[1] <= full[1]
+            used, total = used + cut[1], total + full[1]
+            share = f"{cut[1]} ({cut[1] / full[1]:.0%})"
+            lines.append(f"| {path} | {s} | {full[0]:.4f} | {cut[0]:.4f} | {full[1]} | {share} |")
+            print(lines[-1], flush=True)
+        summary.append(
+            f"{path}: the same best with at most half the epochs on {met} of {args.seeds} "
+            f"seeds; {used} of {total} epochs in all ({used / max(total, 1):.0%})"
+        )
+    return lines + summary if len(summary) > 1 else []
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--prune-trials", type=int, default=12)
+    ap.add_argument("--prune-trials", type=int, default=20)
     ap.add_argument("--prune-epochs", type=int, default=9)
+    ap.add_argument("--reduction-factor", type=int, default=3)
+    ap.add_argument("--min-resource", type=int, default=1)
+    ap.add_argument("--prune-paths", default="fit,oracle")
+    ap.add_argument("--first-seed", type=int, default=0, help="pruning: seeds from this one")
+    ap.add_argument(
+        "--quick", action="store_true", help="1 seed, 4 trials of 1 epoch, the MLP; pruning 6x3"
+    )
     ap.add_argument("--tasks", default="mlp,cnn")
     ap.add_argument("--oracles", default=",".join(ORACLES))
     ap.add_argument("--out", default="benchmarks/out")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.seeds, args.trials, args.epochs, args.tasks = 1, 4, 1, "mlp"
+        args.prune_trials, args.prune_epochs = 6, 3
     import torch
 
     torch.set_num_threads(1)
@@ -210,18 +312,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{statistics.median(r[2] for r in runs):.3g} |"
             )
             print(lines[-1], flush=True)
-    lines += [
-        "",
-        f"Pruning: {args.prune_trials} random trials of up to {args.prune_epochs} epochs (MLP)",
-        "",
-        "| seed | best, no pruning | best, ASHA | epochs, no pruning | epochs, ASHA |",
-        "|---|---|---|---|---|",
-    ]
-    for s in range(args.seeds if args.prune_trials else 0):
-        full = run_pruning(s, args.prune_trials, args.prune_epochs, False, data)
-        cut = run_pruning(s, args.prune_trials, args.prune_epochs, True, data)
-        lines.append(f"| {s} | {full[0]:.4f} | {cut[0]:.4f} | {full[1]} | {cut[1]} |")
-        print(lines[-1], flush=True)
+    lines += _pruning_table(args, data, out)
     lines += ["", f"wall time {time.time() - t_start:.0f} s"]
     text = "\n".join(lines) + "\n"
     (out / "keras_tuner.md").write_text(text)

@@ -5,6 +5,8 @@
    the oracle changes).
 2. A loop of ``Optimizer.optimize`` over the same model, ``model.fit`` with
    ``PruningCallback`` and a ``SuccessiveHalvingPruner``: unpromising trials stop early.
+3. The KerasTuner search again, pruned: ``Oracle(pruner=...)`` and
+   ``oracle.pruning_callback()`` in ``tuner.search``.
 
 Needs ``pip install 'hpo_core[keras]'`` and a Keras backend; this example uses PyTorch's CPU
 build (``KERAS_BACKEND=torch``). Run it::
@@ -67,13 +69,18 @@ def build_model(hp: Any) -> keras.Model:
     return model
 
 
-def tune(oracle: Any, epochs: int, data: tuple[np.ndarray, ...], directory: str) -> float:
+def tune(
+    oracle: Any, epochs: int, data: tuple[np.ndarray, ...], directory: str, callbacks=()
+) -> float:
     """A KerasTuner search with this oracle; the best validation loss."""
     tuner = keras_tuner.Tuner(
         oracle=oracle, hypermodel=build_model, directory=directory, overwrite=True
     )
     Xtr, ytr, Xva, yva = data
-    tuner.search(Xtr, ytr, validation_data=(Xva, yva), epochs=epochs, batch_size=64, verbose=0)
+    tuner.search(
+        Xtr, ytr, validation_data=(Xva, yva), epochs=epochs, batch_size=64, verbose=0,
+        callbacks=list(callbacks),
+    )  # fmt: skip
     best = tuner.oracle.get_best_trials(1)[0]
     print(f"  best val_loss {best.score:.4f} with {best.hyperparameters.values}")
     return float(best.score)
@@ -131,6 +138,15 @@ def main(argv: list[str] | None = None) -> None:
     done = sum(len(t.intermediate) for t in opt.trials)
     pruned = sum(t.state == "pruned" for t in opt.trials)
     print(f"  best val_loss {opt.best.value:.4f} with {opt.best.params}")
+    print(f"  epochs trained: {done} of {trials * max_epochs} ({pruned} trials pruned)")
+    print(f"hpo_core's Oracle (tpe) with pruning, {trials} trials of up to {max_epochs} epochs:")
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    oracle = Oracle("tpe", objective="val_loss", max_trials=trials, seed=args.seed, pruner=pruner)
+    with tempfile.TemporaryDirectory() as tmp:
+        tune(oracle, max_epochs, data, tmp, callbacks=[oracle.pruning_callback()])
+    ours = oracle.optimizer.trials
+    done = sum(len(t.intermediate) for t in ours)
+    pruned = sum(t.state == "pruned" for t in ours)
     print(f"  epochs trained: {done} of {trials * max_epochs} ({pruned} trials pruned)")
 
 

@@ -7,19 +7,21 @@
 ``PruningCallback`` reports a monitored value to an hpo_core trial after every epoch and stops
 the training with ``TrialPruned`` when the optimizer's pruner says so. ``Oracle`` is a
 ``keras_tuner.Oracle`` whose trials are asked of an hpo_core strategy: a KerasTuner user keeps
-``build_model(hp)`` and the tuner and swaps only the oracle. Needs ``keras>=3`` and
+``build_model(hp)`` and the tuner and swaps only the oracle; with ``pruner=`` its
+``pruning_callback()``, passed to ``tuner.search``, stops unpromising trials. Needs ``keras>=3`` and
 ``keras-tuner>=1.4`` (``pip install 'hpo_core[keras]'``) and one of Keras's backends.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from collections.abc import Mapping
 from typing import Any
 
 try:
-    import keras
+    import keras  # noqa: F401 - the error below names what is missing
     import keras_tuner
     from keras_tuner.src.engine import trial as kt_trial
 except ImportError as err:  # pragma: no cover - exercised only without keras
@@ -32,74 +34,17 @@ import numpy as np
 
 from hpo_core.core import Optimizer, Trial
 from hpo_core.integrations import _keras_space as ks
-from hpo_core.pruning import TrialPruned
+from hpo_core.integrations._keras_callbacks import OraclePruningCallback, PruningCallback
+from hpo_core.pruning import Pruner
 from hpo_core.space import Categorical
 from hpo_core.strategies import SearchSpaceExhausted, make_strategy
 
-__all__ = ["Oracle", "PruningCallback"]
+__all__ = ["Oracle", "OraclePruningCallback", "PruningCallback"]
 
 _RUNNING = kt_trial.TrialStatus.RUNNING
 _STOPPED = kt_trial.TrialStatus.STOPPED
 _COMPLETED = kt_trial.TrialStatus.COMPLETED
 _FAILED = kt_trial.TrialStatus.FAILED
-
-
-class PruningCallback(keras.callbacks.Callback):
-    """Report ``logs[monitor]`` to an hpo_core trial after each epoch; prune on request.
-
-    After epoch ``e`` (Keras counts from 0) the callback calls ``trial.report(e + 1, value)``,
-    so steps count the epochs trained, and then ``optimizer.should_prune(trial)``. When that
-    is True it stops the training and raises ``TrialPruned``: inside ``Optimizer.optimize``
-    (an objective taking the trial) the trial is recorded as pruned with its last value; in a
-    loop of your own, catch it and ``tell(trial, state="pruned")``.
-
-    Parameters
-    ----------
-    optimizer : Optimizer
-        The optimizer that asked ``trial`` (its ``pruner`` decides).
-    trial : Trial
-        The pending trial being trained.
-    monitor : str, default "val_loss"
-        The key of Keras's epoch logs to report (a validation metric: ``model.fit`` needs
-        ``validation_data`` or ``validation_split`` for ``val_*`` keys).
-    """
-
-    def __init__(self, optimizer: Optimizer, trial: Trial, monitor: str = "val_loss") -> None:
-        super().__init__()
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be an hpo_core Optimizer, got {optimizer!r}")
-        if not isinstance(trial, Trial):
-            raise TypeError(f"trial must be an hpo_core Trial (from optimizer.ask), got {trial!r}")
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"monitor must be a key of Keras's epoch logs, got {monitor!r}")
-        self.optimizer = optimizer
-        self.trial = trial
-        self.monitor = monitor
-        #: the epoch count at which the trial was pruned, or None
-        self.pruned_at: int | None = None
-
-    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        logs = logs or {}
-        if self.monitor not in logs:
-            raise KeyError(
-                f"PruningCallback: monitor {self.monitor!r} is not in the logs of epoch "
-                f"{epoch + 1}; they have {sorted(logs)!r} (val_* keys need validation_data "
-                "or validation_split in model.fit)"
-            )
-        value = float(logs[self.monitor])
-        if not math.isfinite(value):
-            self.model.stop_training = True
-            raise ValueError(
-                f"PruningCallback: {self.monitor} is {value} after epoch {epoch + 1}: the "
-                "training diverged"
-            )
-        self.trial.report(epoch + 1, value)
-        if self.optimizer.should_prune(self.trial):
-            self.model.stop_training = True
-            self.pruned_at = epoch + 1
-            raise TrialPruned(
-                f"trial {self.trial.id} pruned after epoch {epoch + 1} ({self.monitor}={value:g})"
-            )
 
 
 class Oracle(keras_tuner.Oracle):
@@ -120,6 +65,14 @@ class Oracle(keras_tuner.Oracle):
     and ``Optimizer.load``; if the space grows after trials were stored, they are written again
     to ``<study>-2`` (then ``-3``, ...), a study whose space holds the new parameters.
 
+    With a ``pruner`` (e.g. ``SuccessiveHalvingPruner``), ``tuner.search(...,
+    callbacks=[oracle.pruning_callback()])`` reports the objective after every epoch and stops
+    the trials the pruner rejects. KerasTuner sees a pruned trial as completed, with its best
+    epoch's value; hpo_core's books (the strategy, ``optimizer.trials``, the storage) hold it as
+    pruned with its last reported value, so model-based strategies learn from complete trials
+    only. The reports and the pruned marks are saved with the oracle's state and survive a
+    resumed search.
+
     Parameters
     ----------
     strategy : str, default "bayes"
@@ -136,6 +89,9 @@ class Oracle(keras_tuner.Oracle):
         The study's name in ``storage``.
     strategy_options : dict, optional
         Options passed to the strategy's class.
+    pruner : Pruner or None
+        Decides which trials to stop (see ``hpo_core.pruning``); each optimizer the oracle
+        builds gets its own copy. Needs ``pruning_callback()`` in the search's callbacks.
     """
 
     def __init__(
@@ -147,6 +103,7 @@ class Oracle(keras_tuner.Oracle):
         storage: str | os.PathLike[str] | None = None,
         study: str = "keras",
         strategy_options: Mapping[str, Any] | None = None,
+        pruner: Pruner | None = None,
         hyperparameters: Any = None,
         allow_new_entries: bool = True,
         tune_new_entries: bool = True,
@@ -157,6 +114,11 @@ class Oracle(keras_tuner.Oracle):
             raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
         if not isinstance(study, str) or not study:
             raise ValueError(f"study must be a non-empty string, got {study!r}")
+        if pruner is not None and not isinstance(pruner, Pruner):
+            raise TypeError(
+                f"pruner must be None or an hpo_core Pruner (e.g. SuccessiveHalvingPruner()), "
+                f"got {pruner!r}"
+            )
         make_strategy(strategy)  # an unknown name fails now, listing the names, not at a trial
         super().__init__(
             objective=objective,
@@ -178,6 +140,9 @@ class Oracle(keras_tuner.Oracle):
         self._opt: Optimizer | None = None
         self._record: Optimizer | None = None
         self._ours: dict[str, Trial] = {}  # KerasTuner trial id -> hpo_core trial
+        self.pruner = pruner
+        self._reports: dict[str, dict[int, float]] = {}  # KerasTuner trial id -> step: value
+        self._pruned: set[str] = set()  # KerasTuner trial ids
 
     # ------------------------------------------------------------------ the optimizer
     @property
@@ -212,15 +177,19 @@ class Oracle(keras_tuner.Oracle):
             seed = int(np.random.SeedSequence([seed, len(finished)]).generate_state(1)[0])
         cls = type(make_strategy(self.strategy))
         space = ks.space_of(params) or {"<none>": Categorical((0,))}
+        pruner = None if self.pruner is None else copy.deepcopy(self.pruner)
         opt = Optimizer(
-            space, strategy=cls(**self.strategy_options), direction=self.direction, seed=seed
+            space,
+            strategy=cls(**self.strategy_options),
+            direction=self.direction,
+            seed=seed,
+            pruner=pruner,
         )
         self._opt, self._ours = opt, {}
         for t in finished:
             self._tell(opt, None, t)
         for t in self.ongoing_trials.values():  # running elsewhere: pending
-            opt.enqueue(self._hpo_params(t.hyperparameters.values))
-            self._ours[t.trial_id] = opt.ask()
+            self._ours[t.trial_id] = self._replay(opt, t)
         if self.storage is not None:
             self._open_record(space, finished)
 
@@ -228,13 +197,31 @@ class Oracle(keras_tuner.Oracle):
         ours = ks.to_hpo(self._params, values)
         return ours if ks.space_of(self._params) else {"<none>": 0}
 
+    def _replay(self, opt: Optimizer, t: Any) -> Trial:
+        """A new pending hpo_core trial of ``t``'s parameters, with ``t``'s reports."""
+        opt.enqueue(self._hpo_params(t.hyperparameters.values))
+        ours = opt.ask()
+        for step, value in sorted(self._reports.get(t.trial_id, {}).items()):
+            ours.report(step, value)
+        return ours
+
     def _tell(self, opt: Optimizer, ours: Trial | None, t: Any) -> None:
-        target: Trial | dict[str, Any] = (
-            ours if ours is not None else self._hpo_params(t.hyperparameters.values)
-        )
+        """Tell ``opt`` how KerasTuner trial ``t`` ended (as a new trial when ``ours`` is None)."""
+        reports = self._reports.get(t.trial_id)
+        target: Trial | dict[str, Any]
+        if ours is not None:
+            target = ours
+        elif reports:
+            target = self._replay(opt, t)
+        else:
+            target = self._hpo_params(t.hyperparameters.values)
         score = t.score
         if t.status == _COMPLETED and score is not None and math.isfinite(float(score)):
-            opt.tell(target, float(score))
+            if t.trial_id in self._pruned:  # its last report, as a pruned trial keeps
+                last = reports[max(reports)] if reports else float(score)
+                opt.tell(target, last, state="pruned")
+            else:
+                opt.tell(target, float(score))
         else:
             opt.tell(target, state="failed")
 
@@ -290,20 +277,101 @@ class Oracle(keras_tuner.Oracle):
             if earlier is None:
                 opt.tell(ours, state="failed")
             else:
-                opt.tell(ours, float(earlier.score))
+                state = "pruned" if earlier.trial_id in self._pruned else "complete"
+                opt.tell(ours, float(earlier.score), state=state)
         return {"status": _STOPPED, "values": None}
 
     def end_trial(self, trial: Any) -> None:
         super().end_trial(trial)
         t = self.trials[trial.trial_id]
         if t.status not in (_COMPLETED, _FAILED):
-            return  # sent for a retry: still pending
+            self._pruned.discard(t.trial_id)  # sent for a retry: still pending, trained again
+            return
         opt, ours = self._opt, self._ours.pop(trial.trial_id, None)
         if opt is not None and (ours is None or ours.state == "pending"):
             self._tell(opt, ours, t)
         if self._record is not None:
             self._tell(self._record, None, t)
 
+    def update_trial(self, trial_id: str, metrics: Mapping[str, Any], step: int = 0) -> Any:
+        """KerasTuner's record of a trial's metrics. With a pruner, the objective's value is
+        also reported to the hpo_core trial as step ``step + 1`` (KerasTuner's steps are 0-based
+        epochs), so a tuner that calls ``update_trial`` after every epoch and then
+        ``should_prune`` feeds the pruner as ``pruning_callback()`` does."""
+        trial = super().update_trial(trial_id, metrics, step)
+        if self.pruner is None or trial_id in self._pruned:
+            return trial
+        if self.objective.has_value(metrics):
+            value = float(self.objective.get_value(metrics))
+            if math.isfinite(value) and trial.status == _RUNNING:
+                self._report(trial_id, int(step) + 1, value)
+        return trial
+
     def reload(self) -> None:
         super().reload()
         self._opt, self._record, self._key, self._ours = None, None, None, {}
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        state["hpo_core"] = {
+            "reports": {i: sorted(r.items()) for i, r in self._reports.items()},
+            "pruned": sorted(self._pruned),
+        }
+        return state
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        super().set_state(state)
+        ours = state.get("hpo_core") or {}
+        reports = ours.get("reports") or {}
+        self._reports = {i: {int(s): float(v) for s, v in r} for i, r in reports.items()}
+        self._pruned = set(ours.get("pruned") or ())
+
+    # ------------------------------------------------------------------ pruning
+    def pruning_callback(self, tuner_id: str | None = None) -> OraclePruningCallback:
+        """The Keras callback that prunes this oracle's trials: pass it to ``tuner.search(...,
+        callbacks=[oracle.pruning_callback()])``.
+
+        Parameters
+        ----------
+        tuner_id : str or None
+            The tuner's ``tuner_id`` (None: ``KERASTUNER_TUNER_ID`` or ``"tuner0"``, as
+            KerasTuner's default).
+
+        Raises
+        ------
+        ValueError
+            The oracle has no pruner.
+        """
+        if self.pruner is None:
+            raise ValueError(
+                "this Oracle has no pruner: build it with pruner=, e.g. Oracle(..., "
+                "pruner=SuccessiveHalvingPruner(min_resource=1, reduction_factor=3))"
+            )
+        return OraclePruningCallback(self, tuner_id)
+
+    def is_pruned(self, trial_id: str) -> bool:
+        """Whether KerasTuner trial ``trial_id`` was pruned."""
+        return trial_id in self._pruned
+
+    def should_prune(self, trial_id: str) -> bool:
+        """Whether the pruner stops running trial ``trial_id`` now, from its reports so far.
+
+        A True answer is final: the trial is recorded as pruned when it ends. A tuner of your
+        own may call it after ``update_trial`` and stop the training when it is True.
+        """
+        if trial_id in self._pruned:
+            return True
+        ours = self._ours.get(trial_id)
+        if ours is None or self._opt is None or ours.state != "pending":
+            return False
+        if self._opt.should_prune(ours):
+            self._pruned.add(trial_id)
+            return True
+        return False
+
+    def _report(self, trial_id: str, step: int, value: float) -> None:
+        """Record an intermediate value of a running trial (kept for a rebuilt optimizer)."""
+        self._reports.setdefault(trial_id, {})[step] = value
+        ours = self._ours.get(trial_id)
+        if ours is not None and ours.state == "pending":
+            ours.report(step, value)
