@@ -298,6 +298,8 @@ class Dashboard:
         self.shown = _shown(self.storage)
         self._views: dict[str, StudyView] = {}
         self._lock = threading.RLock()
+        self._closing = threading.Event()
+        self._warming: threading.Thread | None = None
 
     def names(self) -> list[str]:
         with self._lock:
@@ -317,7 +319,31 @@ class Dashboard:
     def studies(self) -> list[dict[str, Any]]:
         return [self.view(n).summary() for n in self.names()]
 
+    def warm_up(self) -> threading.Thread:
+        """Compute each study's importance (and Pareto front) in a background thread, as the
+        page asks for them right after its first view: the first computation also imports
+        scikit-learn, seconds that the first page would otherwise wait for."""
+
+        def run() -> None:
+            for name in self.names():
+                if self._closing.is_set():
+                    return
+                view = self.view(name)
+                try:
+                    view.importance()
+                    if len(view.directions) > 1:
+                        view.pareto()
+                except StorageError:  # the page's own request says what is wrong
+                    continue
+
+        self._warming = threading.Thread(target=run, name="hpo-core-dashboard-warm-up", daemon=True)
+        self._warming.start()
+        return self._warming
+
     def close(self) -> None:
+        self._closing.set()
+        if self._warming is not None:  # it stops after the study it is computing
+            self._warming.join()
         with self._lock:
             for view in self._views.values():
                 view.close()
