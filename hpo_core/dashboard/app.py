@@ -101,7 +101,7 @@ def make_app(dash: Dashboard) -> Callable[[dict[str, Any], StartResponse], Itera
             since = int(text)
         except ValueError:
             raise _Http("400 Bad Request", f"since must be an integer, got {text!r}") from None
-        return "application/json", dumps(view.trials_since(since))
+        return "application/json", view.trials_json(since)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # WSGI hands the decoded path as latin-1 text, the query string as it came

@@ -100,6 +100,10 @@ def test_since_gives_only_the_trials_changed_after_it(app, store):
         (31, "complete"),
     ]
     assert last["trials"][0]["values"] == [1.5] and last["seq"] > mid["seq"] > first["seq"]
+    # every trial again: the row sent as pending is sent as it is now, not as it was encoded
+    again = get_json(app, "/api/trials", "study=single&since=0")
+    assert again["seq"] == last["seq"] and len(again["trials"]) == 32
+    assert again["trials"][30]["state"] == "complete" and again["trials"][30]["values"] == [1.5]
     summary = {s["name"]: s for s in get_json(app, "/api/studies")}["single"]
     assert summary["n_trials"] == 32 and summary["states"]["complete"] == 30
 
@@ -167,6 +171,16 @@ def test_warming_up_computes_importance_before_the_page_asks(store):
     finally:
         dash.close()
     assert cached == {"single": {"importance"}, "two": {"importance", "pareto"}}
+
+
+def test_the_encoded_trials_are_the_trials(store):
+    dash = Dashboard(str(store))
+    try:
+        view = dash.view("single")
+        for since in (0, 3, view.seq, 10**6):
+            assert json.loads(view.trials_json(since)) == view.trials_since(since)
+    finally:
+        dash.close()
 
 
 def test_closing_stops_the_warm_up(store):
