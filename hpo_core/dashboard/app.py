@@ -2,9 +2,9 @@
 
 Routes (every answer is JSON but the page and its files):
 
-- ``/``: the page; ``/static/app.js``, ``/static/charts.js``, ``/static/style.css``;
-  ``/static/plotly.min.js`` from
-  the installed ``plotly`` package (the ``dashboard`` extra), never from the internet;
+- ``/``: the page; ``/static/app.js``, ``charts.js``, ``table.js``, ``style.css``;
+  ``/static/plotly.min.js`` from the installed ``plotly`` package (the ``dashboard`` extra),
+  never from the internet;
 - ``/api/studies``: each study's name, directions, trials by state and best;
 - ``/api/study?study=NAME``: its directions and parameters;
 - ``/api/trials?study=NAME&since=SEQ``: the trials changed after ``SEQ`` and the new
@@ -31,7 +31,7 @@ from hpo_core.storage import StorageError
 __all__ = ["make_app", "plotly_js", "serve"]
 
 StartResponse = Callable[..., Any]
-_STATIC = ("index.html", "app.js", "charts.js", "style.css")
+_STATIC = ("index.html", "app.js", "charts.js", "table.js", "style.css")
 
 
 def plotly_js() -> Path:

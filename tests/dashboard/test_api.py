@@ -151,9 +151,11 @@ def test_the_pareto_front_and_its_hypervolume_grow_with_the_trials(app, store):
 
 def test_the_page_and_its_files_are_served_from_the_package(app):
     status, headers, body = call(app, "/")
-    assert status == "200 OK" and b"static/charts.js" in body and b"static/app.js" in body
+    assert status == "200 OK" and all(
+        f"static/{name}".encode() in body for name in ("charts.js", "table.js", "app.js")
+    )
     assert headers["Content-Type"].startswith("text/html")
-    for name in ("app.js", "charts.js", "style.css", "plotly.min.js"):
+    for name in ("app.js", "charts.js", "table.js", "style.css", "plotly.min.js"):
         status, _, body = call(app, f"/static/{name}")
         assert status == "200 OK" and len(body) > 1000
     assert b'"static/plotly.min.js"' in call(app, "/static/app.js")[2]
