@@ -153,6 +153,32 @@ def page_load(url: str) -> dict[str, float]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def plotly_alone(url: str) -> float:
+    """Seconds from adding plotly.min.js to an empty page (the dashboard's style sheet) until
+    it has started, in a fresh Chromium: the floor under any chart of a cold first view."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.dashboard.conftest import start_browser
+
+    profile = Path(tempfile.mkdtemp(prefix="chromium-bench-"))
+    driver = start_browser(profile)
+    try:
+        driver.get(url + "static/style.css")
+        driver.execute_script(
+            "window.t0 = performance.now(); const s = document.createElement('script');"
+            "s.src = '/static/plotly.min.js';"
+            "s.onload = () => { window.t1 = performance.now(); };"
+            "document.head.append(s);"
+        )
+        took = WebDriverWait(driver, 120, poll_frequency=0.05).until(
+            lambda d: d.execute_script("return window.t1 ? window.t1 - window.t0 : null;")
+        )
+        return took / 1e3
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 def browser_side(path: Path, writer: Optimizer, loads: int) -> dict[str, Any]:
     """Timed by the page itself (``window.hpoTiming``: ms since it began loading), so the
     numbers are the browser's, not Selenium's round trips; median and max over ``loads``
@@ -165,6 +191,7 @@ def browser_side(path: Path, writer: Optimizer, loads: int) -> dict[str, Any]:
     url = next(served)
     try:
         timings = [page_load(url) for _ in range(loads)]
+        alone = [plotly_alone(url) for _ in range(loads)]
         profile = Path(tempfile.mkdtemp(prefix="chromium-bench-"))
         driver = start_browser(profile)
         driver.get(url + "#study=big")
@@ -195,6 +222,10 @@ def browser_side(path: Path, writer: Optimizer, loads: int) -> dict[str, Any]:
                 statistics.median(got),
                 max(got),
             )
+    out["browser: plotly.min.js alone on an empty page, fetched and started (s), median / max"] = (
+        statistics.median(alone),
+        max(alone),
+    )
     out["browser: a told trial reaches the page after (s)"] = statistics.median(lags)
     return out
 
