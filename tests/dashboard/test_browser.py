@@ -262,4 +262,24 @@ def test_a_large_study_is_thinned_saying_so_and_paged(large, browser, webgl):
     browser.find_element("css selector", "#trials th[data-key='v0']").click()
     best = Optimizer.load(path, "large", read_only=True).best.id
     until(browser, lambda d: rows(d)[:1] == [best], "the best trial first")
+    # the download holds every matching trial, not the page shown, in the table's order
+    csv = browser.execute_script("return tableCSV();").splitlines()
+    assert len(csv) == 1501 and csv[0].startswith("#,state,value,duration (s),x,y,kind")
+    assert csv[1].split(",")[0] == str(best)
     assert errors(browser) == []
+
+
+def test_a_chart_out_of_the_window_is_drawn_when_scrolled_to(large, browser):
+    url, _ = large
+    browser.set_window_size(1400, 700)
+    try:
+        browser.get(url + "#study=large")
+        until(browser, lambda d: plotted(d, "parallel"), "the charts in view")
+        # the learning curves, below the window, wait for it
+        assert browser.execute_script("return state.stale.has('curves');")
+        assert plotted(browser, "curves") == []
+        browser.execute_script("document.getElementById('curves').scrollIntoView();")
+        until(browser, lambda d: plotted(d, "curves"), "the learning curves once in view")
+        assert errors(browser) == []
+    finally:
+        browser.set_window_size(1400, 1800)

@@ -85,7 +85,7 @@ function drawTable() {
 }
 
 // the matching trials, every page, as CSV (numbers in full)
-function exportCSV() {
+function tableCSV() {
   const cols = columns();
   const text = (v) => {
     if (v === null || v === undefined) return "";
@@ -94,8 +94,12 @@ function exportCSV() {
   };
   const lines = [cols.map((c) => text(c.label)).join(",")];
   for (const r of matching(cols)) lines.push(cols.map((c) => text(c.get(r))).join(","));
+  return lines.join("\n") + "\n";
+}
+
+function exportCSV() {
   const link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
+  link.href = URL.createObjectURL(new Blob([tableCSV()], { type: "text/csv" }));
   link.download = `${state.study}.csv`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
