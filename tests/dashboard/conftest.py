@@ -83,7 +83,8 @@ def serve_in_thread(path: Path) -> Iterator[str]:
     from hpo_core.dashboard import Dashboard, make_app
 
     dash = Dashboard(str(path))
-    dash.studies()  # as serve does: every study read before the first page
+    dash.studies()  # as serve does: every study read before the first page, and the
+    dash.warm_up()  # importance computed meanwhile
     server = create_server(make_app(dash), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

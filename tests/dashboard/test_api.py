@@ -17,7 +17,7 @@ from .conftest import require_extra
 
 require_extra()
 
-from hpo_core.dashboard import Dashboard, UnknownStudy, make_app  # noqa: E402
+from hpo_core.dashboard import Dashboard, UnknownStudy, make_app, plotly_js  # noqa: E402
 
 
 def call(app: Any, path: str, query: str = "", method: str = "GET") -> tuple[str, dict, bytes]:
@@ -100,6 +100,10 @@ def test_since_gives_only_the_trials_changed_after_it(app, store):
         (31, "complete"),
     ]
     assert last["trials"][0]["values"] == [1.5] and last["seq"] > mid["seq"] > first["seq"]
+    # every trial again: the row sent as pending is sent as it is now, not as it was encoded
+    again = get_json(app, "/api/trials", "study=single&since=0")
+    assert again["seq"] == last["seq"] and len(again["trials"]) == 32
+    assert again["trials"][30]["state"] == "complete" and again["trials"][30]["values"] == [1.5]
     summary = {s["name"]: s for s in get_json(app, "/api/studies")}["single"]
     assert summary["n_trials"] == 32 and summary["states"]["complete"] == 30
 
@@ -147,12 +151,45 @@ def test_the_pareto_front_and_its_hypervolume_grow_with_the_trials(app, store):
 
 def test_the_page_and_its_files_are_served_from_the_package(app):
     status, headers, body = call(app, "/")
-    assert status == "200 OK" and b"static/plotly.min.js" in body
+    assert status == "200 OK" and all(
+        f"static/{name}".encode() in body for name in ("charts.js", "table.js", "app.js")
+    )
     assert headers["Content-Type"].startswith("text/html")
-    for name in ("app.js", "style.css", "plotly.min.js"):
+    for name in ("app.js", "charts.js", "table.js", "style.css", "plotly.min.js"):
         status, _, body = call(app, f"/static/{name}")
         assert status == "200 OK" and len(body) > 1000
+    assert b'"static/plotly.min.js"' in call(app, "/static/app.js")[2]
+    # the installed package's plotly.js, after a line that asks Chrome to compile it eagerly
+    first, rest = call(app, "/static/plotly.min.js")[2].split(b"\n", 1)
+    assert first == b"//# allFunctionsCalledOnLoad" and rest == plotly_js().read_bytes()
     assert call(app, "/static/../data.py")[0] == "404 Not Found"
+
+
+def test_warming_up_computes_importance_before_the_page_asks(store):
+    dash = Dashboard(str(store))
+    try:
+        dash.warm_up().join(timeout=120)
+        cached = {name: set(dash.view(name)._cache) for name in dash.names()}
+    finally:
+        dash.close()
+    assert cached == {"single": {"importance"}, "two": {"importance", "pareto"}}
+
+
+def test_the_encoded_trials_are_the_trials(store):
+    dash = Dashboard(str(store))
+    try:
+        view = dash.view("single")
+        for since in (0, 3, view.seq, 10**6):
+            assert json.loads(view.trials_json(since)) == view.trials_since(since)
+    finally:
+        dash.close()
+
+
+def test_closing_stops_the_warm_up(store):
+    dash = Dashboard(str(store))
+    thread = dash.warm_up()
+    dash.close()
+    assert not thread.is_alive()
 
 
 def test_serving_leaves_the_file_as_it_was(store):

@@ -59,6 +59,23 @@ def rows(driver: Any) -> list[int]:
     )
 
 
+def matching(driver: Any) -> int:
+    """How many trials the table holds (over every page)."""
+    return int(driver.find_element("id", "trials").get_attribute("data-matching") or 0)
+
+
+def lines(driver: Any) -> int:
+    """The trials the parallel coordinates draw: parcoords' lines, or the SVG lines (each
+    trial's line ends with a gap)."""
+    return driver.execute_script(
+        "const d = document.getElementById('parallel');"
+        "if (!d || !d.data || !d.data.length) return 0;"
+        "if (d.data[0].type === 'parcoords') return d.data[0].dimensions[0].values.length;"
+        "return d.data.filter((t) => t.mode === 'lines')"
+        ".reduce((n, t) => n + t.x.filter((x) => x === null).length, 0);"
+    )
+
+
 def plotted(driver: Any, div: str) -> list[dict[str, Any]]:
     """The traces Plotly drew in ``div`` (names and point counts)."""
     return driver.execute_script(
@@ -90,7 +107,12 @@ def test_a_study_shows_its_trials_and_charts_without_console_errors(served, brow
         until(browser, lambda d, div=div: plotted(d, div), f"the {div} chart")
     until(browser, lambda d: plotted(d, "importance"), "the importance chart")
     assert plotted(browser, "history")[1]["name"] == "best so far"
-    assert plotted(browser, "parallel")[0]["n"] == 58
+    assert lines(browser) == 58
+    # no chart of 58 trials is thinned, so none says it is
+    notes = browser.execute_script(
+        "return [...document.querySelectorAll('.note')].map((e) => e.textContent);"
+    )
+    assert notes and all(n == "" for n in notes)
     # sorting by value puts the best first; filtering by state keeps the pruned one
     header = browser.find_element("css selector", "#trials th[data-key='v0']")
     header.click()
@@ -130,16 +152,16 @@ def test_a_study_being_written_fills_the_table_without_a_reload(served, browser)
     thread.start()
     try:
         browser.get(url + "#study=live")
-        until(browser, lambda d: len(rows(d)) >= 3, "the first trials")
+        until(browser, lambda d: matching(d) >= 3, "the first trials")
         browser.execute_script("window.__notReloaded = true;")
-        seen = max(rows(browser))
-        until(browser, lambda d: max(rows(d)) > seen + 2, "trials told after it loaded")
+        seen = matching(browser)
+        until(browser, lambda d: matching(d) > seen + 2, "trials told after it loaded")
         assert browser.execute_script("return window.__notReloaded === true;")
     finally:
         stop.set()
         thread.join(timeout=10)
     told = len(Optimizer.load(path, "live", read_only=True).trials)
-    until(browser, lambda d: len(rows(d)) == told, f"all {told} trials")
+    until(browser, lambda d: matching(d) == told, f"all {told} trials")
     assert errors(browser) == []
 
 
@@ -159,3 +181,105 @@ def test_several_objectives_show_their_front(served, browser, study, div):
     assert browser.find_element("id", "pareto-panel").is_displayed()
     assert browser.find_element("id", "pareto3d").is_displayed() == (study == "three")
     assert errors(browser) == []
+
+
+def test_thinning_keeps_what_it_must_and_the_same_sample_as_trials_arrive(served, browser):
+    url, _ = served
+    browser.get(url)
+    thinned = browser.execute_script(
+        "const {thin, records} = window.hpoCharts;"
+        "const rows = (n) => Array.from({length: n}, (_, i) => ({number: i}));"
+        "const numbers = (rs) => rs.map((r) => r.number);"
+        "const values = [5, 7, 3, 3, 4, 1, 2, 0.5].map((v, i) => ({number: i, values: [v]}));"
+        "return {small: numbers(thin(rows(50), 100, [])),"
+        " big: numbers(thin(rows(10000), 1000, [9999, 3, 7])),"
+        " later: numbers(thin(rows(10100), 1000, [9999, 3, 7])),"
+        " records: numbers(records(values, 0, true)),"
+        " recordsMax: numbers(records(values, 0, false))};"
+    )
+    assert thinned["small"] == list(range(50))
+    big = thinned["big"]
+    assert len(big) == 1000 and big == sorted(big) and {3, 7, 9999} <= set(big)
+    # a spread over every trial, not the first or the last thousand
+    assert min(big) < 500 and sum(n >= 5000 for n in big) > 300
+    # a hundred more trials change about a hundredth of the sample, not all of it
+    assert len(set(big) & set(thinned["later"])) > 950
+    assert thinned["records"] == [0, 2, 5, 7] and thinned["recordsMax"] == [0, 1]
+
+
+@pytest.fixture(scope="module")
+def large(served: tuple[str, Path]) -> tuple[str, Path]:
+    """A study of 1,500 random trials (every fourth with learning curves) in the served file."""
+    url, path = served
+    opt = Optimizer(
+        {"x": (-5.0, 5.0), "y": (0.0, 1.0), "kind": ["a", "b"]},
+        storage=f"sqlite:///{path}",
+        study="large",
+        strategy="random",
+        seed=1,
+    )
+    for _ in range(3):
+        for i, t in enumerate(opt.ask(500)):
+            value = t.params["x"] ** 2 + t.params["y"]
+            if i % 4 == 0:
+                for step in range(3):
+                    t.report(step, value + 1.0 / (step + 1))
+            opt.tell(t, value)
+    return url, path
+
+
+@pytest.mark.parametrize("webgl", ["off", "on"])
+def test_a_large_study_is_thinned_saying_so_and_paged(large, browser, webgl):
+    url, path = large
+    browser.get(url + f"?webgl={webgl}#study=large")
+    until(browser, lambda d: matching(d) == 1500, "the 1,500 trials")
+    for div in ("history", "parallel", "slice", "contour", "curves"):
+        until(browser, lambda d, div=div: plotted(d, div), f"the {div} chart")
+    note = {
+        n: browser.find_element("id", f"{n}-note").text
+        for n in ("history", "parallel", "slice", "contour", "curves")
+    }
+    assert note["history"] == "showing 1,000 of 1,500 trials (every new best and a sample)"
+    assert note["slice"] == "showing 1,000 of 1,500 trials (the best 50 and a sample)"
+    assert note["contour"].startswith("showing 500 of 1,500 trials")
+    assert note["curves"] == "showing 300 of 375 trials (the latest that reported)"
+    drawn = {t["name"]: t["n"] for t in plotted(browser, "history")}
+    assert drawn["value"] == 1000
+    most = 500 if webgl == "off" else 1500
+    assert note["parallel"] == (
+        "showing 500 of 1,500 trials (the best 50 and a sample)" if webgl == "off" else ""
+    )
+    assert lines(browser) == most
+    kind = browser.execute_script("return document.getElementById('parallel').data[0].type;")
+    assert kind == ("scatter" if webgl == "off" else "parcoords")
+    # one page of rows in the document; the next page goes on where it ended
+    assert rows(browser) == list(range(100))
+    text = browser.find_element("id", "table-count").text
+    assert text == "rows 1-100 of 1500 matching trials"
+    browser.find_element("id", "next").click()
+    until(browser, lambda d: rows(d) == list(range(100, 200)), "the second page")
+    # sorting is over every trial: the best of all 1,500 comes first
+    browser.find_element("css selector", "#trials th[data-key='v0']").click()
+    best = Optimizer.load(path, "large", read_only=True).best.id
+    until(browser, lambda d: rows(d)[:1] == [best], "the best trial first")
+    # the download holds every matching trial, not the page shown, in the table's order
+    csv = browser.execute_script("return tableCSV();").splitlines()
+    assert len(csv) == 1501 and csv[0].startswith("#,state,value,duration (s),x,y,kind")
+    assert csv[1].split(",")[0] == str(best)
+    assert errors(browser) == []
+
+
+def test_a_chart_out_of_the_window_is_drawn_when_scrolled_to(large, browser):
+    url, _ = large
+    browser.set_window_size(1400, 700)
+    try:
+        browser.get(url + "#study=large")
+        until(browser, lambda d: plotted(d, "parallel"), "the charts in view")
+        # the learning curves, below the window, wait for it
+        assert browser.execute_script("return state.stale.has('curves');")
+        assert plotted(browser, "curves") == []
+        browser.execute_script("document.getElementById('curves').scrollIntoView();")
+        until(browser, lambda d: plotted(d, "curves"), "the learning curves once in view")
+        assert errors(browser) == []
+    finally:
+        browser.set_window_size(1400, 1800)
