@@ -22,7 +22,8 @@ speed is the optimizer's own seconds per trial (ask and tell, the objective excl
 give the median over seeds with quartiles, and ratios to ``GPSampler``. Records are appended to
 ``DIR/ehvi.jsonl`` as each run ends, and a run already there (same library, problem, seed and
 number of trials) is not repeated: an interrupted command picks up where it stopped. The table
-goes to ``DIR/ehvi.md``. ``--quick``: 2 seeds, 30 trials.
+goes to ``DIR/ehvi.md`` (``--table`` writes it from the records alone). ``--quick``: 2 seeds,
+30 trials. ``--only-seeds 3,4`` runs some of the seeds (several commands can share the work).
 """
 
 from __future__ import annotations
@@ -207,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--libs", default=",".join(LIBS))
     ap.add_argument("--problems", default=",".join(PROBLEMS))
     ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--table", action="store_true", help="only print the table of DIR's records")
     a = ap.parse_args(argv)
     seeds, trials = (2, 30) if a.quick else (a.seeds, a.trials)
     at = [min(int(k), trials) for k in a.at.split(",")] if not a.quick else [20, 30]
@@ -224,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [int(s) for s in a.only_seeds.split(",") if s] or list(range(seeds))
     tasks = [
         (lib, p, s, trials, at)
-        for s in chosen
+        for s in ([] if a.table else chosen)
         for p in problems
         for lib in libs
         if (lib, p, s, trials) not in done
