@@ -221,8 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "ehvi.jsonl"
-    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    done = {(r["lib"], r["problem"], r["seed"], r["trials"]) for r in records}
+    lines = path.read_text().splitlines() if path.exists() else []
+    records, done = [], set()
+    for rec in map(json.loads, lines):  # the first record of a run counts
+        key = (rec["lib"], rec["problem"], rec["seed"], rec["trials"])
+        if key not in done:
+            done.add(key)
+            records.append(rec)
     chosen = [int(s) for s in a.only_seeds.split(",") if s] or list(range(seeds))
     tasks = [
         (lib, p, s, trials, at)
