@@ -171,7 +171,7 @@ def _q(x: list[float]) -> str:
     if not x:
         return "-"
     q = statistics.quantiles(x, n=4) if len(x) > 1 else [x[0]] * 3
-    return f"{statistics.median(x):.4g} [{q[0]:.4g}, {q[2]:.4g}]"
+    return f"{statistics.median(x):.5g} [{q[0]:.5g}, {q[2]:.5g}]"
 
 
 def table(records: list[dict[str, Any]], at: list[int], libs: list[str]) -> str:
