@@ -21,7 +21,7 @@ import numpy as np
 
 from hpo_core.storage.base import STALE_REASON, AskLost, StoredTrial
 from hpo_core.storage.pg_connection import ASYNC, FLUSH
-from hpo_core.storage.sql_study import CHANGES, SQLStudy, _json_attrs, _outcome
+from hpo_core.storage.sql_study import CHANGES, SQLStudy, _outcome, _trial_rows
 
 if TYPE_CHECKING:
     from hpo_core.storage.postgres import PostgresStorage
@@ -109,19 +109,7 @@ class PostgresStudy(SQLStudy):
         to_portable, beat = self.codec.to_portable, self.now()
         self.storage.later(
             _INSERT,
-            [
-                (
-                    self.sid,
-                    first + i,
-                    np.ascontiguousarray(x, dtype=np.float64).tobytes(),
-                    json.dumps(to_portable(p)),
-                    _json_attrs(a or {}),
-                    started_at,
-                    beat,
-                    seq,
-                )
-                for i, (p, x, a) in enumerate(rows)
-            ],
+            _trial_rows(self.sid, first, rows, started_at, beat, seq, to_portable),
         )
         return seq
 

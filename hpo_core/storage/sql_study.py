@@ -142,19 +142,7 @@ class SQLStudy:
         self._many(
             "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
             "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-            [
-                (
-                    self.sid,
-                    first + i,
-                    np.ascontiguousarray(x, dtype=np.float64).tobytes(),
-                    json.dumps(to_portable(p)),
-                    _json_attrs(a or {}),
-                    started_at,
-                    beat,
-                    seq,
-                )
-                for i, (p, x, a) in enumerate(rows)
-            ],
+            _trial_rows(self.sid, first, rows, started_at, beat, seq, to_portable),
         )
         return seq
 
@@ -353,6 +341,32 @@ def _outcome(row: StoredTrial) -> tuple[Any, ...]:
         None if row.values is None else json.dumps([float(v) for v in row.values]),
         None if row.constraints is None else json.dumps([float(c) for c in row.constraints]),
     )
+
+
+def _trial_rows(
+    sid: int,
+    first: int,
+    rows: Sequence[tuple[Mapping[str, Any], np.ndarray, Mapping[str, Any] | None]],
+    started_at: float,
+    beat: float,
+    seq: int,
+    to_portable: Any,
+) -> list[tuple[Any, ...]]:
+    """The values of an insert of pending trials numbered ``first``, ``first + 1``, ...: study
+    id, number, x, params, user_attrs, started_at, heartbeat and sequence number."""
+    return [
+        (
+            sid,
+            first + i,
+            np.ascontiguousarray(x, dtype=np.float64).tobytes(),
+            json.dumps(to_portable(p)),
+            _json_attrs(a or {}),
+            started_at,
+            beat,
+            seq,
+        )
+        for i, (p, x, a) in enumerate(rows)
+    ]
 
 
 def _json_attrs(attrs: Mapping[str, Any]) -> str:

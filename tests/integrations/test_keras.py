@@ -13,24 +13,7 @@ from hpo_core import Optimizer, Real  # noqa: E402
 from hpo_core.integrations.keras import Oracle, PruningCallback  # noqa: E402
 from hpo_core.pruning import Pruner  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: threads cost more than they save
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype("float32")
-    return X[:300], y[:300], X[300:450], y[300:450]
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def mlp(units: int, lr: float, metrics=()):

@@ -17,25 +17,7 @@ from hpo_core.integrations.keras import Oracle, OraclePruningCallback  # noqa: E
 from hpo_core.pruning import Pruner  # noqa: E402
 
 EPOCHS = 4
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: threads cost more than they save
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype("float32")
-    return X[:300], y[:300], X[300:450], y[300:450]
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def build(hp):
