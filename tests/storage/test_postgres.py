@@ -67,6 +67,7 @@ def test_the_optimizer_steps_through_a_server_restart(pg_server, pg_url):
 
 
 def test_an_unreachable_server_is_a_storage_error_after_the_timeout(tmp_path):
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed")
     url = f"postgresql://nobody@/db?host={tmp_path}"  # no server listens on this socket folder
     with pytest.raises(StorageError, match=r"cannot reach the PostgreSQL server .* 0.3 s"):
         PostgresStorage(url, timeout=0.3)
