@@ -80,7 +80,8 @@ class BayesianOptimization(Strategy):
         UCB's multiple of the posterior standard deviation.
     pending : {"believer", "liar"}, default "believer"
         Fantasy value of a point in flight: the posterior mean (kriging believer) or the best
-        value seen (constant liar, which spreads a batch more).
+        value seen (constant liar, which spreads a batch more). For one objective and ParEGO;
+        EHVI always fantasises the posterior mean of each objective.
     n_candidates : int, default 1024
         Quasi-random candidates scored per maximisation (fewer once the GP is large).
     n_starts : int, default 5
