@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 
 from hpo_core import Optimizer, Real  # noqa: E402
 from hpo_core.integrations.keras import Oracle, PruningCallback  # noqa: E402
-from hpo_core.pruning import Pruner  # noqa: E402
+from tests.integrations._pruners import PruneFromStep  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -28,16 +28,6 @@ def mlp(units: int, lr: float, metrics=()):
         keras.optimizers.Adam(lr), "sparse_categorical_crossentropy", metrics=list(metrics)
     )
     return model
-
-
-class PruneFromStep(Pruner):
-    """Prunes every trial but the first once it has reported ``step``."""
-
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def prune(self, trial, trials, direction="minimize"):
-        return trial.id > 0 and max(trial.intermediate) >= self.step
 
 
 def test_callback_reports_each_epoch_and_prunes(digits):

@@ -14,7 +14,7 @@ keras_tuner = pytest.importorskip("keras_tuner")
 
 from hpo_core import Optimizer, SuccessiveHalvingPruner  # noqa: E402
 from hpo_core.integrations.keras import Oracle, OraclePruningCallback  # noqa: E402
-from hpo_core.pruning import Pruner  # noqa: E402
+from tests.integrations._pruners import PruneFromStep  # noqa: E402
 
 EPOCHS = 4
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -31,16 +31,6 @@ def build(hp):
     lr = hp.Float("lr", 1e-3, 1e-1, sampling="log")
     model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy")
     return model
-
-
-class PruneFromStep(Pruner):
-    """Prunes every trial but the first once it has reported ``step``."""
-
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def prune(self, trial, trials, direction="minimize"):
-        return trial.id > 0 and max(trial.intermediate) >= self.step
 
 
 def search(tmp_path, digits, oracle, overwrite=True, callbacks=None):
