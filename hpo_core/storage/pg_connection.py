@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from hpo_core.storage.base import ConnectionLost, StorageError
 
-__all__ = ["ASYNC", "FLUSH", "PgConnection", "Rows", "Statement", "redact"]
+__all__ = ["ASYNC", "ASYNC_IMPLICIT", "FLUSH", "PgConnection", "Rows", "Statement", "redact"]
 
 #: what a server says when it refuses a connection for a while
 _TRANSIENT = ("the database system is", "too many clients", "remaining connection slots")
@@ -29,15 +29,15 @@ Statement = tuple[str, Sequence[Any]]
 
 #: a step's commit does not wait for the disk (``FLUSH`` waits, after the study's lock is gone)
 ASYNC: Statement = ("SET LOCAL synchronous_commit TO off", ())
-#: a transaction that writes a message of a few bytes to the server's log and nothing else,
-#: and commits durably: the server flushes its log up to this commit, so every commit before
-#: it on this connection is on disk when it returns (a transaction that writes nothing to the
-#: log would not be flushed); it locks nothing
-FLUSH: list[Statement] = [
-    ("BEGIN", ()),
-    ("SELECT pg_logical_emit_message(true, 'hpo_core', 'flush')", ()),
-    ("COMMIT", ()),
-]
+#: ``ASYNC`` for the implicit transaction of a pipeline without BEGIN (statements up to the
+#: pipeline's end are one transaction, committed there), where SET LOCAL would not apply
+ASYNC_IMPLICIT: Statement = ("SELECT set_config('synchronous_commit', 'off', true)", ())
+#: a statement that writes a message of a few bytes to the server's log and nothing else, sent
+#: last in a pipeline after an explicit COMMIT: the pipeline's end commits it durably (the
+#: session's synchronous_commit), so the server flushes its log up to it, and every commit
+#: before it on this connection is on disk when the round trip returns (a transaction that
+#: writes nothing to the log would not be flushed); it locks nothing
+FLUSH: list[Statement] = [("SELECT pg_logical_emit_message(true, 'hpo_core', 'flush')", ())]
 
 
 class Rows(list[Sequence[Any]]):

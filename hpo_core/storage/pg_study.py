@@ -1,13 +1,14 @@
 """One study of a ``PostgresStorage``: ``SQLStudy`` in fewer round trips, and a tell that
 needs no transaction of the caller's.
 
-An ask is two round trips: the first begins the transaction, takes the study's lock (bumping
-its sequence number) and reads what changed since the worker's last look; the second records
-the new trials and commits. A tell is one: it bumps the sequence number, writes its outcome,
-commits, and waits for the disk after the lock is released (``finish_trial`` outside a
-transaction). Its write is an upsert that also holds the trial's point, so the tell of a trial
-whose ask a server crash lost records the trial anew; and a tell repeated after a lost
-connection recognises its own outcome instead of refusing it.
+An ask is two round trips: the first begins the transaction, takes the study's lock (bumping its
+sequence number) and reads what changed since the worker's last look; the second records the new
+trials and commits. An ask of random search is one (``ask_alone``: four statements, one
+transaction). A tell is one round trip: one statement bumps the sequence number and writes its
+outcome, a commit, and a flush that waits for the disk after the lock is released
+(``finish_trial`` outside a transaction). Its write is an upsert that also holds the trial's
+point, so the tell of a trial whose ask a server crash lost records the trial anew; and a tell
+repeated after a lost connection recognises its own outcome instead of refusing it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo_core.storage.base import STALE_REASON, AskLost, StoredTrial
-from hpo_core.storage.pg_connection import ASYNC, FLUSH
+from hpo_core.storage.pg_connection import ASYNC, ASYNC_IMPLICIT, FLUSH
 from hpo_core.storage.sql_study import CHANGES, SQLStudy, _outcome, _trial_rows
 
 if TYPE_CHECKING:
@@ -34,11 +35,14 @@ _INSERT = (
     "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)"
 )
 #: a tell: the outcome of a pending trial (or of one failed for a lost heartbeat), or the
-#: whole trial where a server crash lost its ask; nothing where the trial is another one
+#: whole trial where a server crash lost its ask; nothing where the trial is another one. Its
+#: first part bumps the study's sequence number (taking its lock); the upsert finds the trial's
+#: latest version whatever the statement's snapshot, so one statement does both
 _TELL = (
+    "WITH b AS (UPDATE studies SET seq = seq + 1 WHERE id=? RETURNING seq) "
     "INSERT INTO trials AS t (study_id, number, x, params, started_at, heartbeat, state, value, "
     "intermediate, user_attrs, fail_reason, finished_at, vals, constraints, seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT seq FROM studies WHERE id=?)) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT seq FROM b)) "
     "ON CONFLICT (study_id, number) DO UPDATE SET state=excluded.state, value=excluded.value, "
     "intermediate=excluded.intermediate, user_attrs=excluded.user_attrs, "
     "fail_reason=excluded.fail_reason, finished_at=excluded.finished_at, vals=excluded.vals, "
@@ -124,15 +128,15 @@ class PostgresStudy(SQLStudy):
         self.storage.writable()
         x = np.ascontiguousarray(row.x, dtype=np.float64).tobytes()
         values = (
-            *(self.sid, row.number, x, json.dumps(self.codec.to_portable(row.params))),
-            *(row.started_at, self.now(), *_outcome(row), self.sid),
+            *(self.sid, self.sid, row.number, x, json.dumps(self.codec.to_portable(row.params))),
+            *(row.started_at, self.now(), *_outcome(row)),
             *(len(STALE_REASON), STALE_REASON),
         )
         storage = self.storage
 
         def tell() -> Any:
-            batch = [("BEGIN", ()), ASYNC, (_BUMP, (self.sid,)), (_TELL, values), ("COMMIT", ())]
-            return storage.send(batch + FLUSH)[3].fetchone()
+            batch = [("BEGIN", ()), ASYNC, (_TELL, values), ("COMMIT", ())]
+            return storage.send(batch + FLUSH)[2].fetchone()
 
         done = storage._with_backoff(tell)
         if done is not None:
@@ -168,9 +172,11 @@ class PostgresStudy(SQLStudy):
             conn = storage._conn
             if tries > 1 and (found := conn.execute(_MINE, (sid, started_at, xb)).fetchone()):
                 return found, conn.execute(CHANGES.replace("?", "%s"), (since, sid)).fetchall()
-            batch = [("BEGIN", ()), ASYNC, (_BUMP, (sid,)), (_ASK, values), (CHANGES, (since, sid))]
-            cursors = storage.send([*batch, ("COMMIT", ())])
-            return cursors[3].fetchone(), cursors[4].fetchall()
+            # one implicit transaction, committed as the pipeline ends: the bump takes the lock,
+            # and each later statement reads with a snapshot taken after it
+            batch = [ASYNC_IMPLICIT, (_BUMP, (sid,)), (_ASK, values), (CHANGES, (since, sid))]
+            cursors = storage.send(batch)
+            return cursors[2].fetchone(), cursors[3].fetchall()
 
         since = self._since(since)
         new, rows = storage._with_backoff(ask)

@@ -8,13 +8,13 @@ undisturbed). The tables live in a schema of their own, ``hpo_core``, created on
 a version row that later versions check.
 
 What is durable when: a step that records something told (a tell, an enqueue, intermediate
-values) returns only once the server has flushed it to disk, as PostgreSQL's own commits do;
-but the study's lock is released before that flush (the commit itself is asynchronous and a
-second, empty transaction waits for the flush), so workers wait for each other's disk only
-where they must. An ask's commit is not waited for: a server crash (not a clean restart) may
-lose the last asks, which held nothing told; the tell of such a trial records it anew from
-what its worker holds (``pg_study.py``), and the first tell or flush after the ask makes it
-durable too.
+values) returns only once the server has flushed it to disk, as PostgreSQL's own commits do; but
+the study's lock is released before that flush (the commit itself is asynchronous and a second
+transaction, writing only a message to the log, waits for the flush), so workers wait for each
+other's disk only where they must. An ask's commit is not waited for: a server crash (not a
+clean restart) may lose the last asks, which held nothing told; the tell of such a trial records
+it anew from what its worker holds (``pg_study.py``), and the first tell or flush after the ask
+makes it durable too.
 
 A lost connection (a network cut, a server restart) is retried with backoff until the storage
 timeout whenever that is safe: before a transaction begins, for a read outside one, and for a
