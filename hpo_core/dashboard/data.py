@@ -21,7 +21,7 @@ import numpy as np
 
 from hpo_core.core import Optimizer
 from hpo_core.core.outcomes import parse_direction_text
-from hpo_core.metrics import hypervolume, non_dominated
+from hpo_core.plots.hypervolume import hypervolume_so_far
 from hpo_core.plots.parameters import importance_scores
 from hpo_core.space import CATEGORICAL, Space
 from hpo_core.space.serialize import space_from_json
@@ -275,36 +275,18 @@ class StudyView:
         return self._cached("pareto", self._pareto)
 
     def _pareto(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The front, and ``plots.hypervolume_so_far`` (its default reference, any number of
+        objectives) at up to ``HV_POINTS`` trials, as [trial number, hypervolume] pairs."""
         front = [t.id for t in self.opt.pareto_front]
         out: dict[str, Any] = {"front": front, "hypervolume": [], "reference": None}
-        m = len(self.directions)
-        if m not in (2, 3):
+        try:
+            curve, reference = hypervolume_so_far(self.opt)
+        except ValueError:  # no complete (feasible) trial yet
             return out
-        signs = np.array([-1.0 if d == "maximize" else 1.0 for d in self.directions])
-        done = [
-            (r["number"], r["values"])
-            for r in rows
-            if r["state"] == "complete"
-            and r["values"] is not None
-            and None not in r["values"]
-            and not (self.constrained and any(c > 0 for c in r["constraints"] or []))
-        ]
-        if not done:
-            return out
-        numbers = np.array([n for n, _ in done])
-        Y = np.array([v for _, v in done], dtype=float) * signs
-        span = Y.max(axis=0) - Y.min(axis=0)
-        ref = Y.max(axis=0) + 0.1 * np.where(span > 0, span, 1.0)
-        cuts = np.unique(np.linspace(1, len(Y), min(HV_POINTS, len(Y))).astype(int))
-        hv, kept = [], np.empty((0, m))
-        prev = 0
-        for c in cuts:
-            pts = np.vstack([kept, Y[prev:c]])
-            kept = pts[non_dominated(pts)]
-            prev = c
-            hv.append([int(numbers[c - 1]), hypervolume(kept, ref)])
-        out["hypervolume"] = hv
-        out["reference"] = (ref * signs).tolist()
+        numbers = [t.id for t in self.opt.trials]
+        cuts = np.unique(np.linspace(1, len(curve), min(HV_POINTS, len(curve))).astype(int))
+        out["hypervolume"] = [[numbers[c - 1], float(curve[c - 1])] for c in cuts]
+        out["reference"] = reference.tolist()
         return out
 
 

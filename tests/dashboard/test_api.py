@@ -18,6 +18,7 @@ from .conftest import require_extra
 require_extra()
 
 from hpo_core.dashboard import Dashboard, UnknownStudy, make_app, plotly_js  # noqa: E402
+from hpo_core.plots import hypervolume_so_far  # noqa: E402
 
 
 def call(app: Any, path: str, query: str = "", method: str = "GET") -> tuple[str, dict, bytes]:
@@ -146,7 +147,31 @@ def test_the_pareto_front_and_its_hypervolume_grow_with_the_trials(app, store):
     assert body["front"] == [t.id for t in opt.pareto_front]
     hv = [v for _, v in body["hypervolume"]]
     assert len(hv) == 30 and hv == sorted(hv) and hv[-1] > hv[0] > 0
-    assert len(body["reference"]) == 2
+    # the curve and reference of hpo_core.plots, which the figure of the same study draws
+    curve, reference = hypervolume_so_far(opt)
+    assert body["hypervolume"] == [
+        [t.id, pytest.approx(v)] for t, v in zip(opt.trials, curve, strict=True)
+    ]
+    assert body["reference"] == pytest.approx(reference.tolist())
+
+
+def test_the_hypervolume_of_four_objectives_is_drawn_too(tmp_path):
+    path = tmp_path / "four.db"
+    opt = Optimizer(
+        {"x": (0.0, 1.0), "y": (0.0, 1.0)},
+        direction=["minimize"] * 4,
+        seed=0,
+        storage=str(path),
+        study="four",
+    )
+    opt.minimize(lambda p: [p["x"], 1 - p["x"], p["y"], 1 - p["y"] + p["x"]], n_trials=12)
+    dash = Dashboard(str(path))
+    try:
+        body = get_json(make_app(dash), "/api/pareto", "study=four")
+    finally:
+        dash.close()
+    hv = [v for _, v in body["hypervolume"]]
+    assert len(hv) == 12 and hv == sorted(hv) and hv[-1] > 0 and len(body["reference"]) == 4
 
 
 def test_the_page_and_its_files_are_served_from_the_package(app):
