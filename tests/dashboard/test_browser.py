@@ -183,6 +183,26 @@ def test_several_objectives_show_their_front(served, browser, study, div):
     assert errors(browser) == []
 
 
+def test_the_cartesian_bundle_serves_two_objectives_and_the_full_one_a_3d_front(served, browser):
+    url, _ = served
+    loaded = "return [...document.scripts].map((s) => s.src.split('/').pop()).filter(Boolean);"
+    browser.get(url + "#study=two")
+    until(browser, lambda d: plotted(d, "pareto") and plotted(d, "history"), "the charts of two")
+    assert "plotly-cartesian.min.js" in browser.execute_script(loaded)
+    assert "plotly.min.js" not in browser.execute_script(loaded)
+    # the same page opens a study of three objectives: the full bundle replaces the cartesian
+    # one, and every chart is drawn again with it
+    browser.execute_script("location.hash = '#study=three';")
+    until(browser, lambda d: plotted(d, "pareto3d"), "the 3-D front of three")
+    until(browser, lambda d: plotted(d, "history") and plotted(d, "pareto"), "the charts of three")
+    assert "plotly.min.js" in browser.execute_script(loaded)
+    assert (
+        browser.execute_script("return document.getElementById('study-title').textContent;")
+        == "three"
+    )
+    assert errors(browser) == []
+
+
 def test_thinning_keeps_what_it_must_and_the_same_sample_as_trials_arrive(served, browser):
     url, _ = served
     browser.get(url)
@@ -239,12 +259,12 @@ def test_a_large_study_is_thinned_saying_so_and_paged(large, browser, webgl):
         n: browser.find_element("id", f"{n}-note").text
         for n in ("history", "parallel", "slice", "contour", "curves")
     }
-    assert note["history"] == "showing 1,000 of 1,500 trials (every new best and a sample)"
-    assert note["slice"] == "showing 1,000 of 1,500 trials (the best 50 and a sample)"
-    assert note["contour"].startswith("showing 500 of 1,500 trials")
+    assert note["history"] == "showing 500 of 1,500 trials (every new best and a sample)"
+    assert note["slice"] == "showing 500 of 1,500 trials (the best 50 and a sample)"
+    assert note["contour"].startswith("showing 250 of 1,500 trials")
     assert note["curves"] == "showing 300 of 375 trials (the latest that reported)"
     drawn = {t["name"]: t["n"] for t in plotted(browser, "history")}
-    assert drawn["value"] == 1000
+    assert drawn["value"] == 500
     most = 500 if webgl == "off" else 1500
     assert note["parallel"] == (
         "showing 500 of 1,500 trials (the best 50 and a sample)" if webgl == "off" else ""

@@ -6,7 +6,11 @@
 const POLL_MS = 1000;        // how often to ask for new trials
 const DRAW_MS = 2000;        // charts are redrawn at most this often (the table at once)
 const ANALYSIS_MS = 5000;    // importance and the Pareto front at most this often
-const PLOTLY = "static/plotly.min.js";
+// plotly.js: the "cartesian" bundle (1.5 MB: scatter, bar, contour) draws every chart but the
+// WebGL ones, and starts in a third of the full bundle's time (4.8 MB), which only 3-D fronts
+// and WebGL parallel coordinates need
+const PLOTLY_FULL = "static/plotly.min.js";
+const PLOTLY_CARTESIAN = "static/plotly-cartesian.min.js";
 
 const state = {
   study: null, meta: null, seq: 0, rows: new Map(), sort: { key: "number", desc: false },
@@ -103,7 +107,6 @@ async function openStudy(name) {
   window.hpoTiming = { opened: performance.now() };
   Object.assign(state, { study: name, seq: 0, rows: new Map(), page: 0, stale: new Set(),
     drawnAt: 0, analysisAt: 0, analysisDone: -1 });
-  preloadPlotly();
   $("studies-view").hidden = true;
   $("study-view").hidden = false;
   $("crumb").textContent = "› " + name;
@@ -118,6 +121,7 @@ async function openStudy(name) {
     return;
   }
   window.hpoTiming.meta = performance.now();
+  preloadPlotly();
   setupControls(state.meta);
   const poll = async () => {
     if (generation !== state.generation) return;
@@ -130,6 +134,9 @@ async function openStudy(name) {
     if (generation === state.generation) state.timer = setTimeout(poll, POLL_MS);
   };
   poll();
+  // plotly.js starts while the server answers the first poll (it holds the page's only thread
+  // for a while, and would otherwise start only after the table, with the thread idle before)
+  loadPlotly().catch((err) => showError(err.message));
 }
 
 function options(select, names) {
@@ -222,31 +229,47 @@ function complete(k) {
   return trials().filter((r) => r.state === "complete" && r.values && r.values[k] !== null);
 }
 
-// plotly.min.js (4.8 MB) is fetched as the study opens but run only once the table shows: its
-// start-up holds the page's only thread for seconds on a slow machine, and the table needs none
+// the bundle this study's charts need: the full one for a 3-D front (three or more objectives)
+// or WebGL parallel coordinates (where WebGL is fast), else the cartesian one; without `probe`
+// the guess leaves WebGL out (probing it costs a WebGL context, which the table must not wait for)
+function plotlyBundle(probe = true) {
+  const full = state.meta.directions.length >= 3 || (probe && !webglIsSlow());
+  return full ? PLOTLY_FULL : PLOTLY_CARTESIAN;
+}
+
+// plotly.js is fetched once the study's description says which bundle, but run only once the
+// table shows: its start-up holds the page's only thread for a second or more on a slow
+// machine, and the table needs none
 function preloadPlotly() {
-  if (window.Plotly || document.getElementById("plotly-preload")) return;
+  const href = plotlyBundle(false);
+  if (plotly.src === href || plotly.src === PLOTLY_FULL) return;
+  if (document.querySelector(`link[rel=preload][href="${href}"]`)) return;
   const link = document.createElement("link");
-  Object.assign(link, { id: "plotly-preload", rel: "preload", as: "script", href: PLOTLY });
+  Object.assign(link, { rel: "preload", as: "script", href });
   document.head.append(link);
 }
 
-let plotlyLoading = null;
+// the bundle asked for, its promise, and the bundle that has started; the full bundle serves
+// every study after it
+const plotly = { src: null, loading: null, ready: null };
 function loadPlotly() {
-  if (!plotlyLoading) {
-    plotlyLoading = new Promise((resolve, reject) => {
-      if (window.Plotly) {
-        resolve();
-        return;
-      }
-      const script = document.createElement("script");
-      script.src = PLOTLY;
-      script.onload = resolve;
-      script.onerror = () => reject(new Error("plotly.min.js did not load"));
-      document.head.append(script);
-    }).then(() => mark("plotly"));
-  }
-  return plotlyLoading;
+  const src = plotlyBundle();
+  if (plotly.loading && (plotly.src === src || plotly.src === PLOTLY_FULL)) return plotly.loading;
+  const before = (plotly.loading || Promise.resolve()).catch(() => {});
+  plotly.src = src;
+  plotly.loading = before.then(() => new Promise((resolve, reject) => {
+    // charts drawn by the cartesian bundle are cleared before the full one replaces it
+    if (window.Plotly) for (const div of document.querySelectorAll(".plot")) Plotly.purge(div);
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`${src} did not load`));
+    document.head.append(script);
+  })).then(() => {
+    plotly.ready = src;
+    mark("plotly");
+  });
+  return plotly.loading;
 }
 
 // charts are drawn when in (or near) the window: the others are marked stale and drawn when
@@ -272,7 +295,7 @@ function drawCharts(force) {
 // one chart a task, so the page stays responsive while they are drawn
 function drawStale() {
   if (!state.meta || !state.stale.size) return;
-  if (!window.Plotly) {
+  if (plotly.ready !== plotlyBundle() && plotly.ready !== PLOTLY_FULL) {
     loadPlotly().then(drawStale, (err) => showError(err.message));
     return;
   }
@@ -290,9 +313,9 @@ function drawStale() {
 
 async function drawAnalysis(name) {
   try {
-    await loadPlotly();
     const q = "?study=" + encodeURIComponent(name);
-    const imp = await getJSON("api/importance" + q);
+    // asked while plotly.js starts: the server answers meanwhile
+    const [imp] = await Promise.all([getJSON("api/importance" + q), loadPlotly()]);
     if (state.study !== name) return;
     await drawImportance(imp);
     mark("importance");

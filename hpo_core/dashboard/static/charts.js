@@ -9,8 +9,8 @@
 
 const $ = (id) => document.getElementById(id);
 const CONFIG = { responsive: true, displaylogo: false };
-const POINTS = 1000;   // markers of the history and slice plots at most
-const MARKS_ON_GRID = 500;  // trials drawn over the contour's grid at most
+const POINTS = 500;    // markers of the history and slice plots at most
+const MARKS_ON_GRID = 250;  // trials drawn over the contour's grid at most
 const LINES_SVG = 500; // parallel-coordinates lines drawn as SVG at most
 const LINES_GL = 2000; // ... as WebGL (parcoords) at most
 const BEST_LINES = 50; // the best trials always among the parallel-coordinates lines
