@@ -14,11 +14,11 @@ WSGI application itself (no network):
 - importance and the Pareto front, which the page asks for after its first view.
 
 With ``--browser`` (Debian's chromium and chromium-driver, Selenium): ``--loads`` cold loads of
-the study's page, each in a fresh headless Chromium (nothing cached, plotly.min.js included),
-timed by the page's own marks from the start of navigation: every trial arrived, the table
-shows them, plotly.js started, each chart drawn (its Plotly promise resolved) and the last of
-them (median and max); then the time from telling a trial until the page has it (without a
-reload: it polls every second).
+the study's page, each in a fresh headless Chromium (nothing cached, plotly.js included),
+timed by the page's own marks from the start of navigation: every trial arrived, the table shows
+them, plotly.js started (the cartesian bundle, for this study of one objective), each chart
+drawn (its Plotly promise resolved) and the last of them (median and max); then the time from
+telling a trial until the page has it (without a reload: it polls every second).
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ MARKS = {
     "importance": "importance drawn",
     "all": "the whole first view (table and every chart) drawn",
 }
+#: plotly.js's bundles: the cartesian one (a study of one objective), the full one
+BUNDLES = ("plotly-cartesian.min.js", "plotly.min.js")
 #: the charts of a study of one objective: at the window's 1400 x 1800 pixels, all in view
 CHARTS = ("history", "parallel", "slice", "contour", "curves", "importance")
 
@@ -153,9 +155,11 @@ def page_load(url: str) -> dict[str, float]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def plotly_alone(url: str) -> float:
-    """Seconds from adding plotly.min.js to an empty page (the dashboard's style sheet) until
-    it has started, in a fresh Chromium: the floor under any chart of a cold first view."""
+def plotly_alone(url: str, bundle: str = "plotly-cartesian.min.js") -> float:
+    """Seconds from adding a plotly.js bundle (``plotly-cartesian.min.js``, which a study of one
+    objective draws with, or ``plotly.min.js``) to an empty page (the dashboard's style sheet)
+    until it has started, in a fresh Chromium: the floor under any chart of a cold first
+    view."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     from tests.dashboard.conftest import start_browser
@@ -166,7 +170,7 @@ def plotly_alone(url: str) -> float:
         driver.get(url + "static/style.css")
         driver.execute_script(
             "window.t0 = performance.now(); const s = document.createElement('script');"
-            "s.src = '/static/plotly.min.js';"
+            f"s.src = '/static/{bundle}';"
             "s.onload = () => { window.t1 = performance.now(); };"
             "document.head.append(s);"
         )
@@ -191,7 +195,7 @@ def browser_side(path: Path, writer: Optimizer, loads: int) -> dict[str, Any]:
     url = next(served)
     try:
         timings = [page_load(url) for _ in range(loads)]
-        alone = [plotly_alone(url) for _ in range(loads)]
+        alone = {b: [plotly_alone(url, b) for _ in range(loads)] for b in BUNDLES}
         profile = Path(tempfile.mkdtemp(prefix="chromium-bench-"))
         driver = start_browser(profile)
         driver.get(url + "#study=big")
@@ -222,10 +226,11 @@ def browser_side(path: Path, writer: Optimizer, loads: int) -> dict[str, Any]:
                 statistics.median(got),
                 max(got),
             )
-    out["browser: plotly.min.js alone on an empty page, fetched and started (s), median / max"] = (
-        statistics.median(alone),
-        max(alone),
-    )
+    for bundle, took in alone.items():
+        out[f"browser: {bundle} alone on an empty page, fetched and started (s), median / max"] = (
+            statistics.median(took),
+            max(took),
+        )
     out["browser: a told trial reaches the page after (s)"] = statistics.median(lags)
     return out
 
