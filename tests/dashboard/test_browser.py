@@ -186,6 +186,7 @@ def test_several_objectives_show_their_front(served, browser, study, div):
 def test_the_cartesian_bundle_serves_two_objectives_and_the_full_one_a_3d_front(served, browser):
     url, _ = served
     loaded = "return [...document.scripts].map((s) => s.src.split('/').pop()).filter(Boolean);"
+    browser.get("about:blank")  # a new page (a new hash alone would keep the last one)
     browser.get(url + "#study=two")
     until(browser, lambda d: plotted(d, "pareto") and plotted(d, "history"), "the charts of two")
     assert "plotly-cartesian.min.js" in browser.execute_script(loaded)

@@ -243,7 +243,7 @@ function plotlyBundle(probe = true) {
 function preloadPlotly() {
   const href = plotlyBundle(false);
   if (plotly.src === href || plotly.src === PLOTLY_FULL) return;
-  if (document.querySelector(`link[rel=preload][href="${href}"]`)) return;
+  if (document.querySelector(`link[rel=preload][href="${href}"]`)) return;  // index.html's
   const link = document.createElement("link");
   Object.assign(link, { rel: "preload", as: "script", href });
   document.head.append(link);
