@@ -10,7 +10,8 @@ Routes (every answer is JSON but the page and its files):
 - ``/api/study?study=NAME``: its directions and parameters;
 - ``/api/trials?study=NAME&since=SEQ``: the trials changed after ``SEQ`` and the new
   sequence number (every trial for ``since=0``);
-- ``/api/importance?study=NAME`` and ``/api/pareto?study=NAME``.
+- ``/api/importance?study=NAME[&objective=K]`` (K in 0 .. objectives - 1, default 0) and
+  ``/api/pareto?study=NAME``.
 
 An unknown study or route answers 404 with ``{"error": ...}``; a missing study or a bad
 ``since`` 400; only GET and HEAD are served (405 otherwise).
@@ -103,7 +104,15 @@ def make_app(dash: Dashboard) -> Callable[[dict[str, Any], StartResponse], Itera
         if path == "/api/study":
             return "application/json", dumps(view.meta())
         if path == "/api/importance":
-            return "application/json", dumps(view.importance())
+            text = query.get("objective", ["0"])[-1]
+            try:
+                return "application/json", dumps(view.importance(int(text)))
+            except ValueError:
+                m = len(view.directions)
+                raise _Http(
+                    "400 Bad Request",
+                    f"objective must be an integer in [0, {m - 1}], got {text!r}",
+                ) from None
         if path == "/api/pareto":
             return "application/json", dumps(view.pareto())
         text = query.get("since", ["0"])[-1]

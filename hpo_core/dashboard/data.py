@@ -255,20 +255,37 @@ class StudyView:
                 cached = self._cache[kind] = (done, compute(rows))
             return cached[1]
 
-    def importance(self) -> dict[str, Any]:
-        """Relative importance of each parameter (recomputed when more trials finished)."""
-        return self._cached("importance", self._importance)
+    def importance(self, objective: int = 0) -> dict[str, Any]:
+        """Relative importance of each parameter for objective ``objective`` (an index into the
+        study's directions), recomputed when more trials finished. ValueError naming the range
+        for another index."""
+        m = len(self.directions)
+        if isinstance(objective, bool) or not isinstance(objective, int) or not 0 <= objective < m:
+            raise ValueError(
+                f"objective must be an integer in [0, {m - 1}] (the study has {m} objective"
+                f"{'s' if m > 1 else ''}), got {objective!r}"
+            )
+        return self._cached(
+            f"importance {objective}", lambda rows: self._importance(rows, objective)
+        )
 
-    def _importance(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        if len(self.directions) > 1:
-            return {"error": "importance is shown for one objective"}
+    def _importance(self, rows: list[dict[str, Any]], objective: int) -> dict[str, Any]:
         try:
             names, scores, method = importance_scores(
-                self.opt, n_estimators=50, n_repeats=3, max_rows=IMPORTANCE_ROWS
+                self.opt,
+                n_estimators=50,
+                n_repeats=3,
+                max_rows=IMPORTANCE_ROWS,
+                target=objective if len(self.directions) > 1 else None,
             )
         except ValueError as err:  # fewer than 2 complete trials
             return {"error": str(err)}
-        return {"params": names, "importance": scores.tolist(), "method": method}
+        return {
+            "params": names,
+            "importance": scores.tolist(),
+            "method": method,
+            "objective": objective,
+        }
 
     def pareto(self) -> dict[str, Any]:
         """The Pareto front (trial numbers) and the hypervolume after each stretch of trials."""

@@ -138,8 +138,22 @@ def test_importance_names_its_method_and_sums_to_one(app):
     assert sum(imp["importance"]) == pytest.approx(1.0)
     assert imp["importance"][0] == max(imp["importance"])  # the value is mostly x's doing
     assert imp["method"] == "random-forest permutation importance"
-    two = get_json(app, "/api/importance", "study=two")
-    assert "one objective" in two["error"]
+
+
+def test_importance_of_several_objectives_is_per_objective(app):
+    # objective 0 is a alone; objective 1 is 1 - sqrt(a) + b
+    first = get_json(app, "/api/importance", "study=two")
+    assert first["objective"] == 0 and first["params"] == ["a", "b"]
+    assert first["importance"][0] > 0.9
+    second = get_json(app, "/api/importance", "study=two&objective=1")
+    assert second["objective"] == 1 and second["importance"][1] > first["importance"][1] + 0.2
+    for bad in ("2", "-1", "x"):
+        error = get_json(app, "/api/importance", f"study=two&objective={bad}", "400 Bad Request")
+        assert error["error"] == f"objective must be an integer in [0, 1], got {bad!r}"
+    assert (
+        "in [0, 0]"
+        in get_json(app, "/api/importance", "study=single&objective=1", "400 Bad Request")["error"]
+    )
 
 
 def test_the_pareto_front_and_its_hypervolume_grow_with_the_trials(app, store):
@@ -206,7 +220,7 @@ def test_warming_up_computes_importance_before_the_page_asks(store):
         cached = {name: set(dash.view(name)._cache) for name in dash.names()}
     finally:
         dash.close()
-    assert cached == {"single": {"importance"}, "two": {"importance", "pareto"}}
+    assert cached == {"single": {"importance 0"}, "two": {"importance 0", "pareto"}}
 
 
 def test_the_encoded_trials_are_the_trials(store):

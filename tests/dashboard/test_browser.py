@@ -183,6 +183,26 @@ def test_several_objectives_show_their_front(served, browser, study, div):
     assert errors(browser) == []
 
 
+def test_importance_follows_the_objective_picked(served, browser):
+    url, _ = served
+    title = (
+        "const d = document.getElementById('importance');"
+        "return d && d.layout ? d.layout.xaxis.title.text : null;"
+    )
+    browser.get("about:blank")
+    browser.get(url + "#study=two")
+    until(browser, lambda d: "for objective 0" in (d.execute_script(title) or ""), "objective 0")
+    first = browser.execute_script("return document.getElementById('importance').data[0].x;")
+    browser.execute_script(
+        "const s = document.getElementById('objective'); s.value = '1';"
+        "s.dispatchEvent(new Event('change'));"
+    )
+    until(browser, lambda d: "for objective 1" in (d.execute_script(title) or ""), "objective 1")
+    second = browser.execute_script("return document.getElementById('importance').data[0].x;")
+    assert sorted(first) != sorted(second)
+    assert errors(browser) == []
+
+
 def test_the_cartesian_bundle_serves_two_objectives_and_the_full_one_a_3d_front(served, browser):
     url, _ = served
     loaded = "return [...document.scripts].map((s) => s.src.split('/').pop()).filter(Boolean);"

@@ -161,6 +161,10 @@ function setupControls(meta) {
   for (const id of ["objective", "slice-param", "contour-x", "contour-y"]) {
     $(id).onchange = () => drawCharts(true);
   }
+  $("objective").onchange = () => {
+    drawCharts(true);
+    drawAnalysis(meta.name, true);
+  };
   const firstPage = () => {
     state.page = 0;
     drawTable();
@@ -311,15 +315,21 @@ function drawStale() {
   next();
 }
 
-async function drawAnalysis(name) {
+// importance (of the objective picked) and, for several objectives, the Pareto front;
+// `importanceOnly` when only the objective picked changed
+async function drawAnalysis(name, importanceOnly = false) {
   try {
     const q = "?study=" + encodeURIComponent(name);
+    const k = objective();
     // asked while plotly.js starts: the server answers meanwhile
-    const [imp] = await Promise.all([getJSON("api/importance" + q), loadPlotly()]);
-    if (state.study !== name) return;
+    const [imp] = await Promise.all([getJSON(`api/importance${q}&objective=${k}`),
+      loadPlotly()]);
+    if (state.study !== name || objective() !== k) return;  // another was asked for since
     await drawImportance(imp);
     mark("importance");
-    if (state.meta.directions.length > 1) drawPareto(await getJSON("api/pareto" + q));
+    if (!importanceOnly && state.meta.directions.length > 1) {
+      drawPareto(await getJSON("api/pareto" + q));
+    }
   } catch (err) {
     showError(`cannot read the analysis: ${err.message}`);
   }

@@ -310,10 +310,11 @@ function drawCurves() {
 function drawImportance(imp) {
   if (imp.error) return message("importance", imp.error);
   const order = imp.importance.map((_, i) => i).sort((a, b) => imp.importance[a] - imp.importance[b]);
+  const of = state.meta.directions.length > 1 ? ` for objective ${imp.objective}` : "";
   return Plotly.react("importance", [{ type: "bar", orientation: "h",
     x: order.map((i) => imp.importance[i]), y: order.map((i) => imp.params[i]) }],
   layout({ margin: { l: 110, r: 20, t: 30, b: 45 },
-    xaxis: { title: { text: `relative importance (${imp.method})` } } }), CONFIG);
+    xaxis: { title: { text: `relative importance${of} (${imp.method})` } } }), CONFIG);
 }
 
 function drawPareto(body) {
