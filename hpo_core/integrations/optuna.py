@@ -33,6 +33,7 @@ as Optuna's GridSampler does.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -103,22 +104,24 @@ class Sampler(optuna.samplers.BaseSampler):
         self._seed = seed  # becomes a fresh one with reseed_rng
         self._independent = optuna.samplers.RandomSampler(seed=seed)
         self._lock = threading.Lock()  # guards the dict of studies
-        self._studies: dict[tuple[int, str], StudyBooks] = {}
-        self._spaces: dict[tuple[int, str], IntersectionSearchSpace] = {}
+        #: per storage, per study (name and id): its books and its search space; a storage's
+        #: entries go with it, and a study deleted and made again under its name starts anew
+        self._studies: weakref.WeakKeyDictionary[
+            Any, dict[tuple[str, int], tuple[StudyBooks, IntersectionSearchSpace]]
+        ] = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ per study
-    @staticmethod
-    def _key(study: optuna.Study) -> tuple[int, str]:
-        return id(study._storage), study.study_name
+    def _entry(self, study: optuna.Study) -> tuple[StudyBooks, IntersectionSearchSpace]:
+        key = (study.study_name, study._study_id)
+        with self._lock:
+            per_study = self._studies.setdefault(study._storage, {})
+            entry = per_study.get(key)
+            if entry is None:
+                entry = per_study[key] = (StudyBooks(), IntersectionSearchSpace(True))
+            return entry
 
     def _study_books(self, study: optuna.Study) -> StudyBooks:
-        key = self._key(study)
-        with self._lock:
-            books = self._studies.get(key)
-            if books is None:
-                books = self._studies[key] = StudyBooks()
-                self._spaces[key] = IntersectionSearchSpace(include_pruned=True)
-            return books
+        return self._entry(study)[0]
 
     def _track(
         self,
@@ -150,7 +153,7 @@ class Sampler(optuna.samplers.BaseSampler):
         self._independent.reseed_rng()
         self._seed = int(np.random.SeedSequence().generate_state(1)[0])
         with self._lock:
-            books = list(self._studies.values())
+            books = [b for per in self._studies.values() for b, _ in per.values()]
         for b in books:
             with b.lock:
                 b.clear()
@@ -161,7 +164,7 @@ class Sampler(optuna.samplers.BaseSampler):
     ) -> dict[str, BaseDistribution]:
         books = self._study_books(study)
         with books.lock:  # Optuna's IntersectionSearchSpace keeps a cache: one thread at a time
-            inter = self._spaces[self._key(study)].calculate(study)
+            inter = self._entry(study)[1].calculate(study)
             space = {name: dist for name, dist in inter.items() if not dist.single()}
             if self._univariate and space:  # dynamic parameters tied to a categorical's value
                 done = study.get_trials(deepcopy=False, states=_DONE)

@@ -56,7 +56,7 @@ def test_history_is_told_to_the_strategy():
     sampler = Sampler("random", seed=0)
     study = optuna.create_study(sampler=sampler, direction="maximize")
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=12)
-    opt = sampler._studies[Sampler._key(study)].joint.opt
+    opt = sampler._study_books(study).joint.opt
     assert opt.direction == "maximize"
     # all but the first trial (relative sampling starts once the space is known) are in the books
     told = [t for t in opt.trials if t.state == "complete"]
@@ -78,7 +78,7 @@ def test_failed_and_pruned_trials_are_recorded():
         return x
 
     study.optimize(obj, n_trials=10, catch=(ValueError,))
-    states = [t.state for t in sampler._studies[Sampler._key(study)].joint.opt.trials]
+    states = [t.state for t in sampler._study_books(study).joint.opt.trials]
     assert "failed" in states and "pruned" in states and "complete" in states
 
 

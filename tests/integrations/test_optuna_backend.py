@@ -5,10 +5,12 @@ dynamic parameters)."""
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 import time
 import warnings
+import weakref
 
 import pytest
 
@@ -24,7 +26,7 @@ COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
 
 
 def books(sampler, study):
-    return sampler._studies[Sampler._key(study)]
+    return sampler._study_books(study)
 
 
 def joint(sampler, study):
@@ -208,6 +210,29 @@ def test_a_sampler_reused_for_a_second_study_keeps_each_studys_trials_apart():
     values = [t.value for t in opt.trials if t.state == "complete"]
     assert values == [t.value for t in second.trials[:4]]
     assert len(joint(sampler, first).trials) == 12  # the first study's books are its own
+
+
+def test_a_study_made_again_under_a_deleted_ones_name_starts_with_books_of_its_own():
+    storage = optuna.storages.InMemoryStorage()
+    sampler = Sampler("bayes", seed=0)
+    old = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
+    old.optimize(two_d, n_trials=6)
+    optuna.delete_study(study_name="s", storage=storage)
+    new = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
+    new.optimize(lambda t: -two_d(t), n_trials=3)
+    opt = joint(sampler, new)
+    assert len(opt.trials) == 3  # the new study's trials only (the last one pending)
+    assert [t.value for t in opt.trials[:2]] == [t.value for t in new.trials[:2]]
+
+
+def test_a_sampler_lets_a_storage_and_its_books_go():
+    sampler = Sampler("random", seed=0)
+    storage = optuna.storages.InMemoryStorage()
+    optuna.create_study(storage=storage, sampler=sampler).optimize(two_d, n_trials=3)
+    gone = weakref.ref(storage)
+    del storage
+    gc.collect()
+    assert gone() is None and len(sampler._studies) == 0
 
 
 # ---------------------------------------------------------------------- 7. reseed_rng
