@@ -38,7 +38,9 @@ class CMAParams:
         (d + mueff + 3))``, pycma's (``CMAAdaptSigmaCSA.compute_cs``) where the tutorial has
         ``+ 5``: the step size shrinks sooner while the mean closes in on an optimum. With the
         default population the parameters equal pycma's (``tests/arrays/evo/test_cma.py``);
-        pycma damps the step size more for large populations (``mueff`` well above ``d``).
+        in more than 5 dimensions pycma damps the step size more than the tutorial once
+        ``mueff`` is well above ``d`` (its IPOP restarts); that is left out (it lost on
+        Schaffer at 1000 d evaluations, benchmarks/RESULTS.md section 13).
     """
 
     def __init__(self, d: int, lam: int) -> None:
