@@ -34,6 +34,13 @@ class CMAParams:
         Recombination weights, best first: ``log((lam + 1) / 2) - log(i)``, the ``mu``
         positive ones scaled to sum to 1, the negative ones scaled as the tutorial's (53).
     mueff, cs, ds, cc, c1, cmu, chiN : float
+        As in the tutorial but for the step-size path's rate ``cs = min(1/2, (mueff + 2) /
+        (d + mueff + 3))``, pycma's (``CMAAdaptSigmaCSA.compute_cs``) where the tutorial has
+        ``+ 5``: the step size shrinks sooner while the mean closes in on an optimum. With the
+        default population the parameters equal pycma's (``tests/arrays/evo/test_cma.py``);
+        in more than 5 dimensions pycma damps the step size more than the tutorial once
+        ``mueff`` is well above ``d`` (its IPOP restarts); that is left out (it lost on
+        Schaffer at 1000 d evaluations, benchmarks/RESULTS.md section 13).
     """
 
     def __init__(self, d: int, lam: int) -> None:
@@ -46,7 +53,7 @@ class CMAParams:
         w = math.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
         pos, neg = w[:mu], w[mu:]
         self.mueff = mueff = float(pos.sum() ** 2 / np.sum(pos**2))
-        self.cs = (mueff + 2) / (d + mueff + 5)
+        self.cs = min(0.5, (mueff + 2) / (d + mueff + 3))
         self.ds = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (d + 1)) - 1) + self.cs
         self.cc = (4 + mueff / d) / (d + 4 + 2 * mueff / d)
         self.c1 = c1 = 2 / ((d + 1.3) ** 2 + mueff)

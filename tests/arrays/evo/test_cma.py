@@ -1,4 +1,5 @@
-"""CMA-ES kernels: agreement with the numpy reference; step size on a sphere and a slope."""
+"""CMA-ES kernels: agreement with the numpy reference; step size on a sphere and a slope;
+default parameters against pycma's."""
 
 from __future__ import annotations
 
@@ -87,3 +88,17 @@ def test_params_match_tutorial_defaults():
     assert 0 < p.c1 + p.cmu <= 1 and 0 < p.cs < 1 and p.ds > 1
     with pytest.raises(ValueError, match="lam must be"):
         evo.cma_params(3, 1)
+
+
+@pytest.mark.parametrize("d", [2, 5, 10, 40])
+def test_params_match_pycma(d):
+    cma = pytest.importorskip("cma")
+    lam = 4 + int(3 * np.log(d))
+    es = cma.CMAEvolutionStrategy(np.zeros(d), 1.0, {"popsize": lam, "verbose": -9, "seed": 1})
+    es.ask()
+    p = evo.cma_params(d, lam)
+    np.testing.assert_allclose(p.weights, np.asarray(es.sp.weights), rtol=1e-10)
+    np.testing.assert_allclose(p.mueff, es.sp.weights.mueff, rtol=1e-12)
+    np.testing.assert_allclose([p.cc, p.c1, p.cmu], [es.sp.cc, es.sp.c1, es.sp.cmu], rtol=1e-12)
+    # the step-size path's rate is pycma's (mueff + 2) / (d + mueff + 3), not the tutorial's + 5
+    np.testing.assert_allclose([p.cs, p.ds], [es.adapt_sigma.cs, es.adapt_sigma.damps], rtol=1e-12)
