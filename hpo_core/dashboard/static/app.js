@@ -158,7 +158,7 @@ function setupControls(meta) {
   options($("contour-x"), names);
   options($("contour-y"), names);
   if (names.length > 1) $("contour-y").value = "1";
-  for (const id of ["objective", "slice-param", "contour-x", "contour-y"]) {
+  for (const id of ["slice-param", "contour-x", "contour-y"]) {
     $(id).onchange = () => drawCharts(true);
   }
   $("objective").onchange = () => {
@@ -235,15 +235,16 @@ function complete(k) {
 
 // the bundle this study's charts need: the full one for a 3-D front (three or more objectives)
 // or WebGL parallel coordinates (where WebGL is fast), else the cartesian one; without `probe`
-// the guess leaves WebGL out (probing it costs a WebGL context, which the table must not wait for)
+// the guess leaves WebGL out (probing it costs a WebGL context, which a preload need not wait
+// for)
 function plotlyBundle(probe = true) {
   const full = state.meta.directions.length >= 3 || (probe && !webglIsSlow());
   return full ? PLOTLY_FULL : PLOTLY_CARTESIAN;
 }
 
-// plotly.js is fetched once the study's description says which bundle, but run only once the
-// table shows: its start-up holds the page's only thread for a second or more on a slow
-// machine, and the table needs none
+// the bundle a study's description points to is fetched at once (index.html fetches the
+// cartesian one already when the page opens on a study), so that it is compiled by the time
+// loadPlotly runs it
 function preloadPlotly() {
   const href = plotlyBundle(false);
   if (plotly.src === href || plotly.src === PLOTLY_FULL) return;
