@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from hpo_core.storage.base import ConnectionLost, StorageError
 
-__all__ = ["ASYNC", "ASYNC_IMPLICIT", "FLUSH", "PgConnection", "Rows", "Statement", "redact"]
+__all__ = ["ASYNC", "FLUSH", "PgConnection", "Rows", "Statement", "redact"]
 
 #: what a server says when it refuses a connection for a while
 _TRANSIENT = ("the database system is", "too many clients", "remaining connection slots")
@@ -27,11 +27,11 @@ T = TypeVar("T")
 Statement = tuple[str, Sequence[Any]]
 
 
-#: a step's commit does not wait for the disk (``FLUSH`` waits, after the study's lock is gone)
-ASYNC: Statement = ("SET LOCAL synchronous_commit TO off", ())
-#: ``ASYNC`` for the implicit transaction of a pipeline without BEGIN (statements up to the
-#: pipeline's end are one transaction, committed there), where SET LOCAL would not apply
-ASYNC_IMPLICIT: Statement = ("SELECT set_config('synchronous_commit', 'off', true)", ())
+#: a step's commit does not wait for the disk (``FLUSH`` waits, after the study's lock is gone);
+#: for the rest of its transaction, whether begun by BEGIN or the implicit one of a pipeline
+#: without BEGIN (statements up to the pipeline's end, committed there), where SET LOCAL would
+#: not apply
+ASYNC: Statement = ("SELECT set_config('synchronous_commit', 'off', true)", ())
 #: a statement that writes a message of a few bytes to the server's log and nothing else, sent
 #: last in a pipeline after an explicit COMMIT: the pipeline's end commits it durably (the
 #: session's synchronous_commit), so the server flushes its log up to it, and every commit

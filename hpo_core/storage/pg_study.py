@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo_core.storage.base import STALE_REASON, AskLost, StoredTrial
-from hpo_core.storage.pg_connection import ASYNC, ASYNC_IMPLICIT, FLUSH
+from hpo_core.storage.pg_connection import ASYNC, FLUSH
 from hpo_core.storage.sql_study import CHANGES, SQLStudy, _outcome, _trial_rows
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class PostgresStudy(SQLStudy):
                 return found, conn.execute(CHANGES.replace("?", "%s"), (since, sid)).fetchall()
             # one implicit transaction, committed as the pipeline ends: the bump takes the lock,
             # and each later statement reads with a snapshot taken after it
-            batch = [ASYNC_IMPLICIT, (_BUMP, (sid,)), (_ASK, values), (CHANGES, (since, sid))]
+            batch = [ASYNC, (_BUMP, (sid,)), (_ASK, values), (CHANGES, (since, sid))]
             cursors = storage.send(batch)
             return cursors[2].fetchone(), cursors[3].fetchall()
 
