@@ -22,7 +22,7 @@ import numpy as np
 
 from hpo_core.storage.base import STALE_REASON, AskLost, StoredTrial
 from hpo_core.storage.pg_connection import ASYNC, FLUSH
-from hpo_core.storage.sql_study import CHANGES, SQLStudy, _outcome, _trial_rows
+from hpo_core.storage.sql_study import CHANGES, SQLStudy, _outcome
 
 if TYPE_CHECKING:
     from hpo_core.storage.postgres import PostgresStorage
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStudy"]
 
 _BUMP = "UPDATE studies SET seq = seq + 1 WHERE id=?"
-_INSERT = (
-    "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
-    "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)"
-)
 #: a tell: the outcome of a pending trial (or of one failed for a lost heartbeat), or the
 #: whole trial where a server crash lost its ask; nothing where the trial is another one. Its
 #: first part bumps the study's sequence number (taking its lock); the upsert finds the trial's
@@ -77,6 +73,7 @@ class PostgresStudy(SQLStudy):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._restarts = self.storage.restarts
+        self._later = self.storage.later  # new trials go with the commit's round trip
 
     def _bump(self) -> int:
         if not self.storage._in_transaction:  # (does not happen in the books)
@@ -101,21 +98,6 @@ class PostgresStudy(SQLStudy):
         if self.storage.bumped is not None:
             seq -= 1  # this transaction's bump is its own until it commits (or rolls back)
         return seq, rows
-
-    def insert_trials(
-        self,
-        first: int,
-        rows: Sequence[tuple[Mapping[str, Any], np.ndarray, Mapping[str, Any] | None]],
-        started_at: float,
-    ) -> int:
-        """As ``SQLStudy.insert_trials``; the rows go with the commit's round trip."""
-        seq = self._bump()
-        to_portable, beat = self.codec.to_portable, self.now()
-        self.storage.later(
-            _INSERT,
-            _trial_rows(self.sid, first, rows, started_at, beat, seq, to_portable),
-        )
-        return seq
 
     def finish_trial(self, row: StoredTrial) -> int:
         """In a transaction, as ``SQLStudy.finish_trial``. Outside one, a step of its own in

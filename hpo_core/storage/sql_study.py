@@ -84,6 +84,9 @@ class SQLStudy:
         self.codec = codec
         self._ex = storage.execute
         self._many = storage.executemany
+        #: a write whose answer nobody reads: at once here; PostgreSQL's study sends it with
+        #: the transaction's next round trip
+        self._later = storage.executemany
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         return self.storage.transaction(self.sid)
@@ -139,7 +142,7 @@ class SQLStudy:
         seq = self._bump()
         to_portable = self.codec.to_portable
         beat = self.now()
-        self._many(
+        self._later(
             "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
             "heartbeat, seq) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
             _trial_rows(self.sid, first, rows, started_at, beat, seq, to_portable),
