@@ -272,10 +272,13 @@ class Space:
         """n uniform points of shape (n, d): parents first, then what they make active."""
         return self.snap(rng.random((n, self.d)))
 
-    def to_portable(self, params: Mapping[str, Any]) -> list:
+    def to_portable(self, params: Mapping[str, Any], x: np.ndarray | None = None) -> list:
         """One JSON-friendly value per column: a categorical's choice index, an integer or
-        real value as given, None where inactive. ``from_portable`` inverts it."""
-        x = self.encode(params)
+        real value as given, None where inactive. ``from_portable`` inverts it. ``x``, where
+        known, is the encoded point of ``params`` (a proposal and its ``decode``): it saves
+        encoding them again."""
+        if x is None:
+            x = self.encode(params)
         act = self.active(x[None, :])[0]
         out: list[Any] = []
         for j, (dim, name) in enumerate(zip(self._dims, self.columns, strict=True)):

@@ -158,3 +158,13 @@ def test_decode_encode_property(row):
     assert again.keys() == p.keys()
     for k, v in p.items():
         assert again[k] == (pytest.approx(v, rel=1e-9) if isinstance(v, float) else v)
+
+
+@given(arrays(np.float64, 4, elements=hs.floats(0.0, 1.0)))
+def test_portable_values_of_a_proposal_are_those_of_its_params(row):
+    # a store writes a proposal's portable values from the point it was decoded from
+    space = Space(MODELS)
+    x = space.impute(row[None, :])[0]
+    params = space.decode(x)
+    assert space.to_portable(params, x) == space.to_portable(params)
+    assert space.from_portable(space.to_portable(params, x)) == params
