@@ -3,13 +3,14 @@ needs no transaction of the caller's.
 
 An ask is two round trips: the first begins the transaction, takes the study's lock (bumping its
 sequence number) and reads what changed since the worker's last look; the second records the new
-trials and commits. An ask of random search is one (``ask_alone``: four statements, one
-transaction). A tell is one round trip: one statement bumps the sequence number and writes its
-outcome, a commit, and a flush that waits for the disk after the lock is released
-(``finish_trial`` outside a transaction). Its write is an upsert that also holds the trial's
-point, so the tell of a trial whose ask a server crash lost records the trial anew; and a tell
-repeated after a lost connection recognises its own outcome instead of refusing it.
-"""
+trials and commits. An ask of random search is one statement (``ask_alone``): a call of the
+server-side function ``postgres.ASK_FUNCTION``, which does the same in one transaction and saves
+the client the work of three more statements. A tell is one round trip: one statement bumps the
+sequence number and writes its outcome, a commit, and a flush that waits for the disk after the
+lock is released (``finish_trial`` outside a transaction). Its write is an upsert that also
+holds the trial's point, so the tell of a trial whose ask a server crash lost records the trial
+anew; and a tell repeated after a lost connection recognises its own outcome instead of refusing
+it."""
 
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresStudy"]
 
-_BUMP = "UPDATE studies SET seq = seq + 1 WHERE id=?"
 #: a tell: the outcome of a pending trial (or of one failed for a lost heartbeat), or the
 #: whole trial where a server crash lost its ask; nothing where the trial is another one. Its
 #: first part bumps the study's sequence number (taking its lock); the upsert finds the trial's
@@ -48,13 +48,8 @@ _TELL = (
 )
 
 
-#: an ask on its own: one pending trial at the next free number, unless the queue holds some
-_ASK = (
-    "INSERT INTO trials (study_id, number, x, params, state, user_attrs, started_at, "
-    "heartbeat, seq) SELECT ?, (SELECT coalesce(max(number), -1) + 1 FROM trials "
-    "WHERE study_id=?), ?, ?, 'pending', '{}', ?, ?, (SELECT seq FROM studies WHERE id=?) "
-    "WHERE NOT EXISTS (SELECT 1 FROM queue WHERE study_id=?) RETURNING number"
-)
+#: an ask on its own (``postgres.ASK_FUNCTION``)
+_ASK = "SELECT * FROM hpo_core.ask_alone_v1(?, ?, ?, ?, ?, ?)"
 _MINE = "SELECT number FROM trials WHERE study_id=%s AND started_at=%s AND x=%s"
 
 
@@ -110,7 +105,8 @@ class PostgresStudy(SQLStudy):
         self.storage.writable()
         x = np.ascontiguousarray(row.x, dtype=np.float64).tobytes()
         values = (
-            *(self.sid, self.sid, row.number, x, json.dumps(self.codec.to_portable(row.params))),
+            *(self.sid, self.sid, row.number, x),
+            json.dumps(self.codec.to_portable(row.params, row.x)),
             *(row.started_at, self.now(), *_outcome(row)),
             *(len(STALE_REASON), STALE_REASON),
         )
@@ -144,27 +140,27 @@ class PostgresStudy(SQLStudy):
         storage, sid = self.storage, self.sid
         storage.writable()
         xb = np.ascontiguousarray(x, dtype=np.float64).tobytes()
-        portable = json.dumps(self.codec.to_portable(params))
-        values = (sid, sid, xb, portable, started_at, self.now(), sid, sid)
+        portable = json.dumps(self.codec.to_portable(params, x))
         tries = 0
 
-        def ask() -> tuple[Any, list[Any]]:
+        def ask() -> list[Any]:
             nonlocal tries
             tries += 1
             conn = storage._conn
             if tries > 1 and (found := conn.execute(_MINE, (sid, started_at, xb)).fetchone()):
-                return found, conn.execute(CHANGES.replace("?", "%s"), (since, sid)).fetchall()
-            # one implicit transaction, committed as the pipeline ends: the bump takes the lock,
-            # and each later statement reads with a snapshot taken after it
-            batch = [ASYNC, (_BUMP, (sid,)), (_ASK, values), (CHANGES, (since, sid))]
-            cursors = storage.send(batch)
-            return cursors[2].fetchone(), cursors[3].fetchall()
+                changed = conn.execute(CHANGES.replace("?", "%s"), (since, sid)).fetchall()
+                return [(found[0], *r) for r in changed]
+            # one statement, one implicit transaction: the function takes the lock first, and
+            # each of its later statements reads with a snapshot taken after it
+            values = (sid, xb, portable, started_at, self.now(), since)
+            return list(storage.send([(_ASK, values)])[0].fetchall())
 
         since = self._since(since)
-        new, rows = storage._with_backoff(ask)
-        if new is None:
+        rows = storage._with_backoff(ask)
+        if not rows:  # the queue holds parameters
             return None
-        return int(rows[0][0]), [self._decode(r[1:]) for r in rows if r[1] is not None], new[0]
+        decode = self._decode
+        return int(rows[0][1]), [decode(r[2:]) for r in rows if r[2] is not None], rows[0][0]
 
     def copy_in(self, rows: Sequence[StoredTrial], workers: int) -> int:
         self.storage.durable = True

@@ -5,7 +5,8 @@ that must see every other worker's trials first locks its study's row (an update
 sequence number), so an ask sees every trial other workers have asked, proposes, and records
 its own before anyone else can ask that study (other studies of the database go on
 undisturbed). The tables live in a schema of their own, ``hpo_core``, created on first use with
-a version row that later versions check.
+a version row that later versions check, beside one function (``ASK_FUNCTION``: random search's
+ask in one statement), which a worker adds to a database that an earlier hpo_core created.
 
 What is durable when: a step that records something told (a tell, an enqueue, intermediate
 values) returns only once the server has flushed it to disk, as PostgreSQL's own commits do; but
@@ -82,6 +83,40 @@ CREATE TABLE IF NOT EXISTS hpo_core.queue (
     attrs TEXT NOT NULL DEFAULT '{}'
 )
 """
+#: an ask of a strategy that does not read the history, in one statement and one implicit
+#: transaction (``PostgresStudy.ask_alone``): bump the study's sequence number (taking its
+#: lock), unless the queue holds parameters record one pending trial at the next free number,
+#: and return the new trial's number beside the study's rows changed since ``p_since``
+#: (``CHANGES``). Its commit does not wait for the disk. Named with its version: a worker of a
+#: later hpo_core adds its own beside it, and the tables are unchanged. Its plans are made for
+#: each call's values (the read of changes must use the index on the sequence number)
+ASK_FUNCTION = "hpo_core.ask_alone_v1(bigint,bytea,text,double precision,double precision,bigint)"
+_ASK_FUNCTION = """
+CREATE OR REPLACE FUNCTION hpo_core.ask_alone_v1(p_sid bigint, p_x bytea, p_params text,
+    p_started double precision, p_beat double precision, p_since bigint)
+RETURNS TABLE (new_number integer, seq bigint, number integer, x bytea, params text,
+    state text, value double precision, intermediate text, user_attrs text, fail_reason text,
+    started_at double precision, finished_at double precision, vals text, constraints text)
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    bumped bigint;
+    n integer;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    UPDATE hpo_core.studies s SET seq = s.seq + 1 WHERE s.id = p_sid RETURNING s.seq INTO bumped;
+    IF EXISTS (SELECT 1 FROM hpo_core.queue q WHERE q.study_id = p_sid) THEN
+        RETURN;
+    END IF;
+    INSERT INTO hpo_core.trials AS t (study_id, number, x, params, state, user_attrs,
+        started_at, heartbeat, seq)
+    SELECT p_sid, coalesce(max(o.number), -1) + 1, p_x, p_params, 'pending', '{}',
+        p_started, p_beat, bumped FROM hpo_core.trials o WHERE o.study_id = p_sid
+    RETURNING t.number INTO n;
+    RETURN QUERY SELECT n, s.seq, t.number, t.x, t.params, t.state, t.value, t.intermediate,
+        t.user_attrs, t.fail_reason, t.started_at, t.finished_at, t.vals, t.constraints
+        FROM hpo_core.studies s LEFT JOIN hpo_core.trials t ON t.study_id = s.id
+        AND t.seq > p_since WHERE s.id = p_sid ORDER BY t.number;
+END $$"""
 _VERSION_ROW = (
     f"INSERT INTO hpo_core.meta VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING"
 )
@@ -152,17 +187,23 @@ class PostgresStorage(PgConnection, SQLStudies):
         return PostgresStorage(self.url, self.timeout, self.read_only)
 
     def _check_or_create(self) -> None:
-        found = self.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema='hpo_core' AND table_name='meta'"
-        ).fetchone()[0]
-        if found or self.read_only:  # no DDL (and its table locks) on a schema in use
+        found, function = self.execute(
+            "SELECT count(*), to_regprocedure(?) IS NOT NULL FROM information_schema.tables "
+            "WHERE table_schema='hpo_core' AND table_name='meta'",
+            (ASK_FUNCTION,),
+        ).fetchone()
+        if self.read_only or (found and function):  # no DDL on a schema in use
             if not found:
                 raise StorageError(f"{self.name} holds no hpo_core studies (no hpo_core schema)")
             self._check_version()
             return
         with self.transaction(create=True):
+            if not found:
+                schema: list[Statement] = [(s, ()) for s in _SCHEMA.split(";")]
+                self._step([*schema, (_VERSION_ROW, ())])
             self._check_version()
+            # a database of an earlier hpo_core gains the function (its tables are the same)
+            self._step([(_ASK_FUNCTION, ())])
 
     def _check_version(self) -> None:
         try:
@@ -247,8 +288,6 @@ class PostgresStorage(PgConnection, SQLStudies):
         else:  # the first workers create the schema, and open studies, one at a time
             lock = f"SELECT pg_advisory_xact_lock({_CREATE_LOCK + (not create)})"
             self._queue = [("BEGIN", ()), (lock, ())]
-            if create:
-                self._queue += [(s, ()) for s in _SCHEMA.split(";")] + [(_VERSION_ROW, ())]
             self._step([])
         self._in_transaction = True
         try:

@@ -146,3 +146,26 @@ def test_heartbeats_are_judged_on_the_servers_clock(pg_url, monkeypatch):
     with psycopg.connect(pg_url) as con:
         server = float(con.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
     assert abs(study.now() - server) < 1.0
+
+
+def test_a_database_of_an_earlier_version_gains_the_ask_function_and_keeps_its_trials(pg_url):
+    import psycopg
+
+    from hpo_core.storage.postgres import ASK_FUNCTION
+
+    def has_function() -> bool:
+        with psycopg.connect(pg_url) as con:
+            return con.execute("SELECT to_regprocedure(%s)", (ASK_FUNCTION,)).fetchone()[0]
+
+    _told(Optimizer(SPACE, seed=0, storage=pg_url, study="s"), 3)
+    assert has_function()
+    with psycopg.connect(pg_url) as con:  # the database as an earlier hpo_core left it
+        con.execute(f"DROP FUNCTION {ASK_FUNCTION}")
+    assert len(Optimizer.load(pg_url, read_only=True).trials) == 3
+    assert not has_function()  # reading changes nothing
+    opt = Optimizer(SPACE, seed=1, storage=pg_url, study="s")
+    assert has_function()
+    _told(opt, 2)
+    trials = Optimizer.load(pg_url, read_only=True).trials
+    assert [t.id for t in trials] == [0, 1, 2, 3, 4]
+    assert all(t.state == "complete" for t in trials)
