@@ -16,7 +16,7 @@ WSGI application itself (no network):
 With ``--browser`` (Debian's chromium and chromium-driver, Selenium): ``--loads`` cold loads of
 the study's page, each in a fresh headless Chromium (nothing cached, plotly.js included),
 timed by the page's own marks from the start of navigation: every trial arrived, the table shows
-them, plotly.js started (the cartesian bundle, for this study of one objective), each chart
+them, plotly.js started (the small bundle, for this study of one objective), each chart
 drawn (its Plotly promise resolved) and the last of them (median and max); then the time from
 telling a trial until the page has it (without a reload: it polls every second).
 """
@@ -53,8 +53,8 @@ MARKS = {
     "importance": "importance drawn",
     "all": "the whole first view (table and every chart) drawn",
 }
-#: plotly.js's bundles: the cartesian one (a study of one objective), the full one
-BUNDLES = ("plotly-cartesian.min.js", "plotly.min.js")
+#: plotly.js's bundles: hpo_core's small one (a study of one objective), the full one
+BUNDLES = ("plotly-dashboard.min.js", "plotly.min.js")
 #: the charts of a study of one objective: at the window's 1400 x 1800 pixels, all in view
 CHARTS = ("history", "parallel", "slice", "contour", "curves", "importance")
 
@@ -155,8 +155,8 @@ def page_load(url: str) -> dict[str, float]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def plotly_alone(url: str, bundle: str = "plotly-cartesian.min.js") -> float:
-    """Seconds from adding a plotly.js bundle (``plotly-cartesian.min.js``, which a study of one
+def plotly_alone(url: str, bundle: str = "plotly-dashboard.min.js") -> float:
+    """Seconds from adding a plotly.js bundle (``plotly-dashboard.min.js``, which a study of one
     objective draws with, or ``plotly.min.js``) to an empty page (the dashboard's style sheet)
     until it has started, in a fresh Chromium: the floor under any chart of a cold first
     view."""

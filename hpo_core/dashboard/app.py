@@ -4,8 +4,8 @@ Routes (every answer is JSON but the page and its files):
 
 - ``/``: the page; ``/static/app.js``, ``charts.js``, ``table.js``, ``style.css``;
   ``/static/plotly.min.js`` from the installed ``plotly`` package (the ``dashboard`` extra)
-  and ``/static/plotly-cartesian.min.js``, plotly.js's smaller bundle, shipped with hpo_core
-  (MIT, its licence beside it); never from the internet;
+  and ``/static/plotly-dashboard.min.js``, a smaller bundle of plotly.js shipped with hpo_core
+  (MIT, its licence beside it; built by ``tools/plotly-bundle``); never from the internet;
 - ``/api/studies``: each study's name, directions, trials by state and best;
 - ``/api/study?study=NAME``: its directions and parameters;
 - ``/api/trials?study=NAME&since=SEQ``: the trials changed after ``SEQ`` and the new
@@ -34,10 +34,11 @@ __all__ = ["make_app", "plotly_js", "serve"]
 
 StartResponse = Callable[..., Any]
 _STATIC = ("index.html", "app.js", "charts.js", "table.js", "style.css")
-#: plotly.js's "cartesian" bundle (scatter, bar, contour: every chart of a study with one or two
-#: objectives where WebGL is drawn in software), a third of the full bundle's size and start-up
-#: time; the full bundle of the plotly package serves 3-D fronts and WebGL parallel coordinates
-CARTESIAN = "plotly-cartesian.min.js"
+#: plotly.js with the traces scatter, bar and contour (every chart of a study with one or two
+#: objectives where WebGL is drawn in software), built from its sources by tools/plotly-bundle:
+#: a quarter of the full bundle's size, and a fifth of its start-up time in Chromium; the full
+#: bundle of the plotly package serves 3-D fronts and WebGL parallel coordinates
+SMALL = "plotly-dashboard.min.js"
 #: Chrome's compile hint: V8 compiles the script's functions while it streams in, off the
 #: page's thread, instead of one by one as plotly starts (its start-up is most of the time
 #: before the first chart). Other browsers read a comment.
@@ -73,7 +74,7 @@ def make_app(dash: Dashboard) -> Callable[[dict[str, Any], StartResponse], Itera
     files = {name: _static(name) for name in _STATIC}
     plotly_path = plotly_js()
 
-    cartesian = _EAGER + _static(CARTESIAN)
+    small = _EAGER + _static(SMALL)
 
     def plotly_bytes() -> bytes:
         return _EAGER + plotly_path.read_bytes()
@@ -85,8 +86,8 @@ def make_app(dash: Dashboard) -> Callable[[dict[str, Any], StartResponse], Itera
             name = path[len("/static/") :]
             if name == "plotly.min.js":
                 return "text/javascript; charset=utf-8", plotly_bytes()
-            if name == CARTESIAN:
-                return "text/javascript; charset=utf-8", cartesian
+            if name == SMALL:
+                return "text/javascript; charset=utf-8", small
             if name in files:
                 kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
                 return f"{kind}; charset=utf-8", files[name]

@@ -202,14 +202,14 @@ def test_the_page_and_its_files_are_served_from_the_package(app):
     # the installed package's plotly.js, after a line that asks Chrome to compile it eagerly
     first, rest = call(app, "/static/plotly.min.js")[2].split(b"\n", 1)
     assert first == b"//# allFunctionsCalledOnLoad" and rest == plotly_js().read_bytes()
-    # and plotly.js's cartesian bundle, shipped with hpo_core beside its licence, the same way
+    # and the small bundle of plotly.js, shipped with hpo_core beside its licence, the same way
     static = resources.files("hpo_core.dashboard") / "static"
-    assert b'"static/plotly-cartesian.min.js"' in call(app, "/static/app.js")[2]
-    first, rest = call(app, "/static/plotly-cartesian.min.js")[2].split(b"\n", 1)
+    assert b'"static/plotly-dashboard.min.js"' in call(app, "/static/app.js")[2]
+    first, rest = call(app, "/static/plotly-dashboard.min.js")[2].split(b"\n", 1)
     assert first == b"//# allFunctionsCalledOnLoad"
-    assert rest == (static / "plotly-cartesian.min.js").read_bytes()
-    assert rest.startswith(b"/**\n* plotly.js (cartesian - minified)")
-    assert "MIT License" in (static / "plotly-cartesian.LICENSE.txt").read_text()
+    assert rest == (static / "plotly-dashboard.min.js").read_bytes()
+    assert rest.startswith(b"/* plotly.js v4.1.1 (MIT), traces scatter, bar and contour")
+    assert "MIT License" in (static / "plotly-dashboard.LICENSE.txt").read_text()
     assert call(app, "/static/../data.py")[0] == "404 Not Found"
 
 

@@ -203,16 +203,16 @@ def test_importance_follows_the_objective_picked(served, browser):
     assert errors(browser) == []
 
 
-def test_the_cartesian_bundle_serves_two_objectives_and_the_full_one_a_3d_front(served, browser):
+def test_the_small_bundle_serves_two_objectives_and_the_full_one_a_3d_front(served, browser):
     url, _ = served
     loaded = "return [...document.scripts].map((s) => s.src.split('/').pop()).filter(Boolean);"
     browser.get("about:blank")  # a new page (a new hash alone would keep the last one)
     browser.get(url + "#study=two")
     until(browser, lambda d: plotted(d, "pareto") and plotted(d, "history"), "the charts of two")
-    assert "plotly-cartesian.min.js" in browser.execute_script(loaded)
+    assert "plotly-dashboard.min.js" in browser.execute_script(loaded)
     assert "plotly.min.js" not in browser.execute_script(loaded)
-    # the same page opens a study of three objectives: the full bundle replaces the cartesian
-    # one, and every chart is drawn again with it
+    # the same page opens a study of three objectives: the full bundle replaces the small one,
+    # and every chart is drawn again with it
     browser.execute_script("location.hash = '#study=three';")
     until(browser, lambda d: plotted(d, "pareto3d"), "the 3-D front of three")
     until(browser, lambda d: plotted(d, "history") and plotted(d, "pareto"), "the charts of three")

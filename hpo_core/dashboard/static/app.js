@@ -6,11 +6,11 @@
 const POLL_MS = 1000;        // how often to ask for new trials
 const DRAW_MS = 2000;        // charts are redrawn at most this often (the table at once)
 const ANALYSIS_MS = 5000;    // importance and the Pareto front at most this often
-// plotly.js: the "cartesian" bundle (1.5 MB: scatter, bar, contour) draws every chart but the
-// WebGL ones, and starts in a third of the full bundle's time (4.8 MB), which only 3-D fronts
+// plotly.js: hpo_core's own bundle (1.2 MB: scatter, bar, contour) draws every chart but the
+// WebGL ones, and starts in a fifth of the full bundle's time (4.8 MB), which only 3-D fronts
 // and WebGL parallel coordinates need
 const PLOTLY_FULL = "static/plotly.min.js";
-const PLOTLY_CARTESIAN = "static/plotly-cartesian.min.js";
+const PLOTLY_SMALL = "static/plotly-dashboard.min.js";
 
 const state = {
   study: null, meta: null, seq: 0, rows: new Map(), sort: { key: "number", desc: false },
@@ -234,16 +234,16 @@ function complete(k) {
 }
 
 // the bundle this study's charts need: the full one for a 3-D front (three or more objectives)
-// or WebGL parallel coordinates (where WebGL is fast), else the cartesian one; without `probe`
+// or WebGL parallel coordinates (where WebGL is fast), else the small one; without `probe`
 // the guess leaves WebGL out (probing it costs a WebGL context, which a preload need not wait
 // for)
 function plotlyBundle(probe = true) {
   const full = state.meta.directions.length >= 3 || (probe && !webglIsSlow());
-  return full ? PLOTLY_FULL : PLOTLY_CARTESIAN;
+  return full ? PLOTLY_FULL : PLOTLY_SMALL;
 }
 
 // the bundle a study's description points to is fetched at once (index.html fetches the
-// cartesian one already when the page opens on a study), so that it is compiled by the time
+// small one already when the page opens on a study), so that it is compiled by the time
 // loadPlotly runs it
 function preloadPlotly() {
   const href = plotlyBundle(false);
@@ -263,7 +263,7 @@ function loadPlotly() {
   const before = (plotly.loading || Promise.resolve()).catch(() => {});
   plotly.src = src;
   plotly.loading = before.then(() => new Promise((resolve, reject) => {
-    // charts drawn by the cartesian bundle are cleared before the full one replaces it
+    // charts drawn by the small bundle are cleared before the full one replaces it
     if (window.Plotly) for (const div of document.querySelectorAll(".plot")) Plotly.purge(div);
     const script = document.createElement("script");
     script.src = src;
