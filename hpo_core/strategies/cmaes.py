@@ -71,9 +71,8 @@ class CMAES(Generational):
     Parameters
     ----------
     sigma0 : float, default 0.2
-        Initial step size on the unit cube, in (0, 1] (a fifth of each dimension's range, as
-        pycma's users commonly start a bounded search; 0.25 reached fewer targets in 10
-        dimensions in ``benchmarks/evolution.py``).
+        Initial step size on the unit cube, in (0, 1]: a fifth of each dimension's range (0.25
+        did no better on the problems of ``benchmarks/evolution.py``, 40 seeds).
     population_size : int or None
         Samples per generation of the first run; None means ``4 + floor(3 ln d)``.
     restarts : bool, default True
