@@ -4,7 +4,7 @@ needs no transaction of the caller's.
 An ask is two round trips: the first begins the transaction, takes the study's lock (bumping its
 sequence number) and reads what changed since the worker's last look; the second records the new
 trials and commits. An ask of random search is one statement (``ask_alone``): a call of the
-server-side function ``postgres.ASK_FUNCTION``, which does the same in one transaction and saves
+server-side function ``ASK_FUNCTION``, which does the same in one transaction and saves
 the client the work of three more statements. A tell is one round trip: one statement bumps the
 sequence number and writes its outcome, a commit, and a flush that waits for the disk after the
 lock is released (``finish_trial`` outside a transaction). Its write is an upsert that also
@@ -28,7 +28,7 @@ from hpo_core.storage.sql_study import CHANGES, SQLStudy, _outcome
 if TYPE_CHECKING:
     from hpo_core.storage.postgres import PostgresStorage
 
-__all__ = ["PostgresStudy"]
+__all__ = ["ASK_FUNCTION", "CREATE_ASK_FUNCTION", "PostgresStudy"]
 
 #: a tell: the outcome of a pending trial (or of one failed for a lost heartbeat), or the
 #: whole trial where a server crash lost its ask; nothing where the trial is another one. Its
@@ -48,8 +48,43 @@ _TELL = (
 )
 
 
-#: an ask on its own (``postgres.ASK_FUNCTION``)
-_ASK = "SELECT * FROM hpo_core.ask_alone_v1(?, ?, ?, ?, ?, ?)"
+#: an ask of a strategy that does not read the history, in one statement and one implicit
+#: transaction (``PostgresStudy.ask_alone``): bump the study's sequence number (taking its
+#: lock), unless the queue holds parameters record one pending trial at the next free number,
+#: and return the new trial's number beside the study's rows changed since ``p_since``
+#: (``CHANGES``). Its commit does not wait for the disk. Named with its version: a worker of a
+#: later hpo_core adds its own beside it, and the tables are unchanged. Its plans are made for
+#: each call's values (the read of changes must use the index on the sequence number)
+_ASK_NAME = "hpo_core.ask_alone_v1"
+#: its signature, as ``to_regprocedure`` and ``DROP FUNCTION`` name it
+ASK_FUNCTION = f"{_ASK_NAME}(bigint,bytea,text,double precision,double precision,bigint)"
+CREATE_ASK_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {_ASK_NAME}(p_sid bigint, p_x bytea, p_params text,
+    p_started double precision, p_beat double precision, p_since bigint)
+RETURNS TABLE (new_number integer, seq bigint, number integer, x bytea, params text,
+    state text, value double precision, intermediate text, user_attrs text, fail_reason text,
+    started_at double precision, finished_at double precision, vals text, constraints text)
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    bumped bigint;
+    n integer;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    UPDATE hpo_core.studies s SET seq = s.seq + 1 WHERE s.id = p_sid RETURNING s.seq INTO bumped;
+    IF EXISTS (SELECT 1 FROM hpo_core.queue q WHERE q.study_id = p_sid) THEN
+        RETURN;
+    END IF;
+    INSERT INTO hpo_core.trials AS t (study_id, number, x, params, state, user_attrs,
+        started_at, heartbeat, seq)
+    SELECT p_sid, coalesce(max(o.number), -1) + 1, p_x, p_params, 'pending', '{{}}',
+        p_started, p_beat, bumped FROM hpo_core.trials o WHERE o.study_id = p_sid
+    RETURNING t.number INTO n;
+    RETURN QUERY SELECT n, s.seq, t.number, t.x, t.params, t.state, t.value, t.intermediate,
+        t.user_attrs, t.fail_reason, t.started_at, t.finished_at, t.vals, t.constraints
+        FROM hpo_core.studies s LEFT JOIN hpo_core.trials t ON t.study_id = s.id
+        AND t.seq > p_since WHERE s.id = p_sid ORDER BY t.number;
+END $$"""
+_ASK = f"SELECT * FROM {_ASK_NAME}(?, ?, ?, ?, ?, ?)"
 _MINE = "SELECT number FROM trials WHERE study_id=%s AND started_at=%s AND x=%s"
 
 

@@ -5,8 +5,8 @@ that must see every other worker's trials first locks its study's row (an update
 sequence number), so an ask sees every trial other workers have asked, proposes, and records
 its own before anyone else can ask that study (other studies of the database go on
 undisturbed). The tables live in a schema of their own, ``hpo_core``, created on first use with
-a version row that later versions check, beside one function (``ASK_FUNCTION``: random search's
-ask in one statement), which a worker adds to a database that an earlier hpo_core created.
+a version row that later versions check, beside one function (``pg_study.ASK_FUNCTION``: random
+search's ask in one statement), which a worker adds to a database that an earlier hpo_core created.
 
 What is durable when: a step that records something told (a tell, an enqueue, intermediate
 values) returns only once the server has flushed it to disk, as PostgreSQL's own commits do; but
@@ -34,7 +34,7 @@ from typing import Any
 
 from hpo_core.storage.base import StorageError
 from hpo_core.storage.pg_connection import ASYNC, FLUSH, PgConnection, Rows, Statement, redact
-from hpo_core.storage.pg_study import PostgresStudy
+from hpo_core.storage.pg_study import ASK_FUNCTION, CREATE_ASK_FUNCTION, PostgresStudy
 from hpo_core.storage.sql_study import SQLStudies
 
 __all__ = ["PostgresStorage", "PostgresStudy", "is_postgres_url"]
@@ -83,40 +83,6 @@ CREATE TABLE IF NOT EXISTS hpo_core.queue (
     attrs TEXT NOT NULL DEFAULT '{}'
 )
 """
-#: an ask of a strategy that does not read the history, in one statement and one implicit
-#: transaction (``PostgresStudy.ask_alone``): bump the study's sequence number (taking its
-#: lock), unless the queue holds parameters record one pending trial at the next free number,
-#: and return the new trial's number beside the study's rows changed since ``p_since``
-#: (``CHANGES``). Its commit does not wait for the disk. Named with its version: a worker of a
-#: later hpo_core adds its own beside it, and the tables are unchanged. Its plans are made for
-#: each call's values (the read of changes must use the index on the sequence number)
-ASK_FUNCTION = "hpo_core.ask_alone_v1(bigint,bytea,text,double precision,double precision,bigint)"
-_ASK_FUNCTION = """
-CREATE OR REPLACE FUNCTION hpo_core.ask_alone_v1(p_sid bigint, p_x bytea, p_params text,
-    p_started double precision, p_beat double precision, p_since bigint)
-RETURNS TABLE (new_number integer, seq bigint, number integer, x bytea, params text,
-    state text, value double precision, intermediate text, user_attrs text, fail_reason text,
-    started_at double precision, finished_at double precision, vals text, constraints text)
-LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
-DECLARE
-    bumped bigint;
-    n integer;
-BEGIN
-    PERFORM set_config('synchronous_commit', 'off', true);
-    UPDATE hpo_core.studies s SET seq = s.seq + 1 WHERE s.id = p_sid RETURNING s.seq INTO bumped;
-    IF EXISTS (SELECT 1 FROM hpo_core.queue q WHERE q.study_id = p_sid) THEN
-        RETURN;
-    END IF;
-    INSERT INTO hpo_core.trials AS t (study_id, number, x, params, state, user_attrs,
-        started_at, heartbeat, seq)
-    SELECT p_sid, coalesce(max(o.number), -1) + 1, p_x, p_params, 'pending', '{}',
-        p_started, p_beat, bumped FROM hpo_core.trials o WHERE o.study_id = p_sid
-    RETURNING t.number INTO n;
-    RETURN QUERY SELECT n, s.seq, t.number, t.x, t.params, t.state, t.value, t.intermediate,
-        t.user_attrs, t.fail_reason, t.started_at, t.finished_at, t.vals, t.constraints
-        FROM hpo_core.studies s LEFT JOIN hpo_core.trials t ON t.study_id = s.id
-        AND t.seq > p_since WHERE s.id = p_sid ORDER BY t.number;
-END $$"""
 _VERSION_ROW = (
     f"INSERT INTO hpo_core.meta VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING"
 )
@@ -203,7 +169,7 @@ class PostgresStorage(PgConnection, SQLStudies):
                 self._step([*schema, (_VERSION_ROW, ())])
             self._check_version()
             # a database of an earlier hpo_core gains the function (its tables are the same)
-            self._step([(_ASK_FUNCTION, ())])
+            self._step([(CREATE_ASK_FUNCTION, ())])
 
     def _check_version(self) -> None:
         try:

@@ -151,7 +151,7 @@ def test_heartbeats_are_judged_on_the_servers_clock(pg_url, monkeypatch):
 def test_a_database_of_an_earlier_version_gains_the_ask_function_and_keeps_its_trials(pg_url):
     import psycopg
 
-    from hpo_core.storage.postgres import ASK_FUNCTION
+    from hpo_core.storage.pg_study import ASK_FUNCTION
 
     def has_function() -> bool:
         with psycopg.connect(pg_url) as con:
