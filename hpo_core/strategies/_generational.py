@@ -44,7 +44,8 @@ class Generational(Strategy):
     Hooks
     -----
     _breed() -> (G, meta)
-        A block of ``lam`` children: genotypes (lam, d) and an int array (lam,) of tags.
+        A block of ``lam`` children: genotypes (lam, k) and an int array (lam,) of tags
+        (``_wanted`` holds how many children the ask that breeds it still hands out).
     _express(G) -> X
         Genotypes (k, d) to points on the unit cube (k, d); default ``space.snap``.
     _advance(G, meta, y, n_told)
@@ -87,6 +88,7 @@ class Generational(Strategy):
         self._next = 0
         self._size = 0  # children that close the current generation (set on the first ask)
         self._asked = 0  # children asked from the current generation
+        self._wanted = 0  # children still to hand out in the ask that calls _breed
         self._opened = False  # whether one of them has been told
         self._used = 0  # complete points that entered an update
         self._joined = 0  # points passed to _join
@@ -126,6 +128,7 @@ class Generational(Strategy):
         i = 0
         while i < n:
             if self._next >= len(self._queue):
+                self._wanted = n - i
                 self._queue, self._tags = self._breed()
                 self._points = self._express(self._queue)  # once per block, not per ask
                 self._next = 0

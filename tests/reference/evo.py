@@ -63,7 +63,7 @@ def cma_sample(mean, sigma, B, D, Z):
     return mean + sigma * Y, Y
 
 
-def cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std=None):
+def cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std=None, sigma_next=None):
     """Hansen's tutorial (2016), Fig. 6, active weights; returns mean, sigma, C, pc, ps, B, D."""
     d = len(mean)
     k = len(Xsel)
@@ -86,6 +86,8 @@ def cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std=None):
     C_inv_sqrt = B @ np.diag(1 / D) @ B.T
     ps = (1 - cs) * ps + math.sqrt(cs * (2 - cs) * mueff) * C_inv_sqrt @ yw
     sigma_new = sigma * math.exp(cs / ds * (np.linalg.norm(ps) / chiN - 1))
+    if sigma_next is not None:
+        sigma_new = sigma_next
     hs = (
         np.linalg.norm(ps) / math.sqrt(1 - (1 - cs) ** (2 * (gen + 1))) < (1.4 + 2 / (d + 1)) * chiN
     )

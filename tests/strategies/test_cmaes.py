@@ -83,9 +83,9 @@ def test_a_large_batch_is_one_update_and_late_samples_are_injected(monkeypatch):
     opt = hpo_core.Optimizer(common.REALS, strategy="cmaes", seed=0)
     lam = opt.strategy.lam
     told = 0
-    for k in (3, 3, 3, 3, 6):  # batches of three populations: one update each, of all of
-        for t in opt.ask(k * lam):  # them; six populations: two updates of three
-            opt.tell(t, common.sphere(t.params))
+    for k in (3, 3, 3, 3, 9):  # batches of three populations: one update each, of all of
+        for t in opt.ask(k * lam):  # them; nine populations: an update of eight, and one
+            opt.tell(t, common.sphere(t.params))  # that the last population joins
             told += 1
     # one at a time with two more in flight: the samples told after their generation closed
     # join the next update
@@ -96,6 +96,35 @@ def test_a_large_batch_is_one_update_and_late_samples_are_injected(monkeypatch):
         opt.tell(t, common.sphere(t.params))
         told += 1
     opt.ask()
-    assert sizes[:6] == [3 * lam] * 6
+    assert sizes[:5] == [3 * lam] * 4 + [8 * lam]
     assert sum(sizes) == opt.strategy.evaluations_used
     assert told - lam < sum(sizes) <= told
+
+
+def test_a_large_batch_self_adapts_the_step_size_and_single_asks_do_not():
+    from hpo_core.arrays.evo import CMAParams
+
+    opt = hpo_core.Optimizer(common.REALS, strategy="cmaes", seed=3)
+    cma = opt.strategy
+    lam = cma.lam
+    # one at a time: every sample of a generation drawn with the same step size
+    for _ in range(2 * lam):
+        t = opt.ask()
+        assert cma._inflight[t.id][1][-1] == np.log(cma.sigma)
+        opt.tell(t, common.sphere(t.params))
+    # a batch of four populations: each sample with its own step size; the new step size is
+    # the weighted geometric mean of those of the best mu
+    sigma = cma.sigma
+    trials = opt.ask(4 * lam)
+    log_s = np.array([cma._inflight[t.id][1][-1] for t in trials])
+    assert np.ptp(log_s) > 0.1
+    assert abs(np.mean(log_s) - np.log(sigma)) < 3 / np.sqrt(2 * 4) / np.sqrt(4 * lam)
+    y = np.array([common.sphere(t.params) for t in trials])
+    for t, v in zip(trials, y, strict=True):
+        opt.tell(t, v)
+    opt.ask()  # the update is made on the next ask
+    params = CMAParams(4, 4 * lam)
+    w = params.weights[: params.mu]
+    best = log_s[np.argsort(y, kind="stable")][: params.mu]
+    assert cma.generation == 3
+    np.testing.assert_allclose(cma.sigma, np.exp(w @ best), rtol=1e-12)

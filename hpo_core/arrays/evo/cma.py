@@ -129,7 +129,26 @@ def cma_sample(
 
 @numba.njit(**JIT)
 def _cma_update(
-    mean, sigma, C, pc, ps, B, D, Xs, weights, mu, cs, ds, cc, c1, cmu, mueff, chiN, gen, min_std
+    mean,
+    sigma,
+    C,
+    pc,
+    ps,
+    B,
+    D,
+    Xs,
+    weights,
+    mu,
+    cs,
+    ds,
+    cc,
+    c1,
+    cmu,
+    mueff,
+    chiN,
+    gen,
+    min_std,
+    sigma_next,
 ):
     k, d = Xs.shape
     Y = (Xs - mean) / sigma
@@ -144,7 +163,10 @@ def _cma_update(
     a = math.sqrt(cs * (2.0 - cs) * mueff)
     new_ps = (1.0 - cs) * ps + a * inv_sqrt_yw
     norm_ps = math.sqrt(np.sum(new_ps * new_ps))
-    new_sigma = sigma * math.exp(cs / ds * (norm_ps / chiN - 1.0))
+    if sigma_next > 0.0:
+        new_sigma = sigma_next
+    else:
+        new_sigma = sigma * math.exp(cs / ds * (norm_ps / chiN - 1.0))
     denom = math.sqrt(1.0 - (1.0 - cs) ** (2.0 * (gen + 1)))
     hs = 1.0 if norm_ps / denom < (1.4 + 2.0 / (d + 1.0)) * chiN else 0.0
     new_pc = (1.0 - cc) * pc + hs * math.sqrt(cc * (2.0 - cc) * mueff) * yw
@@ -203,6 +225,7 @@ def cma_update(
     params: CMAParams,
     gen: int,
     min_std: np.ndarray | None = None,
+    sigma_next: float | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One CMA-ES update from the best samples of a generation, best first.
 
@@ -224,6 +247,9 @@ def cma_update(
         Generations done so far (0 for the first update); used for ``h_sigma``.
     min_std : ndarray of shape (d,), optional
         Floor on ``sigma * sqrt(C[j, j])``; 0 where none.
+    sigma_next : float, optional
+        The new step size, set by the caller (self-adaptation) in place of the cumulative
+        step-size adaptation; ``ps`` is updated all the same.
 
     Returns
     -------
@@ -253,6 +279,8 @@ def cma_update(
     min_std = np.zeros(d) if min_std is None else _vec("min_std", min_std)
     if min_std.shape != (d,):
         raise ValueError(f"min_std must have shape ({d},), got {min_std.shape}")
+    if sigma_next is not None and not 0.0 < sigma_next < np.inf:
+        raise ValueError(f"sigma_next must be None or a finite number > 0, got {sigma_next!r}")
     return _cma_update(
         mean,
         float(sigma),
@@ -273,6 +301,7 @@ def cma_update(
         params.chiN,
         int(gen),
         min_std,
+        0.0 if sigma_next is None else float(sigma_next),
     )
 
 

@@ -31,15 +31,18 @@ def test_sample_agrees_with_reference():
 
 @pytest.mark.parametrize("k", [1, 3, 6, 9, 12])
 @pytest.mark.parametrize("gen", [0, 40])
-def test_update_agrees_with_reference(k, gen):
+@pytest.mark.parametrize("sigma_next", [None, 0.17])
+def test_update_agrees_with_reference(k, gen, sigma_next):
     rng = np.random.default_rng(1)
     d = 5
     params = evo.cma_params(d, 12)
     mean, sigma, C, pc, ps, B, D = _state(rng, d)
     Xsel = evo.cma_sample(mean, sigma, B, D, rng.normal(size=(k, d)))[0]
     min_std = np.array([0.0, 0.5, 0.0, 0.01, 0.0])
-    got = evo.cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std)
-    want = ref.cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std)
+    got = evo.cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std, sigma_next)
+    want = ref.cma_update(mean, sigma, C, pc, ps, B, D, Xsel, params, gen, min_std, sigma_next)
+    if sigma_next is not None:
+        assert got[1] == sigma_next
     for name, a, b in zip(["mean", "sigma", "C", "pc", "ps"], got[:5], want[:5], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
     # eigenvectors are defined up to sign: compare the decomposition
@@ -102,3 +105,12 @@ def test_params_match_pycma(d):
     np.testing.assert_allclose([p.cc, p.c1, p.cmu], [es.sp.cc, es.sp.c1, es.sp.cmu], rtol=1e-12)
     # the step-size path's rate is pycma's (mueff + 2) / (d + mueff + 3), not the tutorial's + 5
     np.testing.assert_allclose([p.cs, p.ds], [es.adapt_sigma.cs, es.adapt_sigma.damps], rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.inf, np.nan])
+def test_update_rejects_a_step_size_that_is_not_positive_and_finite(bad):
+    rng = np.random.default_rng(2)
+    mean, sigma, C, pc, ps, B, D = _state(rng, 3)
+    Xsel = evo.cma_sample(mean, sigma, B, D, rng.normal(size=(4, 3)))[0]
+    with pytest.raises(ValueError, match="sigma_next must be None or a finite number > 0"):
+        evo.cma_update(mean, sigma, C, pc, ps, B, D, Xsel, evo.cma_params(3, 6), 0, None, bad)
