@@ -128,3 +128,6 @@ def test_a_large_batch_self_adapts_the_step_size_and_single_asks_do_not():
     best = log_s[np.argsort(y, kind="stable")][: params.mu]
     assert cma.generation == 3
     np.testing.assert_allclose(cma.sigma, np.exp(w @ best), rtol=1e-12)
+    # and the covariance learns 1.5 times faster there
+    assert cma._params[(4 * lam, True)].cmu == pytest.approx(1.5 * params.cmu)
+    assert cma._params[(lam, False)].cmu == CMAParams(4, lam).cmu
