@@ -36,3 +36,33 @@ def test_options_validated():
         DifferentialEvolution(F=(1.0, 0.5))
     with pytest.raises(ValueError, match=r"CR must be in \[0, 1\]"):
         DifferentialEvolution(CR=1.5)
+
+
+def test_the_extra_children_of_a_large_batch_take_the_worst_slots_they_beat():
+    opt = hpo_core.Optimizer(common.REALS, strategy="de", seed=1)
+    de = opt.strategy
+    lam = de.lam
+    for _ in range(3):  # a generation at a time: each child competes for its own slot only
+        trials = opt.ask(lam)
+        assert [de._inflight[t.id][2] for t in trials] == list(range(lam))
+        for t in trials:
+            opt.tell(t, common.sphere(t.params))
+    trials = opt.ask(3 * lam)  # reads the tells above first
+    f0 = de._f.copy()
+    tags = [de._inflight[t.id][2] for t in trials]
+    assert tags == [lam + i % lam for i in range(3 * lam)]
+    ys = [common.sphere(t.params) for t in trials]
+    for t, y in zip(trials, ys, strict=True):
+        opt.tell(t, y)
+    opt.ask()
+    # in the order told: the child takes its slot if at least as good, else the worst it beats
+    want, own = f0.copy(), f0.copy()
+    for tag, y in zip(tags, ys, strict=True):
+        slot = tag % lam
+        own[slot] = min(own[slot], y)
+        if y <= want[slot]:
+            want[slot] = y
+        elif y < want.max():
+            want[np.argmax(want)] = y
+    np.testing.assert_array_equal(de._f, want)
+    assert np.sort(de._f)[-1] < np.sort(own)[-1]  # the worst slot improved beyond its own children
