@@ -5,8 +5,8 @@ shared store (SQLite, PostgreSQL) each step is a transaction: it first catches u
 other workers wrote (``sync``), so an ask proposes seeing every worker's pending trials and
 records its own before anyone else can ask, and a tell refuses a trial another worker told
 already; threads sharing the optimizer take its steps one at a time. With the in-memory store
-nobody else writes: there is nothing to catch up with, no trial is written to the store, and
-an ask takes no lock at all (the framework's time per trial is the hot path).
+nobody else writes: there is nothing to catch up with and no trial is written to the store;
+its steps still take the optimizer's lock, one step at a time for threads that share it.
 """
 
 from __future__ import annotations
@@ -70,15 +70,29 @@ class Study:
         #: parameters this optimizer enqueued and has not asked yet (another worker of a shared
         #: store may enqueue too, so a shared store's queue is always read)
         self._queued = 0
-        if self.shared:
-            # threads sharing this optimizer share its books and its connection: one step at a
-            # time (an unshared study's steps hold the GIL throughout and need no lock)
-            lock = threading.RLock()
-            for name in ("ask", "tell", "enqueue", "sync", "report"):
-                setattr(self, name, _serialised(getattr(self, name), lock))
+        self._take_turns()
         self._beats: threading.Thread | None = None
         self._spare: np.ndarray | None = None  # proposed for an ask the queue answered
         self.sync()
+
+    def _take_turns(self) -> None:
+        """Threads sharing this optimizer share its books, its strategy and (with a shared
+        store) its connection: its steps run one at a time (Python may switch threads between
+        any two bytecodes, so an in-memory study needs the lock too)."""
+        lock = threading.RLock()
+        wrap = _serialised if self.shared else _locked
+        for name in _STEPS:
+            setattr(self, name, wrap(getattr(self, name), lock))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in _STEPS:  # the locked steps (a lock does not pickle): made anew on loading
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._take_turns()
 
     # ------------------------------------------------------------------ reading
     def sync(self) -> None:
@@ -144,7 +158,7 @@ class Study:
                     self.sync()
                     new = self._new_points(k, fixed)
                     self.seq = store.insert_trials(len(books.trials), new, now)
-            else:  # nobody else writes the study: no lock to take, nothing to catch up with
+            else:  # nobody else writes the study: no transaction, nothing to catch up with
                 new = self._new_points(k, fixed)
             if len(new) == 1:  # the common case, without a comprehension's frame
                 plain, x, attrs = new[0]
@@ -292,6 +306,20 @@ class Study:
             daemon=True,
         )
         self._beats.start()
+
+
+_STEPS = ("ask", "tell", "enqueue", "sync", "report")
+
+
+def _locked(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    """``step`` (a bound method) run while holding ``lock``."""
+
+    def run(*args: Any) -> Any:
+        with lock:
+            return step(*args)
+
+    run.__wrapped__ = step  # type: ignore[attr-defined]
+    return run
 
 
 def _serialised(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:

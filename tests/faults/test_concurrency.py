@@ -1,9 +1,13 @@
 """Several workers at once on one study file: creating it together (threads and processes)
-and one storage-backed Optimizer shared by threads."""
+and one storage-backed Optimizer shared by threads; one in-memory Optimizer shared by threads."""
 
 from __future__ import annotations
 
+import pickle
+import sys
 import time
+
+import pytest
 
 from hpo_core import Optimizer
 from tests.faults._tools import python
@@ -64,3 +68,46 @@ def test_threads_share_one_storage_backed_optimizer(tmp_path):
     assert [t.id for t in trials] == list(range(100))
     assert all(t.state == "complete" and t.intermediate == {0: 1.0} for t in trials)
     assert len(opt.trials) == 100
+
+
+@pytest.mark.parametrize("strategy", ["random", "tpe", "cmaes", "de"])
+def test_threads_share_one_in_memory_optimizer(strategy):
+    opt = Optimizer(SPACE, strategy=strategy, seed=0)
+
+    def worker() -> None:
+        for _ in range(60):
+            t = opt.ask()
+            t.report(0, 1.0)
+            opt.tell(t, t.params["x"])
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch between almost any two bytecodes
+    try:
+        errors = in_threads(4, worker)
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert [t.id for t in opt.trials] == list(range(240))
+    assert all(t.state == "complete" and t.intermediate == {0: 1.0} for t in opt.trials)
+
+
+def test_an_in_memory_optimizer_pickles_and_its_copy_takes_turns_too():
+    opt = Optimizer(SPACE, strategy="cmaes", seed=0)
+    for _ in range(5):
+        t = opt.ask()
+        opt.tell(t, t.params["x"])
+    again = pickle.loads(pickle.dumps(opt))
+    assert again.ask().params == opt.ask().params  # the same state, the same next ask
+
+    def worker() -> None:
+        for _ in range(40):
+            t = again.ask()
+            again.tell(t, t.params["x"])
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        assert in_threads(4, worker) == []
+    finally:
+        sys.setswitchinterval(interval)
+    assert [t.id for t in again.trials] == list(range(166))
