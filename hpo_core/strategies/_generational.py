@@ -45,7 +45,7 @@ class Generational(Strategy):
     -----
     _breed() -> (G, meta)
         A block of ``lam`` children: genotypes (lam, k) and an int array (lam,) of tags
-        (``_wanted`` holds how many children the ask that breeds it still hands out).
+        (``_grown()`` tells whether the block is for a batch larger than the generation).
     _express(G) -> X
         Genotypes (k, d) to points on the unit cube (k, d); default ``space.snap``.
     _advance(G, meta, y, n_told)
@@ -103,6 +103,11 @@ class Generational(Strategy):
         """Complete trials (asked or told from elsewhere) that have entered an update so far;
         those waiting in the open generation are counted when it closes."""
         return self._used
+
+    def _grown(self) -> bool:
+        """Whether the block being bred is for a batch larger than what remains of the
+        generation, asked before any child of the generation was told."""
+        return not self._opened and self._asked + self._wanted > self.lam
 
     # ---------------------------------------------------------------- hooks
     def _express(self, G: np.ndarray) -> np.ndarray:

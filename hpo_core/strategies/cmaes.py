@@ -210,10 +210,6 @@ class CMAES(Generational):
             log_s += xi
         return np.column_stack([X, log_s]), np.full(self.lam, self._restarts, dtype=np.int64)
 
-    def _grown(self) -> bool:
-        """Whether the block being bred belongs to a generation larger than ``lam``."""
-        return not self._opened and self._asked + self._wanted > self.lam
-
     def _express(self, G: np.ndarray) -> np.ndarray:
         return self.space.snap(_reflect(G[:, :-1]))
 

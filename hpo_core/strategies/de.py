@@ -126,7 +126,7 @@ class DifferentialEvolution(Generational):
     def _tagged(self, slots: np.ndarray) -> np.ndarray:
         """The children's tags: their slots, plus ``lam`` for a batch larger than what
         remains of the generation (see ``_late``)."""
-        if not self._opened and self._asked + self._wanted > self.lam:
+        if self._grown():
             return slots + self.lam
         return slots
 
