@@ -11,13 +11,12 @@ its steps still take the optimizer's lock, one step at a time for threads that s
 
 from __future__ import annotations
 
-import functools
 import numbers
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,11 +24,11 @@ import numpy as np
 from hpo_core.core.books import Books
 from hpo_core.core.outcomes import Objectives, Told, direction_text
 from hpo_core.core.trial import Trial, TrialState
+from hpo_core.core.turns import take_turns, without_turns
 from hpo_core.space import Space
 from hpo_core.space.serialize import legacy_space_fingerprint, space_fingerprint
 from hpo_core.storage import (
     AskLost,
-    ConnectionLost,
     MemoryStore,
     StorageError,
     Store,
@@ -70,29 +69,17 @@ class Study:
         #: parameters this optimizer enqueued and has not asked yet (another worker of a shared
         #: store may enqueue too, so a shared store's queue is always read)
         self._queued = 0
-        self._take_turns()
+        take_turns(self, self.shared)  # threads that share the optimizer: a step at a time
         self._beats: threading.Thread | None = None
         self._spare: np.ndarray | None = None  # proposed for an ask the queue answered
         self.sync()
 
-    def _take_turns(self) -> None:
-        """Threads sharing this optimizer share its books, its strategy and (with a shared
-        store) its connection: its steps run one at a time (Python may switch threads between
-        any two bytecodes, so an in-memory study needs the lock too)."""
-        lock = threading.RLock()
-        wrap = _serialised if self.shared else _locked
-        for name in _STEPS:
-            setattr(self, name, wrap(getattr(self, name), lock))
-
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        for name in _STEPS:  # the locked steps (a lock does not pickle): made anew on loading
-            del state[name]
-        return state
+        return without_turns(self.__dict__)  # a lock does not pickle: taken anew on loading
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._take_turns()
+        take_turns(self, self.shared)
 
     # ------------------------------------------------------------------ reading
     def sync(self) -> None:
@@ -306,37 +293,6 @@ class Study:
             daemon=True,
         )
         self._beats.start()
-
-
-_STEPS = ("ask", "tell", "enqueue", "sync", "report")
-
-
-def _locked(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    """``step`` (a bound method) run while holding ``lock``."""
-
-    def run(*args: Any) -> Any:
-        with lock:
-            return step(*args)
-
-    run.__wrapped__ = step  # type: ignore[attr-defined]
-    return run
-
-
-def _serialised(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    """``step`` (a bound method) run while holding ``lock``, once more when the connection to a
-    database server was lost in the middle of it."""
-
-    @functools.wraps(step)
-    def run(*args: Any) -> Any:
-        with lock:
-            try:
-                return step(*args)
-            except ConnectionLost:
-                # the server rolled the step back (a lost connection): it is safely run once
-                # more, on a new connection (reconnecting waits out a restarting server)
-                return step(*args)
-
-    return run
 
 
 def _row(
