@@ -44,10 +44,11 @@ class Generational(Strategy):
     Hooks
     -----
     _breed() -> (G, meta)
-        A block of ``lam`` children: genotypes (lam, k) and an int array (lam,) of tags
+        A block of ``lam`` children: genotypes (lam, d), or wider with columns the strategy
+        keeps for itself (CMA-ES: each sample's log step size), and an int array (lam,) of tags
         (``_grown()`` tells whether the block is for a batch larger than the generation).
     _express(G) -> X
-        Genotypes (k, d) to points on the unit cube (k, d); default ``space.snap``.
+        Genotypes (k, ...) to points on the unit cube (k, d); default ``space.snap``.
     _advance(G, meta, y, n_told)
         Close the generation: the complete children's genotypes (k, d), tags (k,), values (k,).
     _late(g, tag, y)
