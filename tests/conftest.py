@@ -1,6 +1,6 @@
-"""Shared set-up: Keras on PyTorch, and storage URLs for the tests of every store (a SQLite
-file, and a database of a throw-away PostgreSQL server started once for the session,
-``tests/pg_server.py``).
+"""Shared set-up: Keras on PyTorch, SIGINT delivered, and storage URLs for the tests of every
+store (a SQLite file, and a database of a throw-away PostgreSQL server started once for the
+session, ``tests/pg_server.py``).
 
 Without a PostgreSQL server binary the PostgreSQL cases skip, saying why; under CI (the
 environment variable ``CI`` set) they fail instead, since ``.ci/run`` installs the server.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,12 @@ from tests.pg_server import PgServer, find_bin
 
 # Keras reads its backend when first imported: the Keras tests run on PyTorch's CPU build
 os.environ.setdefault("KERAS_BACKEND", "torch")
+
+# a test run started as a background job of a script (`cmd &`) inherits SIGINT ignored, and so
+# would every process it starts: the tests that interrupt a dashboard or an optimize loop with
+# SIGINT need it delivered (a handled signal is reset to its default in a started program)
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _names = itertools.count()
 
