@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 
 __all__ = ["in_threads"]
 
 
-def in_threads(n: int, work: Callable[[], object]) -> list[BaseException]:
-    """Run ``work()`` in n threads started together; the exceptions they raised."""
+def in_threads(
+    n: int, work: Callable[[], object], switch_interval: float | None = None
+) -> list[BaseException]:
+    """Run ``work()`` in n threads started together; the exceptions they raised. With
+    ``switch_interval`` (seconds), Python switches between them that often meanwhile."""
+    if switch_interval is not None:
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(switch_interval)
+        try:
+            return in_threads(n, work)
+        finally:
+            sys.setswitchinterval(interval)
     errors: list[BaseException] = []
     start = threading.Barrier(n)
 

@@ -69,7 +69,7 @@ class Study:
         #: parameters this optimizer enqueued and has not asked yet (another worker of a shared
         #: store may enqueue too, so a shared store's queue is always read)
         self._queued = 0
-        take_turns(self, self.shared)  # threads that share the optimizer: a step at a time
+        take_turns(self)  # threads that share the optimizer: a step at a time
         self._beats: threading.Thread | None = None
         self._spare: np.ndarray | None = None  # proposed for an ask the queue answered
         self.sync()
@@ -79,7 +79,7 @@ class Study:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        take_turns(self, self.shared)
+        take_turns(self)
 
     # ------------------------------------------------------------------ reading
     def sync(self) -> None:

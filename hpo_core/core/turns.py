@@ -21,28 +21,16 @@ __all__ = ["STEPS", "take_turns", "without_turns"]
 STEPS = ("ask", "tell", "enqueue", "sync", "report")
 
 
-def take_turns(study: object, shared: bool) -> None:
+def take_turns(study: object) -> None:
     """Replace the steps of ``study`` by ones that hold one lock between them."""
     lock = threading.RLock()
-    wrap = _serialised if shared else _locked
     for name in STEPS:
-        setattr(study, name, wrap(getattr(study, name), lock))
+        setattr(study, name, _serialised(getattr(study, name), lock))
 
 
 def without_turns(state: dict[str, Any]) -> dict[str, Any]:
     """An object's ``__dict__`` without the locked steps (for pickling: a lock does not)."""
     return {k: v for k, v in state.items() if k not in STEPS}
-
-
-def _locked(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    """``step`` (a bound method) run while holding ``lock``."""
-
-    def run(*args: Any) -> Any:
-        with lock:
-            return step(*args)
-
-    run.__wrapped__ = step  # type: ignore[attr-defined]
-    return run
 
 
 def _serialised(step: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:

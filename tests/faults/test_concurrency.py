@@ -4,7 +4,6 @@ and one storage-backed Optimizer shared by threads; one in-memory Optimizer shar
 from __future__ import annotations
 
 import pickle
-import sys
 import time
 
 import pytest
@@ -80,13 +79,8 @@ def test_threads_share_one_in_memory_optimizer(strategy):
             t.report(0, 1.0)
             opt.tell(t, t.params["x"])
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads switch between almost any two bytecodes
-    try:
-        errors = in_threads(4, worker)
-    finally:
-        sys.setswitchinterval(interval)
-    assert errors == []
+    # threads switch between almost any two bytecodes
+    assert in_threads(4, worker, switch_interval=1e-6) == []
     assert [t.id for t in opt.trials] == list(range(240))
     assert all(t.state == "complete" and t.intermediate == {0: 1.0} for t in opt.trials)
 
@@ -104,10 +98,5 @@ def test_an_in_memory_optimizer_pickles_and_its_copy_takes_turns_too():
             t = again.ask()
             again.tell(t, t.params["x"])
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        assert in_threads(4, worker) == []
-    finally:
-        sys.setswitchinterval(interval)
+    assert in_threads(4, worker, switch_interval=1e-6) == []
     assert [t.id for t in again.trials] == list(range(166))
