@@ -179,16 +179,25 @@ class Books:
             self.Y[i] = y  # type: ignore[index]
             yv = y[0]
         self.y[i] = ranked_by_feasibility(yv, cons) if self.rank_feasible else yv
-        if state is _COMPLETE and self._single and yv < self._best_key:
-            if cons is None or max(cons) <= 0.0:
+        if state is _COMPLETE and self._single and yv <= self._best_key:
+            tied = yv == self._best_key and self.best is not None and self.best.id < i
+            if not tied and (cons is None or max(cons) <= 0.0):  # the first of equals by id
                 self.best, self._best_key = t, yv
 
     # ------------------------------------------------------------------ what strategies see
-    def history(self) -> History:
+    def history(self, ahead: list[np.ndarray] | None = None) -> History:
+        """The history as strategies see it; ``ahead`` are the points of trials about to be
+        made (queued parameters asked in the same batch), shown as pending rows after the
+        trials, so that the strategy's own points get the ids it expects."""
+        t = len(self.trials)
+        if ahead:
+            while t + len(ahead) > len(self.states):
+                self._grow(2 * len(self.states))
+            self.X[t : t + len(ahead)] = ahead  # rows not yet in use: pending, without values
         C = self.C
         if self.objectives.constrained and C is None:
             C = np.full((len(self.states), 0), np.nan)
-        return History(self.X, self.y, self.states, len(self.trials), self.Y, C)
+        return History(self.X, self.y, self.states, t + len(ahead or ()), self.Y, C)
 
     def pareto_front(self) -> list[Trial]:
         """The complete (and feasible) trials that no other such trial dominates, in id order."""

@@ -111,14 +111,17 @@ class Study:
             self.mine.discard(t.id)
 
     # ------------------------------------------------------------------ ask
-    def propose(self, k: int) -> np.ndarray:
+    def propose(self, k: int, ahead: list[np.ndarray] | None = None) -> np.ndarray:
         """Up to k new encoded points from the strategy, checked (a point left over by an ask
-        the queue answered first: the same sequence as a store without lone steps)."""
+        the queue answered first: the same sequence as a store without lone steps); ``ahead``
+        are the points of queued trials made in the same ask, before these."""
         spare, self._spare = self._spare, None
         if spare is not None:
-            return spare if k == len(spare) else np.concatenate([spare, self.propose(k - 1)])
+            if k == len(spare):
+                return spare
+            return np.concatenate([spare, self.propose(k - 1, [*(ahead or ()), spare[0]])])
         space = self.books.space
-        X = self.strategy.propose(self.books.history(), k)
+        X = self.strategy.propose(self.books.history(ahead), k)
         if type(X) is not np.ndarray or X.dtype != np.float64:
             X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != space.d or not 1 <= len(X) <= k:
@@ -170,7 +173,8 @@ class Study:
                 new.append((plain, x, queued_attrs))
             self._queued = max(0, self._queued - len(new))
         if len(new) < k:
-            new += self._proposed(self.propose(k - len(new)), fixed)
+            ahead = [x for _, x, _ in new]
+            new += self._proposed(self.propose(k - len(new), ahead), fixed)
         return new
 
     def _proposed(self, X: np.ndarray, fixed: dict[str, Any] | None) -> list[_Point]:

@@ -12,9 +12,10 @@ number of children still in flight when it opens (up to ``_grow * lam``). A chil
 generation closed is handed to ``_late`` (GA and DE let it compete in the next selection, CMA-ES
 injects it into the next update). A child still pending after ``max_age`` newer trials is
 forgotten (and ignored if told later), so the work per ask stays bounded. Points told that were
-never asked (a warm start, or another worker's results) go to ``_foreign``. ``evaluations_used``
-counts the complete children and foreign points that have entered an update, so that nothing
-told is silently dropped.
+never asked (a warm start, queued parameters, or another worker's results) go to ``_foreign``,
+also when they were still pending when first read (they are looked at again on each ask, up to
+``max_age`` newer trials). ``evaluations_used`` counts the complete children and foreign points
+that have entered an update, so that nothing told is silently dropped.
 
 The history is read incrementally: each ``propose`` looks only at the rows added since the
 last one and at the children still in flight, so the cost per trial does not grow with the
@@ -79,6 +80,7 @@ class Generational(Strategy):
         super().setup(space, rng)
         self._seen = 0  # history rows looked at
         self._inflight: dict[int, tuple[int, np.ndarray, int]] = {}  # id -> (gen, genotype, tag)
+        self._outside: set[int] = set()  # pending rows not asked here (queued, other workers)
         self._proposed: tuple[int, np.ndarray] | None = None  # (first id, points) of last ask
         self._gen = 0
         self._told = 0
@@ -167,15 +169,26 @@ class Generational(Strategy):
                 lost = np.flatnonzero(~same).tolist()
             for i in lost + list(range(made, len(X))):
                 self._inflight.pop(t0 + i, None)
+        max_age = self.max_age if self.max_age is not None else max(1000, 20 * self.lam)
+        if self._outside:  # rows from elsewhere that were pending when first read
+            for tid in sorted(self._outside):
+                s = int(states[tid])
+                if s == COMPLETE:
+                    self._outside.discard(tid)
+                    self._foreign_row(tid, X_all, y_all)
+                elif s != PENDING or tid < t - max_age:
+                    self._outside.discard(tid)
         for tid in range(self._seen, t):
-            if states[tid] == COMPLETE and tid not in self._inflight:
-                joined = self._joined
-                self._foreign(X_all[tid].copy(), float(tid if self._by_id else y_all[tid]))
-                self._used += self._joined == joined
+            if tid in self._inflight:
+                continue
+            s = int(states[tid])
+            if s == COMPLETE:
+                self._foreign_row(tid, X_all, y_all)
+            elif s == PENDING:
+                self._outside.add(tid)
         self._seen = t
         if not self._inflight:
             return
-        max_age = self.max_age if self.max_age is not None else max(1000, 20 * self.lam)
         if len(self._inflight) <= 64:  # the usual case: plain Python is faster than numpy here
             done, codes, stale, limit = [], [], [], t - max_age
             for tid in sorted(self._inflight):
@@ -210,6 +223,12 @@ class Generational(Strategy):
                 self._used += self._joined == joined
             if self._told >= max(self.lam, self._size):
                 self._close()
+
+    def _foreign_row(self, tid: int, X_all: np.ndarray, y_all: np.ndarray) -> None:
+        """Hand a complete row that was not asked here to ``_foreign``, and count it."""
+        joined = self._joined
+        self._foreign(X_all[tid].copy(), float(tid if self._by_id else y_all[tid]))
+        self._used += self._joined == joined
 
     def _close(self) -> None:
         members, n_told = self._members, self._told

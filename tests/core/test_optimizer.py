@@ -286,3 +286,19 @@ def test_ask_with_fixed_parameters_records_them_and_the_strategys_others():
     with pytest.raises(ValueError, match="unknown parameter"):
         opt.ask(fixed={"z": 1.0})
     assert len(opt.trials) == 1  # a refused ask records nothing
+
+
+def test_grid_batch_after_queued_parameters_asks_each_point_once():
+    opt = Optimizer({"c": Categorical(["a", "b", "c"])}, strategy="grid")
+    opt.enqueue({"c": "a"})
+    asked = [t.params["c"] for t in opt.ask(3)]
+    assert sorted(asked) == ["a", "b", "c"]
+
+
+def test_best_of_equal_values_is_the_first_by_id_whatever_the_order_told():
+    opt = Optimizer({"x": Real(0.0, 1.0)}, seed=0)
+    a, b = opt.ask(2)
+    opt.tell(b, 1.0)
+    opt.tell(a, 1.0)
+    assert opt.best.id == a.id
+    assert Optimizer.from_json(opt.to_json()).best.id == a.id

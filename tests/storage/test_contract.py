@@ -270,6 +270,19 @@ def test_enqueued_parameters_go_to_the_next_ask_of_any_worker(store_url):
     assert a.ask().params not in (first.params, second.params)  # the queue is empty
 
 
+def test_an_evolution_strategy_learns_from_the_other_workers_trials(store_url):
+    # interleaved as real workers are: the other's trial is pending when one first reads it
+    space = {"x": Real(-5.0, 5.0), "y": Real(-5.0, 5.0)}
+    a = Optimizer(space, strategy="de", seed=0, storage=store_url, study="s")
+    b = Optimizer(space, strategy="de", seed=1, storage=store_url, study="s")
+    for _ in range(20):
+        ta, tb = a.ask(), b.ask()
+        a.tell(ta, ta.params["x"] ** 2 + ta.params["y"] ** 2)
+        b.tell(tb, tb.params["x"] ** 2 + tb.params["y"] ** 2)
+    a.ask(), b.ask()
+    assert a.strategy.evaluations_used == b.strategy.evaluations_used == 40
+
+
 @pytest.mark.parametrize(
     ("column", "bad"),
     [("params", "not json"), ("state", "exploded"), ("x", b"\x00\x01"), ("intermediate", "[1]")],

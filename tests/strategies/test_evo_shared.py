@@ -77,3 +77,32 @@ def test_every_told_child_enters_an_update(name):
     waiting = len(strategy._members)  # in the open generation, counted when it closes
     assert strategy.evaluations_used + waiting == told
     assert strategy.evaluations_used >= told - strategy.lam
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_points_from_elsewhere_pending_when_first_read_enter_an_update(name):
+    # an enqueued point and another worker's trial, both still pending at the next ask
+    path = {"x0": 0.5, "x1": 0.5, "x2": 0.5, "x3": 0.5}
+    opt = hpo_core.Optimizer(common.REALS, strategy=name, seed=0)
+    strategy = opt.strategy
+    seen = []
+    foreign = strategy._foreign
+    strategy._foreign = lambda x, y: (seen.append(y), foreign(x, y))
+    opt.enqueue(path)
+    queued, mine = opt.ask(), opt.ask()
+    assert queued.params == path
+    opt.tell(queued, 0.0)
+    opt.tell(mine, common.sphere(mine.params))
+    for _ in range(3 * strategy.lam):
+        t = opt.ask()
+        opt.tell(t, common.sphere(t.params))
+    assert 0.0 in seen  # the queued point's value reached the strategy
+
+
+@pytest.mark.parametrize("name", ["de", "cmaes"])
+def test_a_batch_after_queued_parameters_is_still_the_strategys_own(name):
+    opt = hpo_core.Optimizer(common.REALS, strategy=name, seed=0)
+    opt.enqueue({"x0": 1.0, "x1": 1.0, "x2": 1.0, "x3": 1.0})
+    batch = opt.ask(5)
+    opt.ask()  # reads the history while the batch is in flight
+    assert sorted(opt.strategy._inflight)[:4] == [t.id for t in batch[1:]]
