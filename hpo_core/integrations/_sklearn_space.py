@@ -12,6 +12,7 @@ import numpy as np
 from scipy.stats import rv_discrete
 
 from hpo_core.space import Categorical, Integer, Real, Space
+from hpo_core.space.dimensions import _plain, _same_choice
 
 # a distribution that Space does not read natively is searched on its quantiles, kept away from
 # 0 and 1 so that unbounded distributions give finite values
@@ -29,6 +30,16 @@ def _is_range(spec: Any) -> bool:
     if len(spec) == 3 and spec[2] != "log":
         return False
     return all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec[:2])
+
+
+def _distinct(values: Any) -> list[Any]:
+    """A list of values with repeats left out, in order (``np.linspace(1, 10, 12).astype(int)``
+    repeats values; GridSearchCV would fit each repeat again)."""
+    out: list[Any] = []
+    for v in (_plain(v) for v in values):
+        if not any(_same_choice(v, w) for w in out):
+            out.append(v)
+    return out
 
 
 def _convert(
@@ -61,7 +72,9 @@ def _convert(
                     stacklevel=2,
                 )
             dims[name] = value  # a range, as Space reads it
-        elif isinstance(value, (Real, Integer, Categorical, list, np.ndarray)):
+        elif isinstance(value, (list, np.ndarray)):
+            dims[name] = _distinct(value)
+        elif isinstance(value, (Real, Integer, Categorical)):
             dims[name] = value
         elif _is_distribution(value):
             if value.dist.name in ("uniform", "loguniform", "reciprocal", "randint"):
@@ -72,10 +85,19 @@ def _convert(
             else:
                 raise ValueError(f"parameter {name!r}: distribution {value!r} has no ppf")
         elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-            dims[name] = list(value)
+            dims[name] = _distinct(value)
         else:
             dims[name] = value  # let Space give its error
     return dims, quantiles
+
+
+def _integral(dist: Any) -> bool:
+    """Whether a frozen distribution's values are integers (a discrete one whose values, when
+    listed as ``rv_discrete(values=...)``, are all whole numbers)."""
+    if not isinstance(dist.dist, rv_discrete):
+        return False
+    xk = getattr(dist.dist, "xk", None)
+    return xk is None or bool(np.all(np.mod(np.asarray(xk, dtype=float), 1.0) == 0.0))
 
 
 class _Subspace:
@@ -115,6 +137,6 @@ class _Subspace:
         out = dict(trial_params)
         for name, dist in self.quantiles.items():
             if name in out:
-                v = dist.ppf(out[name])
-                out[name] = int(v) if isinstance(dist.dist, rv_discrete) else float(v)
+                v = float(dist.ppf(out[name]))
+                out[name] = int(v) if _integral(dist) else v
         return out

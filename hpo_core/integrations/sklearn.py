@@ -14,12 +14,12 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection._search import BaseSearchCV
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from hpo_core.core import Optimizer
 from hpo_core.integrations._sklearn_cv import _all_fits_failed, _SameSplits, _seed
@@ -28,9 +28,6 @@ from hpo_core.space import Space
 from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, Strategy, make_strategy
 
 __all__ = ["SearchCV"]
-
-# candidates whose fits all failed, carried on to be evaluated with the next batch
-_MAX_CARRY = 8
 
 
 class SearchCV(BaseSearchCV):
@@ -62,10 +59,11 @@ class SearchCV(BaseSearchCV):
         A name in ``hpo_core.strategies.STRATEGIES`` (``"random"``, ``"sobol"``, ``"grid"``,
         ``"coarse-to-fine"``, ``"bayes"`` ...) or a Strategy instance with its options (copied at
         each fit). ``"grid"`` over lists gives exactly GridSearchCV's candidates, in its order.
-    n_iter : int or None, default 50
+    n_iter : int, None or "auto", default "auto"
         Number of candidates to evaluate (each is cross-validated ``n_splits`` times). A grid
         stops early when exhausted; ``None`` is allowed with a finite strategy only (``"grid"``,
         or an instance whose class sets ``finite = True``) and means the whole grid.
+        ``"auto"``: the whole grid with a finite strategy, as GridSearchCV, else 50.
     scoring, n_jobs, cv, refit, verbose, error_score, return_train_score, pre_dispatch
         As in GridSearchCV. With several metrics, the optimizer maximises the mean test score of
         ``refit`` when it names a metric, else of the first metric listed (of a dict's first
@@ -93,7 +91,7 @@ class SearchCV(BaseSearchCV):
         full trial history (values are mean test scores; ``direction="maximize"``). A parameter
         searched over a distribution's quantiles appears there as its quantile in (0, 1); its
         value is in ``cv_results_``. scikit-learn refuses a batch whose fits all failed: its
-        candidates are evaluated again with the next batch (at most 8 are kept waiting), and one
+        candidates are evaluated once more with the next batch, and one
         that never reaches ``cv_results_`` is still a trial here (with a FitFailedWarning).
     best_train_test_gap_ : float
         With ``return_train_score=True``: mean train score minus mean test score of the best
@@ -128,7 +126,7 @@ class SearchCV(BaseSearchCV):
         "param_grid": [dict, list, None],
         "param_distributions": [dict, list, None],
         "strategy": [str, Strategy],
-        "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
         "n_points": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     }
@@ -138,7 +136,7 @@ class SearchCV(BaseSearchCV):
         estimator: Any,
         search_space: Any = None,
         strategy: str | Strategy = "bayes",
-        n_iter: int | None = 50,
+        n_iter: int | Literal["auto"] | None = "auto",
         scoring: Any = None,
         n_jobs: int | None = None,
         n_points: int | None = None,
@@ -226,11 +224,18 @@ class SearchCV(BaseSearchCV):
             raise ValueError(
                 f"strategy must be one of {sorted(STRATEGIES)} or a Strategy instance, got {s!r}"
             )
-        if s == "coarse-to-fine" and self.n_iter is not None:
+        if s == "coarse-to-fine":
             from hpo_core.strategies.chain import CoarseToFine
 
-            return CoarseToFine(budget=int(self.n_iter))
+            return CoarseToFine(budget=int(self._n_iter()))
         return s
+
+    def _n_iter(self) -> float:
+        """The number of candidates: ``n_iter``, with ``"auto"`` the whole grid of a finite
+        strategy and 50 for others; inf for the whole grid."""
+        if self.n_iter == "auto":
+            return np.inf if self._finite() else 50
+        return np.inf if self.n_iter is None else int(self.n_iter)
 
     def _batch_size(self) -> int:
         if self.n_points is not None:
@@ -277,7 +282,7 @@ class SearchCV(BaseSearchCV):
             del self._same_splits, self._last_failure, self._n_recorded, self._metric_name
 
     def _search(self, evaluate_candidates: Callable, subspaces: list[_Subspace]) -> None:
-        remaining = np.inf if self.n_iter is None else int(self.n_iter)
+        remaining = self._n_iter()
         # a finite strategy (a grid) does not learn from scores: every candidate is asked first
         # and cross-validated in one call, as GridSearchCV does, so that candidates whose fits
         # all fail are in cv_results_ with error_score, whatever their place in the grid
@@ -320,9 +325,10 @@ class SearchCV(BaseSearchCV):
         """Cross-validate ``carry + new`` and tell the scores; return the candidates to carry on.
 
         scikit-learn raises when every fit of one ``evaluate_candidates`` call fails. Candidates
-        of such a batch are carried on and evaluated again with the next batch (up to
-        ``_MAX_CARRY`` of them, the oldest given up first), so that they appear in
-        ``cv_results_`` with ``error_score`` as in GridSearchCV, and the search goes on.
+        of such a batch are evaluated once more, with the next batch, so that they appear in
+        ``cv_results_`` with ``error_score`` as in GridSearchCV and the search goes on; those
+        that fail on every fit again are given up (told as failed, with a warning): fitting
+        them over and over would cost what the search is for.
         """
         batch = carry + new
         try:
@@ -331,9 +337,8 @@ class SearchCV(BaseSearchCV):
             if not _all_fits_failed(err):
                 raise
             self._last_failure = err
-            cut = max(0, len(batch) - max(_MAX_CARRY, len(new)))
-            self._drop(batch[:cut])
-            return batch[cut:]
+            self._drop(carry)  # their second try
+            return new
         self._n_recorded += len(batch)
         if self._metric_name is None:
             self._metric_name = self._metric(results)

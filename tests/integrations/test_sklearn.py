@@ -322,3 +322,33 @@ _XFAIL = (
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_grid_by_default_searches_the_whole_grid_as_gridsearchcv():
+    grid = {"a": np.linspace(-2.0, 2.0, 30).tolist(), "b": [-0.5, 0.5]}  # 60 candidates
+    ours = SearchCV(Bowl(), param_grid=grid, strategy="grid", cv=2).fit(X_R, Y_R)
+    ref = GridSearchCV(Bowl(), grid, cv=2).fit(X_R, Y_R)
+    assert ours.cv_results_["params"] == ref.cv_results_["params"]
+    assert ours.best_params_ == ref.best_params_
+    # other strategies evaluate 50 by default
+    s = SearchCV(Bowl(), BOWL_SPACE, strategy="random", cv=2, random_state=0).fit(X_R, Y_R)
+    assert len(s.cv_results_["params"]) == 50
+
+
+class CountingBowl(Bowl):
+    fits: list[float] = []
+
+    def fit(self, X, y, sample_weight=None):
+        CountingBowl.fits.append(self.a)
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_candidate_whose_fits_all_fail_is_fitted_at_most_twice():
+    CountingBowl.fits = []
+    s = SearchCV(CountingBowl(fail_above=-5.0), BOWL_SPACE, "bayes", n_iter=10, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (FitFailedWarning, UserWarning))
+        with pytest.raises(ValueError, match="fits failed"):
+            s.fit(X_R, Y_R)
+    assert len(CountingBowl.fits) <= 2 * 10 * 2
+    assert max(CountingBowl.fits.count(a) for a in CountingBowl.fits) <= 2 * 2

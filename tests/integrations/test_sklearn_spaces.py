@@ -195,3 +195,18 @@ def test_empty_dict_in_a_grid_list_is_the_estimator_as_is():
     ref = GridSearchCV(Bowl(), grid, cv=2).fit(X_R, Y_R)
     assert s.cv_results_["params"] == ref.cv_results_["params"]
     np.testing.assert_allclose(s.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"])
+
+
+def test_a_discrete_distribution_of_fractions_keeps_its_values():
+    alphas = stats.rv_discrete(values=([0.0, 0.02, 0.5], [0.4, 0.3, 0.3]))()
+    s = SearchCV(Bowl(), param_distributions={"a": alphas}, strategy="random", n_iter=12, cv=2)
+    s.fit(X_R, Y_R)
+    drawn = {p["a"] for p in s.cv_results_["params"]}
+    assert drawn <= {0.0, 0.02, 0.5} and len(drawn) > 1
+    assert all(type(a) is float for a in drawn)
+
+
+def test_repeated_values_of_a_list_are_searched_once():
+    grid = {"a": np.linspace(1, 3, 5).astype(int), "b": [0.0, 0.0]}  # [1 1 2 2 3]
+    s = SearchCV(Bowl(), param_grid=grid, strategy="grid", cv=2).fit(X_R, Y_R)
+    assert s.cv_results_["params"] == [{"a": a, "b": 0.0} for a in (1, 2, 3)]
