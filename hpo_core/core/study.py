@@ -4,9 +4,8 @@
 shared store (SQLite, PostgreSQL) each step is a transaction: it first catches up with what
 other workers wrote (``sync``), so an ask proposes seeing every worker's pending trials and
 records its own before anyone else can ask, and a tell refuses a trial another worker told
-already; threads sharing the optimizer take its steps one at a time. With the in-memory store
-nobody else writes: there is nothing to catch up with and no trial is written to the store;
-its steps still take the optimizer's lock, one step at a time for threads that share it.
+already. With the in-memory store nobody else writes: nothing to catch up with, no trial written
+to the store. Threads sharing an optimizer take its steps one at a time, with either store.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from hpo_core.storage import (
     StoredTrial,
     open_storage,
 )
-from hpo_core.strategies import Strategy
+from hpo_core.strategies import SearchSpaceExhausted, Strategy
 
 if TYPE_CHECKING:
     from hpo_core.storage import StorageArg
@@ -111,16 +110,20 @@ class Study:
             self.mine.discard(t.id)
 
     # ------------------------------------------------------------------ ask
-    def propose(self, k: int, ahead: list[np.ndarray] | None = None) -> np.ndarray:
-        """Up to k new encoded points from the strategy, checked (a point left over by an ask
-        the queue answered first: the same sequence as a store without lone steps); ``ahead``
-        are the points of queued trials made in the same ask, before these."""
+    def propose(
+        self, k: int, ahead: list[np.ndarray] | None = None, fixed: dict[str, Any] | None = None
+    ) -> np.ndarray:
+        """Up to k new encoded points from the strategy, checked (first a point left over by an
+        ask the queue answered); ``ahead``: queued trials' points made first in the same ask;
+        ``fixed`` goes in before the imputation, so a fixed parent wakes its children."""
+        space = self.books.space
         spare, self._spare = self._spare, None
         if spare is not None:
+            if fixed and space.conditional:
+                spare = space.impute(space.fix(spare, fixed, self.strategy.rng))
             if k == len(spare):
                 return spare
-            return np.concatenate([spare, self.propose(k - 1, [*(ahead or ()), spare[0]])])
-        space = self.books.space
+            return np.concatenate([spare, self.propose(k - 1, [*(ahead or ()), *spare], fixed)])
         X = self.strategy.propose(self.books.history(ahead), k)
         if type(X) is not np.ndarray or X.dtype != np.float64:
             X = np.asarray(X, dtype=float)
@@ -129,14 +132,18 @@ class Study:
                 f"{type(self.strategy).__name__}.propose returned shape {X.shape}, "
                 f"expected (1..{k}, {space.d})"
             )
+        if not space.conditional:
+            return X
         # inactive conditional columns are imputed, so the history never holds leftovers
-        return space.impute(X) if space.conditional else X
+        return space.impute(space.fix(X, fixed, self.strategy.rng) if fixed else X)
 
     def ask(self, k: int, fixed: dict[str, Any] | None = None) -> list[Trial]:
         """k new pending trials: queued parameters first, then the strategy's points (with
         the ``fixed`` parameters' values in place of the strategy's)."""
         if self.heartbeat_timeout is not None:
             self._fail_stale()
+        if fixed:  # before the strategy proposes: its points are not spent on an error
+            self.books.space.check_fixed(fixed)
         books, store, shared = self.books, self.store, self.shared
         now = time.time()
         trials = None
@@ -172,9 +179,14 @@ class Study:
                 plain, x = books.params_and_x(queued)
                 new.append((plain, x, queued_attrs))
             self._queued = max(0, self._queued - len(new))
-        if len(new) < k:
-            ahead = [x for _, x, _ in new]
-            new += self._proposed(self.propose(k - len(new), ahead), fixed)
+        while len(new) < k:  # a strategy may give fewer than asked: asked again for the rest
+            try:
+                X = self.propose(k - len(new), [x for _, x, _ in new], fixed)
+            except SearchSpaceExhausted:
+                if new:  # a grid at its end: what was left
+                    break
+                raise
+            new += self._proposed(X, fixed)
         return new
 
     def _proposed(self, X: np.ndarray, fixed: dict[str, Any] | None) -> list[_Point]:
@@ -191,7 +203,7 @@ class Study:
         """One trial of a strategy that does not read the history, proposed and then recorded
         by the store on its own at the next free number (no lock held while proposing); None
         when the queue holds parameters (asked in a transaction)."""
-        X = self.propose(1)
+        X = self.propose(1, fixed=fixed)
         ((plain, x, _),) = self._proposed(X, fixed)
         got = self.store.ask_alone(plain, x, now, self.seq)
         if got is None:

@@ -178,3 +178,35 @@ def check_name(name: Any) -> None:
 
 def _unconditioned(dim: Dimension) -> Dimension:
     return dataclasses.replace(dim, when=None)
+
+
+def check_fixed(
+    names: Sequence[str], dims: Sequence[Dimension], conds: Conditions, fixed: Mapping[str, Any]
+) -> None:
+    """Raise ValueError, before anything is proposed, when a fixed parameter may be inactive:
+    it depends on a parent that is not fixed with it, or the parent is fixed to a value for
+    which it is inactive (unknown names and bad values are left to the encoding's errors)."""
+    index = {n: j for j, n in enumerate(names)}
+    for name in fixed:
+        j = index.get(name)
+        for p, allowed in conds[j] if j is not None else ():
+            parent, pdim = names[p], dims[p]
+            assert isinstance(pdim, Categorical)
+            if len(allowed) == len(pdim.choices):
+                continue  # active for every choice of the parent
+            if parent == SUBSPACE:
+                raise ValueError(
+                    f"fixed parameter {name!r} is in only some of the spaces of the list, so "
+                    "it cannot be fixed: leave it to the strategy"
+                )
+            values = [pdim.choices[i] for i in sorted(allowed)]
+            if parent not in fixed:
+                raise ValueError(
+                    f"fixed parameter {name!r} is active only when {parent!r} is one of "
+                    f"{values!r}: fix {parent!r} too"
+                )
+            if pdim.index(fixed[parent]) not in allowed:
+                raise ValueError(
+                    f"fixed parameter {name!r} is not active when {parent!r} is "
+                    f"{fixed[parent]!r} (only for {values!r}): leave it out"
+                )

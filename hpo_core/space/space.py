@@ -242,6 +242,29 @@ class Space:
             return np.ones(X.shape, dtype=bool)
         return _conditions.active_rows(X, self._conds, self._order, self.levels)
 
+    def check_fixed(self, fixed: Mapping[str, Any]) -> None:
+        """Raise ValueError when a parameter of ``fixed`` may be inactive in the points it is
+        put into: its parent is not fixed with it, or is fixed to a value for which it is
+        inactive."""
+        if self.conditional:
+            _conditions.check_fixed(self.names, self._dims, self._conds, fixed)
+
+    def fix(
+        self, X: np.ndarray, fixed: Mapping[str, Any], rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """A copy of X (n, d) with the columns of the parameters in ``fixed`` set to their
+        values (names not in the space are left to the encoding's errors). With ``rng``, a
+        column that a fixed parent makes active where it was not gets a uniform value."""
+        X = np.array(X, dtype=float)
+        before = self.active(X) if rng is not None and self.conditional else None
+        for j, name in enumerate(self.columns):
+            if name is not None and name in fixed:
+                X[:, j] = self._encode_one(self._dims[j], name, fixed)
+        if before is not None and rng is not None:
+            woken = self.active(X) & ~before
+            X[woken] = rng.random(int(woken.sum()))
+        return X
+
     def impute(self, X: np.ndarray) -> np.ndarray:
         """A copy of X (n, d) whose inactive columns hold ``INACTIVE``."""
         X = np.array(X, dtype=float)

@@ -188,7 +188,8 @@ class Strategy(ABC):
 
     @abstractmethod
     def propose(self, history: History, n: int) -> np.ndarray:
-        """Return up to ``n`` new points, shape (k, d) with 1 <= k <= n, on the unit cube.
+        """Return up to ``n`` new points, shape (k, d) with 1 <= k <= n, on the unit cube (the
+        optimizer asks again for the rest, with these points pending).
 
         Pending points (``history.X_pending``) are trials in flight: a batch must not repeat
         them. Raise ``SearchSpaceExhausted`` when there is nothing left to propose.

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from hpo_core import Categorical, Integer, Optimizer, Real, SearchSpaceExhausted, Trial
+from hpo_core.strategies.random import RandomSearch
 
 SPACE = {"x": Real(-5.0, 5.0), "n": Integer(1, 8), "k": Categorical(["a", "b", "c"])}
 
@@ -302,3 +303,52 @@ def test_best_of_equal_values_is_the_first_by_id_whatever_the_order_told():
     opt.tell(a, 1.0)
     assert opt.best.id == a.id
     assert Optimizer.from_json(opt.to_json()).best.id == a.id
+
+
+def test_fixed_conditional_parameters_are_checked_before_the_strategy_proposes():
+    space = {
+        "model": Categorical(["svc", "forest"]),
+        "C": Real(1e-3, 1e3, log=True, when={"model": "svc"}),
+        "n": Real(0.0, 1.0, when={"model": "forest"}),
+    }
+    opt = Optimizer(space, strategy="cmaes", seed=0)
+    for _ in range(5):
+        with pytest.raises(ValueError, match="'C' is active only when 'model' is one of"):
+            opt.ask(fixed={"C": 1.0})
+    with pytest.raises(ValueError, match="'C' is not active when 'model' is 'forest'"):
+        opt.ask(fixed={"model": "forest", "C": 1.0})
+    assert opt.trials == []  # nothing was asked
+    for _ in range(5):
+        t = opt.ask(fixed={"model": "svc", "C": 1.0})
+        assert t.params == {"model": "svc", "C": 1.0}
+        opt.tell(t, 1.0)
+
+
+class _Pairs(RandomSearch):
+    """A strategy that proposes at most two points per call."""
+
+    def propose(self, history, n):
+        return super().propose(history, min(n, 2))
+
+
+def test_a_strategy_that_proposes_fewer_is_asked_again_for_the_rest():
+    opt = Optimizer({"x": Real(0.0, 1.0)}, strategy=_Pairs(), seed=0)
+    batch = opt.ask(5)
+    assert len(batch) == 5 and len({t.params["x"] for t in batch}) == 5
+
+
+@pytest.mark.parametrize("strategy", ["random", "tpe", "cmaes", "de"])
+def test_a_fixed_parent_wakes_its_children_with_values_from_their_range(strategy):
+    space = {
+        "model": Categorical(["svc", "forest"]),
+        "C": Real(1e-3, 1e3, log=True, when={"model": "svc"}),
+        "n": Real(0.0, 1.0, when={"model": "forest"}),
+    }
+    opt = Optimizer(space, strategy=strategy, seed=0)
+    cs = []
+    for _ in range(12):
+        t = opt.ask(fixed={"model": "svc"})
+        assert set(t.params) == {"model", "C"} and t.params["model"] == "svc"
+        cs.append(t.params["C"])
+        opt.tell(t, abs(math.log10(t.params["C"])))
+    assert len(set(cs)) > 6  # not one imputed value

@@ -193,3 +193,15 @@ def test_conditional_space_inactive_columns_do_not_shape_the_box():
     # the inner strategy saw the trials in the box, inactive columns included
     local = strategy._local_history(opt.history())
     assert len(local) > 0
+
+
+def test_a_batch_across_the_end_of_the_coarse_phase_has_all_its_trials():
+    opt = Optimizer(SPACE, strategy=CoarseToFine(n_coarse=7), seed=0)
+    sizes = []
+    for _ in range(5):
+        batch = opt.ask(3)
+        sizes.append(len(batch))
+        for t in batch:
+            opt.tell(t, objective(t.params))
+    assert sizes == [3] * 5
+    assert opt.strategy.box is not None  # the fine phase began
