@@ -1,11 +1,10 @@
 """One study as the optimizer runs it: the books, the store, the strategy, each step once.
 
-``ask``, ``tell``, ``enqueue`` and ``report`` are written here once, for every store. With a
-shared store (SQLite, PostgreSQL) each step is a transaction: it first catches up with what
-other workers wrote (``sync``), so an ask proposes seeing every worker's pending trials and
-records its own before anyone else can ask, and a tell refuses a trial another worker told
-already. With the in-memory store nobody else writes: nothing to catch up with, no trial written
-to the store. Threads sharing an optimizer take its steps one at a time, with either store.
+``ask``, ``tell``, ``enqueue`` and ``report``, once for every store. With a shared store
+(SQLite, PostgreSQL) each step is a transaction that first catches up with what other workers
+wrote (``sync``): an ask proposes seeing every worker's pending trials and records its own
+before anyone else can ask; a tell refuses a trial another worker told already. The in-memory
+store has nothing to catch up with. Threads sharing an optimizer take its steps in turn.
 """
 
 from __future__ import annotations
@@ -41,8 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Study", "open_store"]
 
-#: a new trial's plain parameters, encoded point and user_attrs (or None)
-_Point = tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]
+_Point = tuple[dict[str, Any], np.ndarray, dict[str, Any] | None]  # params, x, user_attrs
 
 
 class Study:
@@ -124,7 +122,8 @@ class Study:
             if k == len(spare):
                 return spare
             return np.concatenate([spare, self.propose(k - 1, [*(ahead or ()), *spare], fixed)])
-        X = self.strategy.propose(self.books.history(ahead), k)
+        history = self.books.history(ahead)
+        X = self.strategy.propose(history, k)
         if type(X) is not np.ndarray or X.dtype != np.float64:
             X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != space.d or not 1 <= len(X) <= k:
@@ -132,10 +131,11 @@ class Study:
                 f"{type(self.strategy).__name__}.propose returned shape {X.shape}, "
                 f"expected (1..{k}, {space.d})"
             )
-        if not space.conditional:
-            return X
-        # inactive conditional columns are imputed, so the history never holds leftovers
-        return space.impute(space.fix(X, fixed, self.strategy.rng) if fixed else X)
+        if space.conditional:  # inactive columns imputed: the history never holds leftovers
+            X = space.impute(space.fix(X, fixed, self.strategy.rng) if fixed else X)
+        if space.discrete and not fixed:  # a batch repeats no pending point (while others are left)
+            X = space.distinct(X, history.X_pending, self.strategy.rng)
+        return X
 
     def ask(self, k: int, fixed: dict[str, Any] | None = None) -> list[Trial]:
         """k new pending trials: queued parameters first, then the strategy's points (with

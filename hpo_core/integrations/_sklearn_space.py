@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Mapping, Sequence
@@ -140,3 +141,11 @@ class _Subspace:
                 v = float(dist.ppf(out[name]))
                 out[name] = int(v) if _integral(dist) else v
         return out
+
+
+def _size(space: Space) -> int | None:
+    """The number of points of a space of integers and categories (None if it has reals or
+    more than 100,000 combinations)."""
+    if not space.discrete or math.prod(int(v) for v in space.levels) > 100_000:
+        return None
+    return sum(1 for _ in space.iter_grid(2))

@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from hpo_core.core import Optimizer
 from hpo_core.integrations._sklearn_cv import _all_fits_failed, _SameSplits, _seed
-from hpo_core.integrations._sklearn_space import _Subspace
+from hpo_core.integrations._sklearn_space import _size, _Subspace
 from hpo_core.space import Space
 from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, Strategy, make_strategy
 
@@ -297,6 +297,16 @@ class SearchCV(BaseSearchCV):
                 carry.append((None, None, {}))
                 remaining -= 1
                 continue
+            size = None if finite else _size(sub.space)
+            if size is not None and remaining > size:  # as RandomizedSearchCV does
+                warnings.warn(
+                    f"The total space of parameters {size} is smaller than n_iter="
+                    f"{remaining}. Running {size} iterations. For every point in scikit-learn's"
+                    " order, use strategy='grid'.",
+                    UserWarning,
+                    stacklevel=5,
+                )
+                remaining = size
             opt = Optimizer(
                 sub.space,
                 strategy=self._make_strategy(),

@@ -119,6 +119,8 @@ class Space:
         self.levels.flags.writeable = False
         self._conds, self._order = _conditions.compile_conditions(self.names, self._dims)
         self.conditional: bool = any(self._conds)
+        #: whether every dimension is an Integer or a Categorical (points can repeat)
+        self.discrete: bool = not any(isinstance(d, Real) for d in self._dims)
         self.params: tuple[str, ...] = tuple(
             dict.fromkeys(n for n in self.columns if n is not None)
         )
@@ -264,6 +266,24 @@ class Space:
             woken = self.active(X) & ~before
             X[woken] = rng.random(int(woken.sum()))
         return X
+
+    def distinct(
+        self, X: np.ndarray, taken: np.ndarray, rng: np.random.Generator, tries: int = 100
+    ) -> np.ndarray:
+        """X (n, d), each row that gives the same parameters as a row of ``taken`` or an earlier
+        row of X replaced by a uniform point that does not (the first of ``tries`` draws that
+        does not; a small space may have none left, and the last draw is kept)."""
+        S, T = self.snap(X), self.snap(taken)
+        out = X
+        for i in range(len(X)):
+            seen = np.concatenate([T, S[:i]])
+            for _ in range(tries):
+                if not np.any(np.all(seen == S[i], axis=1)):
+                    break
+                if out is X:
+                    out = np.array(X)  # X may be a view of the strategy's own arrays
+                out[i] = S[i] = self.sample(1, rng)[0]
+        return out
 
     def impute(self, X: np.ndarray) -> np.ndarray:
         """A copy of X (n, d) whose inactive columns hold ``INACTIVE``."""

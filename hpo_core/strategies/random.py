@@ -13,7 +13,10 @@ class RandomSearch(Strategy):
     """Uniform random points on the unit cube (which is uniform on each dimension's scale).
 
     Draws are made in blocks of ``block`` points (one call of the generator each), so the
-    sequence of points for a seed does not depend on how the asks are batched.
+    sequence of points for a seed does not depend on how the asks are batched. In a space of
+    integers and categories only, a draw that repeats a point of the history is drawn again
+    (up to 100 times), so points are not repeated while others are left, as
+    RandomizedSearchCV samples lists of values without replacement.
     """
 
     name = "random"
@@ -37,4 +40,5 @@ class RandomSearch(Strategy):
             out.append(self._buffer[self._next : self._next + take])
             self._next += take
             n -= take
-        return out[0] if len(out) == 1 else np.concatenate(out)
+        X = out[0] if len(out) == 1 else np.concatenate(out)
+        return self.space.distinct(X, history.X_all, self.rng) if self.space.discrete else X

@@ -153,7 +153,8 @@ class TPE(Strategy):
         states = history.states
         done = int(np.count_nonzero((states == COMPLETE) | (states == PRUNED)))
         if done < self.n_startup_trials:
-            return self._startup_points(n)
+            X = self._startup_points(n)
+            return self.space.distinct(X, history.X_all, self.rng) if self.space.discrete else X
         y = history.y_all
         complete = history.complete
         k = min(n_below(done, self.gamma, self.max_below), complete.size)
@@ -162,7 +163,9 @@ class TPE(Strategy):
         # the rest of the complete trials, the pruned and the pending ones, in trial order
         is_above = (states != FAILED) & ~is_below
         X = history.X_all
-        X_below, X_above, taken = X[is_below], X[is_above], X[states == PENDING]
+        # in a discrete space no point is proposed twice (while others are left)
+        taken = X if self.space.discrete else X[states == PENDING]
+        X_below, X_above = X[is_below], X[is_above]
         if self._snap_history:
             snap = self.space.snap
             X_below, X_above, taken = snap(X_below), snap(X_above), snap(taken)

@@ -210,3 +210,12 @@ def test_repeated_values_of_a_list_are_searched_once():
     grid = {"a": np.linspace(1, 3, 5).astype(int), "b": [0.0, 0.0]}  # [1 1 2 2 3]
     s = SearchCV(Bowl(), param_grid=grid, strategy="grid", cv=2).fit(X_R, Y_R)
     assert s.cv_results_["params"] == [{"a": a, "b": 0.0} for a in (1, 2, 3)]
+
+
+def test_n_iter_beyond_a_finite_space_is_cut_to_its_size_with_a_warning():
+    space = {"a": [0.0, 0.5, 1.0, 1.5], "b": [-0.5, 0.0]}  # 8 points
+    with pytest.warns(UserWarning, match="total space of parameters 8 is smaller than n_iter=12"):
+        s = SearchCV(Bowl(), param_distributions=space, strategy="random", n_iter=12, cv=2)
+        s.fit(X_R, Y_R)
+    params = [tuple(sorted(p.items())) for p in s.cv_results_["params"]]
+    assert len(params) == len(set(params)) == 8

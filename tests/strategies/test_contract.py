@@ -168,3 +168,24 @@ def test_finite_strategies_end_by_themselves():
         assert len(opt.ask(10)) == 6
         with pytest.raises(SearchSpaceExhausted):
             opt.ask()
+
+
+@pytest.mark.parametrize("name", ["random", "sobol", "tpe", "bayes", "ga", "de", "cmaes", "nsga2"])
+def test_a_batch_in_a_small_discrete_space_repeats_no_point(name):
+    space = {"n": Integer(1, 10), "c": Categorical(["a", "b"])}  # 20 points
+    for seed in range(8):
+        opt = Optimizer(space, strategy=name, seed=seed)
+        first = [tuple(t.params.values()) for t in opt.ask(4)]
+        second = [tuple(t.params.values()) for t in opt.ask(4)]  # the first still pending
+        assert len(set(first + second)) == 8
+
+
+@pytest.mark.parametrize("name", ["random", "tpe"])
+def test_random_draws_in_a_discrete_space_visit_every_point_before_repeating(name):
+    opt = Optimizer({"n": Integer(1, 10), "c": Categorical(["a", "b"])}, strategy=name, seed=0)
+    seen = set()
+    for _ in range(10):  # the random phase of TPE: its first 10 trials
+        t = opt.ask()
+        seen.add(tuple(t.params.values()))
+        opt.tell(t, float(t.params["n"]))
+    assert len(seen) == 10
