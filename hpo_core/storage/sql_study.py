@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,7 +28,7 @@ from hpo_core.storage.base import (
     StoredTrial,
 )
 
-__all__ = ["CHANGES", "SQLDatabase", "SQLStudies", "SQLStudy"]
+__all__ = ["CHANGES", "SQLDatabase", "SQLStudies", "SQLStudy", "changes_sql"]
 
 #: one statement: the study's sequence number and its rows changed after a number
 CHANGES = (
@@ -37,6 +37,18 @@ CHANGES = (
     "FROM studies s LEFT JOIN trials t ON t.study_id=s.id AND t.seq>? WHERE s.id=? "
     "ORDER BY t.number"
 )
+#: the columns of the trials table added since the first files (several objectives, constraints)
+ADDED_COLUMNS = ("vals", "constraints")
+
+
+def changes_sql(columns: Collection[str]) -> str:
+    """``CHANGES`` for a trials table with ``columns``: an added column that an older file
+    lacks (one opened read-only, which is not brought up to date) reads as NULL."""
+    sql = CHANGES
+    for name in ADDED_COLUMNS:
+        if name not in columns:
+            sql = sql.replace(f"t.{name}", "NULL", 1)
+    return sql
 
 
 class Cursor(Protocol):
@@ -55,6 +67,8 @@ class SQLDatabase(Protocol):
     #: how messages name the database (a file path, a URL without its password)
     name: str
     read_only: bool
+    #: the statement that reads a study's changes (``CHANGES``, or ``changes_sql``'s variant)
+    changes_sql: str
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
 
@@ -103,7 +117,7 @@ class SQLStudy:
 
     # ------------------------------------------------------------------ trials
     def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
-        rows = self._ex(CHANGES, (since, self.sid)).fetchall()
+        rows = self._ex(self.storage.changes_sql, (since, self.sid)).fetchall()
         return int(rows[0][0]), [self._decode(r[1:]) for r in rows if r[1] is not None]
 
     def _decode(self, r: Sequence[Any]) -> StoredTrial:
@@ -272,6 +286,7 @@ class SQLStudies:
     study_class: type[SQLStudy] = SQLStudy
     name: str
     read_only: bool
+    changes_sql = CHANGES
 
     def open_study(self, name: str, space: str, direction: str, codec: ParamCodec) -> SQLStudy:
         """Study ``name`` (created when new) as the store an optimizer's books use; its
