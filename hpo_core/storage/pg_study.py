@@ -106,10 +106,13 @@ class PostgresStudy(SQLStudy):
         self._later = self.storage.later  # new trials go with the commit's round trip
 
     def _bump(self) -> int:
-        if not self.storage._in_transaction:  # (does not happen in the books)
+        storage = self.storage
+        if storage.bumped is None and storage._bump_at is None:
+            # outside a study's transaction: none in the books; the storage's own transaction
+            # of a copy, which creates the study and writes its trials
             sql = "UPDATE studies SET seq = seq + 1 WHERE id=? RETURNING seq"
             return int(self._ex(sql, (self.sid,)).fetchone()[0])
-        return self.storage.step_seq()
+        return storage.step_seq()
 
     def now(self) -> float:
         """The server's clock (as this machine's clock plus the offset measured when it

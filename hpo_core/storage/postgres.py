@@ -35,7 +35,7 @@ from typing import Any
 from hpo_core.storage.base import StorageError
 from hpo_core.storage.pg_connection import ASYNC, FLUSH, PgConnection, Rows, Statement, redact
 from hpo_core.storage.pg_study import ASK_FUNCTION, CREATE_ASK_FUNCTION, PostgresStudy
-from hpo_core.storage.sql_study import SQLStudies
+from hpo_core.storage.sql_studies import SQLStudies
 
 __all__ = ["PostgresStorage", "PostgresStudy", "is_postgres_url"]
 

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hpo_core.storage.base import StorageError
-from hpo_core.storage.sql_study import ADDED_COLUMNS, SQLStudies, SQLStudy, changes_sql
+from hpo_core.storage.sql_studies import SQLStudies
+from hpo_core.storage.sql_study import ADDED_COLUMNS, SQLStudy, changes_sql
 
 __all__ = ["SQLiteStorage", "SQLiteStudy", "parse_url"]
 
