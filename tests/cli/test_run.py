@@ -63,6 +63,15 @@ def run(folder, text, capsys):
             'objective = "broken_objectives:square"\nn_trials = 2\n' + SPACE,
             "broken_objectives.py:2: SyntaxError: invalid syntax",
         ),
+        (
+            HEAD + 'n_trials = 2\n[space]\nx = ["a", "b"]\n'
+            'y = { type = "real", low = 0.0, high = 1.0, when = "x" }\n',
+            "c.toml:5: space.y: when must be a non-empty dict of parent name",
+        ),
+        (
+            HEAD + 'n_trials = 2\n[space]\nact = { type = "categorical", choices = "relu" }\n',
+            "c.toml:4: space.act: parameter 'act': choices must be a list, got 'relu'",
+        ),
     ],
 )
 def test_configuration_faults_exit_2_naming_key_or_file(folder, capsys, text, message):
