@@ -32,8 +32,8 @@ def copy(src: str, dst: str, study: str | None) -> int:
         raise ValueError(
             f"study {study!r} exists in {target.name!r} already; copy it to another storage"
         )
-    copied = target.open_study(study, space_text, direction, space)
-    with copied.transaction():
+    with target.transaction():  # the study is created with its trials, or not at all
+        copied = target.create_study(study, space_text, direction, space)
         copied.copy_in(rows, original.worker)
         for params, attrs in queued:
             copied.enqueue(params, attrs)

@@ -13,6 +13,7 @@
                                        # or "postgresql://user:pw@host:5432/db"
     study = "my-study"
     n_jobs = 1
+    heartbeat_timeout = 300            # optional, with a storage: a dead run's trials fail
 
     [space]
     lr = { type = "real", low = 1e-4, high = 1.0, log = true }
@@ -47,6 +48,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "storage": str,
     "study": str,
     "n_jobs": int,
+    "heartbeat_timeout": (int, float),
     "space": dict,
 }
 
@@ -57,6 +59,7 @@ _RANGES = [
     ("timeout", lambda v: v > 0, "must be a number of seconds > 0"),
     ("n_jobs", lambda v: v >= 1, "must be an integer >= 1"),
     ("seed", lambda v: v >= 0, "must be an integer >= 0"),
+    ("heartbeat_timeout", lambda v: v > 0, "must be a number of seconds > 0"),
 ]
 
 
@@ -129,6 +132,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
             msg = f"missing field {err}" if isinstance(err, KeyError) else str(err)
             raise _fail(path, text, key, msg) from None
     cfg["space"] = space
+    if "heartbeat_timeout" in cfg and cfg.get("storage", "memory") == "memory":
+        msg = "needs a storage shared by runs (storage = 'sqlite:///study.db')"
+        raise _fail(path, text, "heartbeat_timeout", msg)
     if cfg.get("storage") == "memory" or is_postgres_url(cfg.get("storage")):
         pass  # kept in memory (no file named memory), or on a database server: no file path
     elif "storage" in cfg and not cfg["storage"].removeprefix("sqlite:///").strip():
@@ -196,6 +202,7 @@ def _objective(cfg: dict[str, Any]) -> Any:
 def run(config: str | Path, progress: bool = True) -> int:
     """Run (or resume) the study of a configuration file and print the best trial."""
     from hpo_core import Optimizer
+    from hpo_core.core import loop
 
     cfg = load_config(config)
     objective = _objective(cfg)
@@ -208,11 +215,13 @@ def run(config: str | Path, progress: bool = True) -> int:
             seed=cfg.get("seed"),
             storage=cfg.get("storage"),
             study=cfg.get("study", "default"),
+            heartbeat_timeout=cfg.get("heartbeat_timeout"),
         )
     except ValueError as err:
         raise ConfigError(f"{cfg['_path']}: {err}") from None
     done = len(opt.trials)
-    n_trials = cfg.get("n_trials")  # the study's total, so that a rerun resumes it
+    # the study's total, so that a rerun resumes it, and runs of the file at once share it
+    total = n_trials = cfg.get("n_trials")
     name = cfg.get("study", "default")
     if n_trials is not None and done >= n_trials:
         print(
@@ -226,14 +235,10 @@ def run(config: str | Path, progress: bool = True) -> int:
         if n_trials is not None:
             n_trials -= done
     try:
-        if n_trials != 0:
-            opt.optimize(
-                objective,
-                n_trials=n_trials,
-                timeout=cfg.get("timeout"),
-                progress=progress,
-                n_jobs=cfg.get("n_jobs", 1),
-            )
+        if n_trials != 0:  # as opt.optimize, stopping once the study holds the total
+            timeout, n_jobs = cfg.get("timeout"), cfg.get("n_jobs", 1)
+            args = (n_trials, timeout, (), (Exception,), progress, n_jobs, None)
+            loop.minimize(opt, objective, *args, total=total)
     except KeyboardInterrupt:
         kept = (
             "the study was kept in memory and is lost; set storage to keep it"

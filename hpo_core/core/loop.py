@@ -96,7 +96,11 @@ def minimize(
     progress: bool,
     n_jobs: int,
     executor: Any,
+    total: int | None = None,
 ) -> Trial | list[Trial]:
+    """``Optimizer.minimize``; with ``total``, no trial is asked once the study holds that many
+    (every worker's, pending ones too: a configuration file's ``n_trials``, which several runs
+    of the file share)."""
     _check_args(opt, n_trials, timeout, n_jobs)
     classes = _check_catch(catch)
     callbacks = list(callbacks)
@@ -105,13 +109,27 @@ def minimize(
     deadline = None if timeout is None else time.monotonic() + float(timeout)
     bar = _Progress(opt, n_trials, progress)
     try:
+        more = _below(opt, total)
         if n_jobs == 1 and executor is None:
-            _serial(opt, objective, n_trials, deadline, callbacks, classes, bar)
+            _serial(opt, objective, n_trials, deadline, callbacks, classes, bar, more)
         else:
-            _parallel(opt, objective, n_trials, deadline, callbacks, classes, bar, n_jobs, executor)
+            args = (n_trials, deadline, callbacks, classes, bar, n_jobs, executor, more)
+            _parallel(opt, objective, *args)
     finally:
         bar.close()
     return _best(opt, ran=True)
+
+
+def _below(opt: Optimizer, total: int | None) -> Callable[[], bool]:
+    """Whether the study, caught up with every worker's trials, holds fewer than ``total``."""
+    if total is None:
+        return lambda: True
+
+    def more() -> bool:
+        opt._study.sync()
+        return len(opt._books.trials) < total
+
+    return more
 
 
 def _best(opt: Optimizer, ran: bool) -> Trial | list[Trial]:
@@ -152,11 +170,14 @@ def _serial(
     callbacks: Callbacks,
     catch: Catch,
     bar: _Progress,
+    more: Callable[[], bool],
 ) -> None:
     wants_trial = takes_trial(objective)
     done = 0
     while n_trials is None or done < n_trials:
         if deadline is not None and time.monotonic() >= deadline:
+            break
+        if not more():
             break
         try:
             trial = opt.ask()
@@ -189,6 +210,7 @@ def _parallel(
     bar: _Progress,
     n_jobs: int,
     executor: Any,
+    more: Callable[[], bool],
 ) -> None:
     if takes_trial(objective):
         raise ValueError(
@@ -219,6 +241,7 @@ def _parallel(
                 and len(running) < slots
                 and (n_trials is None or asked < n_trials)
                 and (deadline is None or time.monotonic() < deadline)
+                and more()
             ):
                 try:
                     trial = opt.ask()

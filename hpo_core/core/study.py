@@ -383,8 +383,8 @@ def open_store(
             "storage must name a database file ('sqlite:///study.db', a path), or be None or "
             f"'memory' for a study kept in memory; got {storage!r}"
         )
-    if not isinstance(study, str) or not study:
-        raise ValueError(f"study must be a non-empty string, got {study!r}")
+    if not isinstance(study, str) or not study or "\x00" in study:
+        raise ValueError(f"study must be a non-empty string without NUL characters, got {study!r}")
     db = open_storage(storage)
     text = direction_text(objectives.direction, objectives.constrained)
     fingerprint = space_fingerprint(space)

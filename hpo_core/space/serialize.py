@@ -80,14 +80,17 @@ def dimension_to_json(
 def dimension_from_json(name: str, spec: Mapping[str, Any]) -> Dimension:
     kind = spec.get("type")
     when = spec.get("when")
-    if when is not None:
+    if isinstance(when, Mapping):  # anything else is the dimension's to refuse
         when = {parent: value_from_json(values) for parent, values in when.items()}
     if kind == "real":
         return Real(spec["low"], spec["high"], log=spec.get("log", False), when=when)
     if kind == "integer":
         return Integer(spec["low"], spec["high"], log=spec.get("log", False), when=when)
     if kind == "categorical":
-        return Categorical(tuple(value_from_json(c) for c in spec["choices"]), when=when)
+        choices = spec["choices"]
+        if not isinstance(choices, list):  # a string would be taken as its letters
+            raise ValueError(f"parameter {name!r}: choices must be a list, got {choices!r}")
+        return Categorical(tuple(value_from_json(c) for c in choices), when=when)
     raise ValueError(
         f"parameter {name!r}: type must be 'real', 'integer' or 'categorical', got {kind!r}"
     )

@@ -18,11 +18,11 @@ machine) or in PostgreSQL (shared by workers on many machines).
 Parameters are stored portably (a categorical as the index of its choice), so any choice
 object works; ``user_attrs`` must hold JSON values.
 
-Layout: base.py (the ``Store`` protocol the optimizer's books talk to, ``StoredTrial``),
-memory.py (``MemoryStore``), sqlite.py (``SQLiteStorage``, a database file: schema and
-studies), sql_study.py (one study of a SQL database: trials and queue, for SQLite and
-PostgreSQL alike), postgres.py (``PostgresStorage``: schema, transactions), pg_study.py (its
-studies, in fewer round trips) and pg_connection.py (connecting, retrying, round trips).
+Layout: base.py (the ``Store`` protocol the optimizer's books talk to, ``StoredTrial``), memory.py
+(``MemoryStore``), sqlite.py (``SQLiteStorage``, a database file: schema and studies), sql_study.py
+(one study of a SQL database: trials and queue, for SQLite and PostgreSQL alike), sql_studies.py
+(the studies table of both), postgres.py (``PostgresStorage``: schema, transactions), pg_study.py
+(its studies, in fewer round trips) and pg_connection.py (connecting, retrying, round trips).
 Nothing here imports the optimizer or the strategies.
 """
 

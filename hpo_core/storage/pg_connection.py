@@ -106,7 +106,8 @@ class PgConnection:
 
     def _with_backoff(self, step: Callable[[], T]) -> T:
         """Run ``step``, reconnecting with exponential backoff (0.05 s doubling to 2 s, with
-        jitter) while the server cannot be reached, until the storage timeout."""
+        jitter) while the server cannot be reached, until the storage timeout; a refused
+        statement is a ``StorageError``."""
         deadline = time.monotonic() + self.timeout
         delay = 0.05
         while True:
@@ -127,6 +128,8 @@ class PgConnection:
                     self._conn.close()
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(2.0, delay * 2)
+            except self._pg.DatabaseError as err:
+                raise self.refused_statement(err) from err
 
     def _unreachable(self, err: BaseException) -> bool:
         """Whether an error means the server is out of reach (a connection refused or lost, a
@@ -170,6 +173,16 @@ class PgConnection:
                 "server rolled the step back, nothing of it was recorded, and everything told "
                 "before it is kept"
             ) from None
+        except self._pg.DatabaseError as err:
+            raise self.refused_statement(err) from err
+
+    def refused_statement(self, err: BaseException) -> StorageError:
+        """The error to raise for a statement the server refused for its data or its text
+        (not for a lost connection): the step it belongs to was rolled back."""
+        return StorageError(
+            f"{self.name} refused a statement ({type(err).__name__}: {str(err).strip()}); "
+            "the step was rolled back"
+        )
 
     def send(self, statements: Sequence[Statement]) -> list[Any]:
         """Run statements in order, in one round trip; their cursors (on the first error the

@@ -10,10 +10,16 @@ sequence number and writes its outcome, a commit, and a flush that waits for the
 lock is released (``finish_trial`` outside a transaction). Its write is an upsert that also
 holds the trial's point, so the tell of a trial whose ask a server crash lost records the trial
 anew; and a tell repeated after a lost connection recognises its own outcome instead of refusing
-it."""
+it.
+
+A PostgreSQL text value cannot hold the NUL character (``"\\x00"``), which an exception's message
+may (the raw output of a tool): each NUL of a failure reason is stored as the two characters
+``\\0`` (``pg_text``); SQLite keeps the reason as it was told. Parameters, attributes and
+values are stored as JSON, which escapes it, and a study name cannot hold it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -28,7 +34,7 @@ from hpo_core.storage.sql_study import CHANGES, SQLStudy, _outcome
 if TYPE_CHECKING:
     from hpo_core.storage.postgres import PostgresStorage
 
-__all__ = ["ASK_FUNCTION", "CREATE_ASK_FUNCTION", "PostgresStudy"]
+__all__ = ["ASK_FUNCTION", "CREATE_ASK_FUNCTION", "PostgresStudy", "pg_text"]
 
 #: a tell: the outcome of a pending trial (or of one failed for a lost heartbeat), or the
 #: whole trial where a server crash lost its ask; nothing where the trial is another one. Its
@@ -106,10 +112,13 @@ class PostgresStudy(SQLStudy):
         self._later = self.storage.later  # new trials go with the commit's round trip
 
     def _bump(self) -> int:
-        if not self.storage._in_transaction:  # (does not happen in the books)
+        storage = self.storage
+        if storage.bumped is None and storage._bump_at is None:
+            # outside a study's transaction: none in the books; the storage's own transaction
+            # of a copy, which creates the study and writes its trials
             sql = "UPDATE studies SET seq = seq + 1 WHERE id=? RETURNING seq"
             return int(self._ex(sql, (self.sid,)).fetchone()[0])
-        return self.storage.step_seq()
+        return storage.step_seq()
 
     def now(self) -> float:
         """The server's clock (as this machine's clock plus the offset measured when it
@@ -134,6 +143,7 @@ class PostgresStudy(SQLStudy):
         one round trip that returns once the outcome is on disk; ``row`` then carries the
         trial's x, params and started_at, to record the trial anew where a server crash lost
         its ask (``AskLost`` where the trial's number was given to another trial since)."""
+        row = _safe(row)
         if self.storage._in_transaction:
             self.storage.durable = True
             return super().finish_trial(row)
@@ -199,7 +209,7 @@ class PostgresStudy(SQLStudy):
 
     def copy_in(self, rows: Sequence[StoredTrial], workers: int) -> int:
         self.storage.durable = True
-        return super().copy_in(rows, workers)
+        return super().copy_in([_safe(r) for r in rows], workers)
 
     def report(self, number: int, intermediate: Mapping[int, float]) -> None:
         with self.transaction():
@@ -235,3 +245,16 @@ class PostgresStudy(SQLStudy):
                 "AND state='pending'",
                 (self.now(), self.sid, list(numbers)),
             )
+
+
+def pg_text(text: str) -> str:
+    """``text`` as a PostgreSQL text value can hold it: each NUL character (which it cannot
+    hold) replaced by the two characters ``\\0``."""
+    return text.replace("\x00", "\\0")
+
+
+def _safe(row: StoredTrial) -> StoredTrial:
+    """``row`` with a failure reason PostgreSQL can store (``pg_text``)."""
+    if row.fail_reason is None or "\x00" not in row.fail_reason:
+        return row
+    return dataclasses.replace(row, fail_reason=pg_text(row.fail_reason))

@@ -35,7 +35,7 @@ from typing import Any
 from hpo_core.storage.base import StorageError
 from hpo_core.storage.pg_connection import ASYNC, FLUSH, PgConnection, Rows, Statement, redact
 from hpo_core.storage.pg_study import ASK_FUNCTION, CREATE_ASK_FUNCTION, PostgresStudy
-from hpo_core.storage.sql_study import SQLStudies
+from hpo_core.storage.sql_studies import SQLStudies
 
 __all__ = ["PostgresStorage", "PostgresStudy", "is_postgres_url"]
 
@@ -174,7 +174,9 @@ class PostgresStorage(PgConnection, SQLStudies):
     def _check_version(self) -> None:
         try:
             row = self.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        except self._pg.errors.UndefinedTable:
+        except StorageError as err:
+            if not isinstance(err.__cause__, self._pg.errors.UndefinedTable):
+                raise
             row = None
         if row is None or row[0] != str(SCHEMA_VERSION):
             raise StorageError(
@@ -283,6 +285,9 @@ class PostgresStorage(PgConnection, SQLStudies):
                 f"the connection to {self.name} was lost while a step was being committed "
                 f"({err}); whether the server recorded it is unknown"
             ) from None
+        except self._pg.DatabaseError as err:
+            _rollback(self._conn)
+            raise self.refused_statement(err) from err
         except BaseException:
             _rollback(self._conn)
             raise

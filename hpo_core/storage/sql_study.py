@@ -7,7 +7,8 @@ bumps the study's sequence number, so ``changes(since)`` reads only the rows cha
 worker's last look.
 
 The SQL is written with ``?`` placeholders; a storage's ``execute`` and ``executemany`` run it
-in its own dialect. ``SQLStudies`` holds what both storages do with the studies table.
+in its own dialect. ``SQLStudies`` (sql_studies.py) holds what both storages do with the
+studies table.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,7 +29,7 @@ from hpo_core.storage.base import (
     StoredTrial,
 )
 
-__all__ = ["CHANGES", "SQLDatabase", "SQLStudies", "SQLStudy"]
+__all__ = ["ADDED_COLUMNS", "CHANGES", "SQLDatabase", "SQLStudy", "changes_sql"]
 
 #: one statement: the study's sequence number and its rows changed after a number
 CHANGES = (
@@ -37,6 +38,18 @@ CHANGES = (
     "FROM studies s LEFT JOIN trials t ON t.study_id=s.id AND t.seq>? WHERE s.id=? "
     "ORDER BY t.number"
 )
+#: the columns of the trials table added since the first files (several objectives, constraints)
+ADDED_COLUMNS = ("vals", "constraints")
+
+
+def changes_sql(columns: Collection[str]) -> str:
+    """``CHANGES`` for a trials table with ``columns``: an added column that an older file
+    lacks (one opened read-only, which is not brought up to date) reads as NULL."""
+    sql = CHANGES
+    for name in ADDED_COLUMNS:
+        if name not in columns:
+            sql = sql.replace(f"t.{name}", "NULL", 1)
+    return sql
 
 
 class Cursor(Protocol):
@@ -55,6 +68,8 @@ class SQLDatabase(Protocol):
     #: how messages name the database (a file path, a URL without its password)
     name: str
     read_only: bool
+    #: the statement that reads a study's changes (``CHANGES``, or ``changes_sql``'s variant)
+    changes_sql: str
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
 
@@ -103,7 +118,7 @@ class SQLStudy:
 
     # ------------------------------------------------------------------ trials
     def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
-        rows = self._ex(CHANGES, (since, self.sid)).fetchall()
+        rows = self._ex(self.storage.changes_sql, (since, self.sid)).fetchall()
         return int(rows[0][0]), [self._decode(r[1:]) for r in rows if r[1] is not None]
 
     def _decode(self, r: Sequence[Any]) -> StoredTrial:
@@ -263,74 +278,6 @@ class SQLStudy:
             "SELECT params, attrs FROM queue WHERE study_id=? ORDER BY id", (self.sid,)
         ).fetchall()
         return [(self.codec.from_portable(json.loads(r[0])), json.loads(r[1])) for r in rows]
-
-
-class SQLStudies:
-    """The studies of a SQL storage: opened (created when new), described, listed. A storage
-    class sets ``study_class`` and provides ``SQLDatabase``'s methods."""
-
-    study_class: type[SQLStudy] = SQLStudy
-    name: str
-    read_only: bool
-
-    def open_study(self, name: str, space: str, direction: str, codec: ParamCodec) -> SQLStudy:
-        """Study ``name`` (created when new) as the store an optimizer's books use; its
-        ``worker`` counts the optimizers that opened the study before this one. A read-only
-        storage opens an existing study as it is, registering no worker."""
-        db: Any = self
-        select = "SELECT id, space, direction, workers FROM studies WHERE name=?"
-        if self.read_only:
-            row = db.execute(select, (name,)).fetchone()
-            if row is None:
-                raise ValueError(
-                    f"no study {name!r} in {self.name!r}; it holds {self.study_names()!r}"
-                )
-            self._check_same(name, row, space, direction)
-            return self.study_class(db, int(row[0]), int(row[3]), codec)
-        with db.transaction():  # the database's lock (SQLite) or the studies table's
-            row = db.execute(select, (name,)).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO studies (name, space, direction, created_at, workers) "
-                    "VALUES (?, ?, ?, ?, 1)",
-                    (name, space, direction, time.time()),
-                )
-                sid = db.execute("SELECT id FROM studies WHERE name=?", (name,)).fetchone()[0]
-                return self.study_class(db, int(sid), 0, codec)
-            self._check_same(name, row, space, direction)
-            sid, workers = row[0], row[3]
-            db.execute("UPDATE studies SET workers = workers + 1 WHERE id=?", (sid,))
-            return self.study_class(db, int(sid), int(workers), codec)
-
-    def _check_same(self, name: str, row: Sequence[Any], space: str, direction: str) -> None:
-        if row[1] != space:
-            raise ValueError(
-                f"study {name!r} in {self.name!r} exists with another space: "
-                f"{row[1]} (this optimizer's: {space}); use another study name"
-            )
-        if row[2] != direction:
-            raise ValueError(f"study {name!r} exists with direction={row[2]!r}, not {direction!r}")
-
-    def study_info(self, name: str) -> tuple[str, str]:
-        """(space text, direction) of study ``name``; ValueError naming the studies there."""
-        db: Any = self
-        row = db.execute("SELECT space, direction FROM studies WHERE name=?", (name,)).fetchone()
-        if row is None:
-            raise ValueError(f"no study {name!r} in {self.name!r}; it holds {self.study_names()!r}")
-        return row[0], row[1]
-
-    def the_study(self, name: str | None) -> str:
-        """``name``, or when None the name of the only study here (ValueError naming them)."""
-        if name is not None:
-            return name
-        names = self.study_names()
-        if len(names) != 1:
-            raise ValueError(f"name the study: {self.name!r} holds {names!r}")
-        return names[0]
-
-    def study_names(self) -> list[str]:
-        db: Any = self
-        return [r[0] for r in db.execute("SELECT name FROM studies ORDER BY id")]
 
 
 def _outcome(row: StoredTrial) -> tuple[Any, ...]:

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hpo_core.storage.base import StorageError
-from hpo_core.storage.sql_study import SQLStudies, SQLStudy
+from hpo_core.storage.sql_studies import SQLStudies
+from hpo_core.storage.sql_study import ADDED_COLUMNS, SQLStudy, changes_sql
 
 __all__ = ["SQLiteStorage", "SQLiteStudy", "parse_url"]
 
@@ -177,6 +178,8 @@ class SQLiteStorage(SQLStudies):
             if not tables:
                 raise StorageError(f"{self.path!r} holds no hpo_core studies (an empty file)")
             self._check_version()
+            # an older file is read as it is: its missing columns read as NULL
+            self.changes_sql = changes_sql(self._trial_columns())
             return
         # only now, knowing the file is ours (or new), may anything be written to it; several
         # processes may create the file at once: each step waits out the others' locks
@@ -216,15 +219,19 @@ class SQLiteStorage(SQLStudies):
 
     def _add_columns(self) -> None:
         """Columns added since the first files (several objectives, constraints): added to an
-        older file when it is opened, so old files stay readable and old readers ignore them."""
-        cols = {r[1] for r in self._db.execute("PRAGMA table_info(trials)")}
-        for name in ("vals", "constraints"):
+        older file when it is opened for writing, so old readers ignore them (a file opened
+        read-only stays as it is, and reads them as NULL)."""
+        cols = self._trial_columns()
+        for name in ADDED_COLUMNS:
             if name not in cols:
                 try:
                     self._db.execute(f"ALTER TABLE trials ADD COLUMN {name} TEXT")
                 except sqlite3.OperationalError as err:  # another process added it first
                     if "duplicate column" not in str(err):
                         raise
+
+    def _trial_columns(self) -> set[str]:
+        return {r[1] for r in self._db.execute("PRAGMA table_info(trials)")}
 
     @contextlib.contextmanager
     def transaction(self, study: int | None = None) -> Iterator[sqlite3.Connection]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
@@ -62,6 +63,15 @@ def run(folder, text, capsys):
             'objective = "broken_objectives:square"\nn_trials = 2\n' + SPACE,
             "broken_objectives.py:2: SyntaxError: invalid syntax",
         ),
+        (
+            HEAD + 'n_trials = 2\n[space]\nx = ["a", "b"]\n'
+            'y = { type = "real", low = 0.0, high = 1.0, when = "x" }\n',
+            "c.toml:5: space.y: when must be a non-empty dict of parent name",
+        ),
+        (
+            HEAD + 'n_trials = 2\n[space]\nact = { type = "categorical", choices = "relu" }\n',
+            "c.toml:4: space.act: parameter 'act': choices must be a list, got 'relu'",
+        ),
     ],
 )
 def test_configuration_faults_exit_2_naming_key_or_file(folder, capsys, text, message):
@@ -112,3 +122,51 @@ def test_strategy_faults_name_the_key(folder, capsys, strategy, message):
     code, out = run(folder, HEAD + strategy + "n_trials = 3\n" + SPACE, capsys)
     assert code == 2
     assert message in out.err
+
+
+#: an objective during which another run of the same file records a trial of the study
+_SHARED = """
+from pathlib import Path
+
+from hpo_core import Optimizer, Real
+
+other = None
+
+
+def square(p):
+    global other
+    if other is None:
+        db = Path(__file__).parent / "s.db"
+        other = Optimizer({"x": Real(-1.0, 1.0)}, seed=1, storage=f"sqlite:///{db}")
+    t = other.ask()
+    other.tell(t, 0.5)
+    return p["x"] ** 2
+"""
+
+
+def test_runs_of_one_file_at_once_stop_at_the_studys_total(folder, capsys):
+    (folder / "shared_objectives.py").write_text(_SHARED)
+    text = 'objective = "shared_objectives:square"\nn_trials = 6\nstorage = "sqlite:///s.db"\n'
+    try:
+        code, out = run(folder, text + SPACE, capsys)
+    finally:
+        sys.modules.pop("shared_objectives", None)
+    assert code == 0, out.err
+    assert "best of 6 trials" in out.out  # 3 of this run's, 3 of the other's
+
+
+def test_heartbeat_timeout_fails_a_dead_runs_trial(folder, capsys):
+    from hpo_core import Optimizer, Real
+
+    db = f"sqlite:///{folder / 's.db'}"
+    Optimizer({"x": Real(-1.0, 1.0)}, storage=db, study="default").ask()  # a run killed
+    time.sleep(0.6)
+    text = HEAD + 'n_trials = 4\nstorage = "sqlite:///s.db"\nheartbeat_timeout = 0.5\n'
+    code, out = run(folder, text + SPACE, capsys)
+    assert code == 0, out.err
+    trials = Optimizer.load(db, read_only=True).trials
+    assert len(trials) == 4 and trials[0].state == "failed"  # and its parameters tried again
+    assert trials[1].user_attrs == {"retry_of": 0} and trials[1].params == trials[0].params
+    code, out = run(folder, HEAD + "n_trials = 4\nheartbeat_timeout = 5\n" + SPACE, capsys)
+    assert code == 2
+    assert "c.toml:3: heartbeat_timeout: needs a storage shared by runs" in out.err

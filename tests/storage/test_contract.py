@@ -303,3 +303,21 @@ def test_a_database_of_another_schema_version_is_refused(store_url):
             Optimizer.load(store_url, read_only=read_only)
     with pytest.raises(StorageError, match="schema version 99"):
         Optimizer(SPACE, storage=store_url, study="s")
+
+
+def test_a_failure_reason_with_a_nul_character_is_recorded(store_url):
+    def objective(p: dict[str, Any]) -> float:
+        if p["x"] < 0.0:
+            raise ValueError("the tool printed 'a\x00b'")  # the raw output of a subprocess
+        return p["x"]
+
+    opt = Optimizer(SPACE, strategy="random", seed=0, storage=store_url, study="s")
+    opt.optimize(objective, n_trials=8)
+    trials = Optimizer.load(store_url, read_only=True).trials
+    assert len(trials) == 8 and "pending" not in [t.state for t in trials]
+    failed = [t.fail_reason for t in trials if t.state == "failed"]
+    # PostgreSQL text cannot hold NUL: it is stored as the two characters \0
+    told = "a\x00b" if store_url.startswith("sqlite") else "a\\0b"
+    assert failed and failed == [f"ValueError: the tool printed '{told}'"] * len(failed)
+    with pytest.raises(ValueError, match="study must be a non-empty string without NUL"):
+        Optimizer(SPACE, storage=store_url, study="a\x00b")

@@ -70,3 +70,31 @@ def test_copy_refuses_to_overwrite_and_names_the_studies(tmp_path, pg_url, capsy
     assert _rows(pg_url) == before
     with pytest.raises(SystemExit):
         main(["copy", laptop])
+
+
+def test_a_failed_copy_leaves_no_study_behind(tmp_path, store_url, monkeypatch, capsys):
+    from hpo_core.storage.sql_study import SQLStudy
+    from tests.storage.test_contract import raw
+
+    laptop = f"sqlite:///{tmp_path / 'laptop.db'}"
+    _study(laptop)
+
+    def interrupted(self, rows, workers):
+        raise RuntimeError("the disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SQLStudy, "copy_in", interrupted)
+        assert main(["copy", laptop, store_url, "--study", "laptop"]) == 1
+    assert "the disk is full" in capsys.readouterr().err
+    assert raw(store_url, "SELECT name FROM studies") == []
+    assert main(["copy", laptop, store_url, "--study", "laptop"]) == 0  # tried again
+    assert _rows(store_url) == _rows(laptop)
+
+
+def test_a_failure_reason_with_a_nul_character_is_copied_to_postgres(tmp_path, pg_url):
+    laptop = f"sqlite:///{tmp_path / 'laptop.db'}"
+    opt = Optimizer(SPACE, seed=3, storage=laptop, study="laptop")
+    opt.tell(opt.ask(), exception=RuntimeError("output was 'a\x00b'"))
+    assert main(["copy", laptop, pg_url]) == 0
+    copied = Optimizer.load(pg_url, read_only=True).trials[0]
+    assert copied.fail_reason == "RuntimeError: output was 'a\\0b'"

@@ -169,3 +169,18 @@ def test_a_database_of_an_earlier_version_gains_the_ask_function_and_keeps_its_t
     trials = Optimizer.load(pg_url, read_only=True).trials
     assert [t.id for t in trials] == [0, 1, 2, 3, 4]
     assert all(t.state == "complete" for t in trials)
+
+
+def test_a_refused_statement_is_a_storage_error_and_the_storage_goes_on(pg_url):
+    storage = PostgresStorage(pg_url)
+    study = storage.open_study("s", "space", "minimize", codec=None)
+    with pytest.raises(StorageError, match="refused a statement.*division by zero"):
+        storage.execute("SELECT 1/0")
+    with pytest.raises(StorageError, match="refused a statement.*division by zero"):
+        with study.transaction():
+            storage.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (study.sid,))
+            storage.execute("SELECT 1/0")
+    assert storage.execute("SELECT seq FROM studies").fetchall() == [(0,)]  # rolled back
+    with study.transaction():
+        storage.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (study.sid,))
+    assert storage.execute("SELECT seq FROM studies").fetchall() == [(2,)]
