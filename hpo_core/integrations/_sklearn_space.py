@@ -101,6 +101,17 @@ def _integral(dist: Any) -> bool:
     return xk is None or bool(np.all(np.mod(np.asarray(xk, dtype=float), 1.0) == 0.0))
 
 
+def _same_distribution(a: Any, b: Any) -> bool:
+    """Whether two frozen distributions are one: the same object, or the same family with the
+    same arguments (``stats.expon(scale=0.1)`` written twice)."""
+    if a is b:
+        return True
+    try:
+        return bool(a.dist.name == b.dist.name and a.args == b.args and a.kwds == b.kwds)
+    except (AttributeError, ValueError):  # not comparable (arrays as arguments)
+        return False
+
+
 class _Subspace:
     """A search space (a dict, or a list of dicts as one space with a choice among them) and how
     to turn its trials into parameters.
@@ -117,10 +128,10 @@ class _Subspace:
         self.quantiles: dict[str, Any] = {}
         for _, q in parts:
             for name, dist in q.items():
-                if self.quantiles.setdefault(name, dist) is not dist:
+                if not _same_distribution(self.quantiles.setdefault(name, dist), dist):
                     raise ValueError(
                         f"parameter {name!r} is searched over two different distributions in "
-                        "the list of spaces; give it the same distribution object in each"
+                        "the list of spaces; give it the same distribution in each"
                     )
         for dims, q in parts:
             for name in set(self.quantiles) & set(dims) - set(q):

@@ -115,6 +115,10 @@ def test_one_parameter_two_distributions_in_a_list_is_an_error():
     space = [{"a": stats.norm(0, 1)}, {"a": stats.norm(0, 2)}]
     with pytest.raises(ValueError, match="two different distributions"):
         SearchCV(Bowl(), space, strategy="random", n_iter=2, cv=2).fit(X_R, Y_R)
+    # the same distribution written twice is one
+    space = [{"a": stats.norm(0, 1), "b": [0.0]}, {"a": stats.norm(0, 1), "b": [1.0]}]
+    s = SearchCV(Bowl(), space, strategy="random", n_iter=6, cv=2, random_state=0)
+    assert len(s.fit(X_R, Y_R).cv_results_["params"]) == 6
 
 
 # ---------------------------------------------------------------------- spaces
