@@ -6,11 +6,15 @@ to be scheduled, run and answer. ``send`` puts any number of statements in one p
 (psycopg 3's pipeline mode), so a step's statements travel together and their answers come
 back together; statements that recur are prepared on the server after their first uses
 (psycopg's ``prepare_threshold``), but for those whose plan depends on their values.
+
+Threads that share one storage (optimizers given the same open storage) take turns on its
+connection: a transaction, and each round trip outside one, holds the storage's ``lock``.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -71,6 +75,8 @@ class PgConnection:
     read_only: bool
 
     def _init_connection(self, psycopg: Any) -> None:
+        #: held by a transaction and by each round trip: threads take turns on the connection
+        self.lock = threading.RLock()
         self._pg = psycopg
         self._sql: dict[str, tuple[str, bool | None]] = {}
         self.clock_offset = 0.0
@@ -80,8 +86,9 @@ class PgConnection:
         self._conn = self._with_backoff(self._connect)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
+        with self.lock:
+            if self._conn is not None:
+                self._conn.close()
 
     def _connect(self) -> Any:
         options = f"-c search_path=hpo_core -c lock_timeout={int(self.timeout * 1000)}"
@@ -108,28 +115,29 @@ class PgConnection:
         """Run ``step``, reconnecting with exponential backoff (0.05 s doubling to 2 s, with
         jitter) while the server cannot be reached, until the storage timeout; a refused
         statement is a ``StorageError``."""
-        deadline = time.monotonic() + self.timeout
-        delay = 0.05
-        while True:
-            try:
-                if self._conn is not None and self._conn.closed:
-                    self._conn = self._connect()
-                return step()
-            except self._pg.OperationalError as err:
-                refused = self._refused(err)
-                if refused is not None:
-                    raise refused from None
-                if time.monotonic() + delay > deadline:
-                    raise StorageError(
-                        f"cannot reach the PostgreSQL server of {self.name} for "
-                        f"{self.timeout:g} s (the storage timeout): {err}".strip()
-                    ) from None
-                if self._conn is not None:
-                    self._conn.close()
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(2.0, delay * 2)
-            except self._pg.DatabaseError as err:
-                raise self.refused_statement(err) from err
+        with self.lock:
+            deadline = time.monotonic() + self.timeout
+            delay = 0.05
+            while True:
+                try:
+                    if self._conn is not None and self._conn.closed:
+                        self._conn = self._connect()
+                    return step()
+                except self._pg.OperationalError as err:
+                    refused = self._refused(err)
+                    if refused is not None:
+                        raise refused from None
+                    if time.monotonic() + delay > deadline:
+                        raise StorageError(
+                            f"cannot reach the PostgreSQL server of {self.name} for "
+                            f"{self.timeout:g} s (the storage timeout): {err}".strip()
+                        ) from None
+                    if self._conn is not None:
+                        self._conn.close()
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(2.0, delay * 2)
+                except self._pg.DatabaseError as err:
+                    raise self.refused_statement(err) from err
 
     def _unreachable(self, err: BaseException) -> bool:
         """Whether an error means the server is out of reach (a connection refused or lost, a
@@ -188,21 +196,22 @@ class PgConnection:
         """Run statements in order, in one round trip; their cursors (on the first error the
         rest are skipped and the error raised). A statement whose parameters are ``Rows`` runs
         once a row."""
-        conn = self._conn
-        if len(statements) == 1 and type(statements[0][1]) is not Rows:
-            text, prepare = self._text(statements[0][0])
-            return [conn.execute(text, statements[0][1], prepare=prepare)]
-        cursors = []
-        with conn.pipeline():
-            for sql, params in statements:
-                text, prepare = self._text(sql)
-                cur = conn.cursor()
-                if type(params) is Rows:
-                    cur.executemany(text, params)
-                else:
-                    cur.execute(text, params, prepare=prepare)
-                cursors.append(cur)
-        return cursors
+        with self.lock:
+            conn = self._conn
+            if len(statements) == 1 and type(statements[0][1]) is not Rows:
+                text, prepare = self._text(statements[0][0])
+                return [conn.execute(text, statements[0][1], prepare=prepare)]
+            cursors = []
+            with conn.pipeline():
+                for sql, params in statements:
+                    text, prepare = self._text(sql)
+                    cur = conn.cursor()
+                    if type(params) is Rows:
+                        cur.executemany(text, params)
+                    else:
+                        cur.execute(text, params, prepare=prepare)
+                    cursors.append(cur)
+            return cursors
 
     def _text(self, sql: str) -> tuple[str, bool | None]:
         """The psycopg text of ``?``-placeholder SQL, and whether to prepare it: a statement

@@ -133,17 +133,21 @@ class PostgresStudy(SQLStudy):
         return since
 
     def changes(self, since: int) -> tuple[int, list[StoredTrial]]:
-        seq, rows = super().changes(self._since(since))
-        if self.storage.bumped is not None:
-            seq -= 1  # this transaction's bump is its own until it commits (or rolls back)
-        return seq, rows
+        with self.storage.lock:  # whether in a transaction is this thread's question
+            seq, rows = super().changes(self._since(since))
+            if self.storage.bumped is not None:
+                seq -= 1  # this transaction's bump is its own until it commits (or rolls back)
+            return seq, rows
 
     def finish_trial(self, row: StoredTrial) -> int:
         """In a transaction, as ``SQLStudy.finish_trial``. Outside one, a step of its own in
         one round trip that returns once the outcome is on disk; ``row`` then carries the
         trial's x, params and started_at, to record the trial anew where a server crash lost
         its ask (``AskLost`` where the trial's number was given to another trial since)."""
-        row = _safe(row)
+        with self.storage.lock:  # whether in a transaction is this thread's question
+            return self._finish(_safe(row))
+
+    def _finish(self, row: StoredTrial) -> int:
         if self.storage._in_transaction:
             self.storage.durable = True
             return super().finish_trial(row)

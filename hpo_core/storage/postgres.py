@@ -188,23 +188,26 @@ class PostgresStorage(PgConnection, SQLStudies):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run ``?``-placeholder SQL; a read outside a transaction survives a lost connection.
         In a study's transaction, the statements queued before it go in the same round trip."""
-        if self._in_transaction:
-            return self._step([(sql, params)])[0]
-        return self._with_backoff(lambda: self.send([(sql, params)])[0])
+        with self.lock:  # another thread's transaction is not this statement's
+            if self._in_transaction:
+                return self._step([(sql, params)])[0]
+            return self._with_backoff(lambda: self.send([(sql, params)])[0])
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if self._in_transaction:
-            self._step([(sql, Rows(rows))])
-        else:
-            self._with_backoff(lambda: self.send([(sql, Rows(rows))]))
+        with self.lock:
+            if self._in_transaction:
+                self._step([(sql, Rows(rows))])
+            else:
+                self._with_backoff(lambda: self.send([(sql, Rows(rows))]))
 
     def later(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a write whose answer nobody reads with the transaction's next round trip (at
         the latest its commit); outside a transaction, now."""
-        if self._in_transaction:
-            self._queue.append((sql, Rows(rows)))
-        else:
-            self.executemany(sql, rows)
+        with self.lock:
+            if self._in_transaction:
+                self._queue.append((sql, Rows(rows)))
+            else:
+                self.executemany(sql, rows)
 
     def step_seq(self) -> int:
         """The sequence number this study's transaction bumped to (sending its beginning now
@@ -240,9 +243,14 @@ class PostgresStorage(PgConnection, SQLStudies):
     @contextlib.contextmanager
     def transaction(self, study: int | None = None, create: bool = False) -> Iterator[Any]:
         """A write transaction holding study ``study``'s lock (a lock on its row), or the
-        creation lock with ``create``; rolled back on any error. A study's transaction begins
-        with its first statement (in the same round trip) and ends in one more."""
+        creation lock with ``create``, and the storage's lock (another thread's steps on this
+        connection wait); rolled back on any error. A study's transaction begins with its
+        first statement (in the same round trip) and ends in one more."""
         self.writable()
+        with self.lock:
+            yield from self._transaction(study, create)
+
+    def _transaction(self, study: int | None, create: bool) -> Iterator[Any]:
         if self._in_transaction:
             raise RuntimeError("a PostgresStorage transaction is already open on this connection")
         if study is not None and not create:

@@ -5,6 +5,10 @@ their transaction (``BEGIN IMMEDIATE``), so an ask sees every trial other worker
 proposes, and records its own trials before anyone else can ask. Each change to a study bumps
 the study's sequence number, so a worker catches up by reading only the rows changed since its
 last look.
+
+One ``SQLiteStorage`` holds one connection: threads that share it (optimizers given the same
+open storage) take turns, each transaction and each statement outside one holding the
+storage's lock.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
@@ -108,6 +113,8 @@ class SQLiteStorage(SQLStudies):
         self.name = self.path
         self.timeout = float(timeout)
         self.read_only = read_only
+        #: held by a transaction, and by a statement outside one: threads take turns
+        self.lock = threading.RLock()
         try:
             if read_only:
                 if not os.path.exists(self.path):
@@ -162,7 +169,8 @@ class SQLiteStorage(SQLStudies):
         )
 
     def close(self) -> None:
-        self._db.close()
+        with self.lock:
+            self._db.close()
 
     def _check_or_create(self) -> None:
         tables = {
@@ -235,36 +243,61 @@ class SQLiteStorage(SQLStudies):
 
     @contextlib.contextmanager
     def transaction(self, study: int | None = None) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the database's write lock (so every study's lock too);
-        rolled back on any error."""
+        """A write transaction holding the database's write lock (so every study's lock too)
+        and the storage's lock (another thread's steps wait); rolled back on any error."""
         if self.read_only:
             raise StorageError(
                 f"{self.path!r} was opened read-only: nothing can be asked, told or enqueued"
             )
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as err:
-            if "locked" in str(err) or "busy" in str(err):
-                raise StorageError(
-                    f"{self.path!r} stayed locked by another process for more than "
-                    f"{self.timeout:g} s (the storage timeout)"
-                ) from None
-            raise StorageError(f"{self.path!r}: {err}") from None
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
-            self._db.execute("COMMIT")
+        with self.lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if "locked" in str(err) or "busy" in str(err):
+                    raise StorageError(
+                        f"{self.path!r} stayed locked by another process for more than "
+                        f"{self.timeout:g} s (the storage timeout)"
+                    ) from None
+                raise StorageError(f"{self.path!r}: {err}") from None
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
 
     # ------------------------------------------------------------------ SQLDatabase
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self._db.execute(sql, params)
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor | _Read:
+        """Run a statement; outside a transaction its rows are read at once, under the
+        storage's lock (a cursor read later could step inside another thread's transaction)."""
+        with self.lock:
+            cur = self._db.execute(sql, params)
+            # in a transaction, it is this thread's: the others wait for the lock
+            return cur if self._db.in_transaction else _Read(cur)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._db.executemany(sql, rows)
+        with self.lock:
+            self._db.executemany(sql, rows)
 
     def reopen(self) -> SQLiteStorage:
         """Another connection to the file (for another thread)."""
         return SQLiteStorage(self.path, self.timeout, self.read_only)
+
+
+class _Read:
+    """The answer of a statement run outside a transaction, read in full."""
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self.rowcount = cur.rowcount
+        self._rows = cur.fetchall()
+
+    def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())

@@ -122,6 +122,28 @@ def test_threads_with_their_own_optimizers_never_ask_one_grid_point_twice(store_
     assert all(t.state == "complete" for t in trials)
 
 
+def test_optimizers_given_one_open_storage_take_turns_from_threads(store_url):
+    storage = open_storage(store_url)  # one connection for all of them
+    grid = Optimizer(GRID, strategy="grid", seed=0, storage=storage, study="g")
+    rand = Optimizer(SPACE, strategy="random", seed=0, storage=storage, study="r")
+    tpe = Optimizer(SPACE, strategy="tpe", seed=0, storage=storage, study="t")
+
+    def worker(opt: Optimizer) -> None:
+        for _ in range(10):
+            t = opt.ask()
+            opt.tell(t, t.params["a"] if opt is grid else f(t.params))
+            opt.trials  # noqa: B018 (a read between the steps of the other threads)
+
+    workers = [lambda o=o: worker(o) for o in (grid, grid, rand, rand, tpe, tpe)]
+    assert in_threads(6, lambda: workers.pop()(), switch_interval=1e-5) == []
+    for name, opt in (("g", grid), ("r", rand), ("t", tpe)):
+        trials = Optimizer.load(store_url, study=name, read_only=True).trials
+        assert [t.id for t in trials] == list(range(20))
+        assert all(t.state == "complete" for t in trials)
+        assert opt.to_records() == Optimizer.load(store_url, study=name).to_records()
+    assert len({(t.params["a"], t.params["b"]) for t in grid.trials}) == 20
+
+
 GRID_WORKER = """
 import sys
 from hpo_core import Optimizer
