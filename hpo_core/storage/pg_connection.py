@@ -14,6 +14,7 @@ connection: a transaction, and each round trip outside one, holds the storage's 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 import urllib.parse
@@ -26,6 +27,10 @@ __all__ = ["ASYNC", "FLUSH", "PgConnection", "Rows", "Statement", "redact"]
 
 #: what a server says when it refuses a connection for a while
 _TRANSIENT = ("the database system is", "too many clients", "remaining connection slots")
+#: what libpq says, before any attempt to connect, of a parameter of the URL it cannot take
+#: (``invalid sslmode value: "requir"``, ``invalid integer value "x" for connection option
+#: "port"``, ``could not parse network address``): no reconnecting can help
+_INVALID = re.compile(r"invalid .*value|invalid connection option|could not parse network address")
 T = TypeVar("T")
 #: a statement with ``?`` placeholders and its parameters
 Statement = tuple[str, Sequence[Any]]
@@ -94,13 +99,16 @@ class PgConnection:
         options = f"-c search_path=hpo_core -c lock_timeout={int(self.timeout * 1000)}"
         if self.read_only:
             options += " -c default_transaction_read_only=on"
-        conn: Any = self._pg.connect(
-            self.url,
-            autocommit=True,
-            connect_timeout=max(1, int(min(self.timeout, 10))),
-            options=options,
-            application_name="hpo_core",
-        )
+        try:
+            conn: Any = self._pg.connect(
+                self.url,
+                autocommit=True,
+                connect_timeout=max(1, int(min(self.timeout, 10))),
+                options=options,
+                application_name="hpo_core",
+            )
+        except self._pg.ProgrammingError as err:  # a URL that libpq cannot parse
+            raise StorageError(f"{self.name}: {str(err).strip()}") from None
         before = time.time()
         server, started = conn.execute(
             "SELECT extract(epoch FROM clock_timestamp()), pg_postmaster_start_time()"
@@ -151,7 +159,7 @@ class PgConnection:
         # a failed connection attempt: the server refused the login (FATAL) unless it was
         # starting, stopping or full
         text = str(err)
-        if "resolve host" in text:  # a misspelt host name, most likely
+        if "resolve host" in text or _INVALID.search(text):  # a misspelt host name or parameter
             return False
         return "FATAL" not in text or any(w in text for w in _TRANSIENT)
 

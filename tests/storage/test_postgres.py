@@ -83,6 +83,22 @@ def test_a_refused_login_or_unknown_host_is_not_retried(pg_url):
     assert time.monotonic() - start < 10
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("sslmode=requir", 'invalid sslmode value: "requir"'),
+        ("port=abc", 'invalid integer value "abc" for connection option "port"'),
+        ("no_such_option=1", 'invalid URI query parameter: "no_such_option"'),
+    ],
+)
+def test_a_url_parameter_libpq_refuses_is_not_retried(pg_url, query, message):
+    start = time.monotonic()
+    with pytest.raises(StorageError, match=message) as err:
+        PostgresStorage(f"{pg_url}&{query}", timeout=30)
+    assert "cannot reach" not in str(err.value) and query in str(err.value)  # the URL is named
+    assert time.monotonic() - start < 10
+
+
 def test_read_only_on_an_empty_database_creates_nothing(pg_url):
     with pytest.raises(StorageError, match="holds no hpo_core studies"):
         Optimizer.load(pg_url, read_only=True)
