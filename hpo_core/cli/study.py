@@ -77,10 +77,30 @@ def best(storage: str, study: str | None) -> int:
 
 
 def _check_out(out: str) -> None:
-    """Refuse, before any work, a file to write whose folder does not exist."""
+    """Refuse, before any work, a file to write whose folder does not exist, or a folder."""
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise ValueError(f"--out {out!r}: no such folder {folder!r}; create it first")
+    if os.path.isdir(out):
+        raise ValueError(f"--out {out!r} is a folder; give the path of the file to write")
+
+
+def _figure_path(out: str) -> tuple[str, str]:
+    """The file a figure is written to and its format: ``out`` as given when it names a format
+    matplotlib writes, ``out`` + ``.png`` when it has no suffix (as matplotlib does); a suffix
+    of another format is refused before any work."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    suffix = os.path.splitext(out)[1].lstrip(".").lower()
+    if not suffix:
+        return out.rstrip(".") + ".png", "png"
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if suffix not in formats:
+        raise ValueError(
+            f"--out {out!r}: no figure format {suffix!r}; give a file name ending in one of "
+            f"{', '.join('.' + f for f in sorted(formats))} (.png when none is given)"
+        )
+    return out, suffix
 
 
 def plot(
@@ -98,6 +118,8 @@ def plot(
     ``reference``) of a study with several objectives; the other kinds draw one value, the
     objective ``target`` of a study with several."""
     _check_out(out)
+    path, fmt = _figure_path(out)
+    _check_out(path)
     several_kinds = ("pareto", "hypervolume")
     if reference is not None and kind != "hypervolume":
         raise ValueError(f"--reference is for --kind hypervolume, not --kind {kind}")
@@ -141,8 +163,8 @@ def plot(
         }
         fig = draw[kind](opt)
     assert isinstance(fig, Figure)  # drawn without axes given: a figure of its own
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    print(f"wrote {out}")
+    fig.savefig(path, format=fmt, dpi=120, bbox_inches="tight")
+    print(f"wrote {path}")
     return 0
 
 

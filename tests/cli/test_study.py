@@ -97,6 +97,27 @@ def test_out_in_a_missing_folder_is_refused_before_any_work(study):
         assert "--out 'nodir/x.out': no such folder" in r.stderr and "failed" not in r.stderr
 
 
+def test_out_that_is_a_folder_or_no_figure_format_is_refused_before_any_work(study):
+    (study / "figs").mkdir(exist_ok=True)
+    for command in (["plot", "--kind", "slice"], ["export", "--format", "csv"]):
+        r = cli(*command[:1], "study.db", *command[1:], "--out", "figs", cwd=study)
+        assert r.returncode == 2, r.stderr
+        assert "--out 'figs' is a folder" in r.stderr and "failed" not in r.stderr
+    r = cli("plot", "missing.db", "--kind", "slice", "--out", "fig.txt", cwd=study)
+    assert r.returncode == 2 and "--out 'fig.txt': no figure format 'txt'" in r.stderr
+    assert ".png" in r.stderr and not (study / "fig.txt").exists()
+
+
+def test_plot_out_without_a_suffix_writes_a_png_and_says_where(study):
+    r = cli("plot", "study.db", "--kind", "convergence", "--out", "fig", cwd=study)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "wrote fig.png" and not (study / "fig").exists()
+    assert (study / "fig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = cli("plot", "study.db", "--kind", "convergence", "--out", "fig.svg", cwd=study)
+    assert r.returncode == 0 and r.stdout.strip() == "wrote fig.svg"
+    assert (study / "fig.svg").read_text().lstrip().startswith("<?xml")
+
+
 def test_show_best_export(study):
     r = cli("show", "study.db", cwd=study)
     assert r.returncode == 0, r.stderr
