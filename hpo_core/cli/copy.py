@@ -10,8 +10,6 @@ leaves nothing behind. The destination must not hold a study of that name yet.
 
 from __future__ import annotations
 
-import json
-
 from hpo_core.space.serialize import space_from_json
 from hpo_core.storage import open_existing, open_storage
 
@@ -22,8 +20,7 @@ def copy(src: str, dst: str, study: str | None) -> int:
     """Copy study ``study`` (the only one of ``src`` when None) from ``src`` to ``dst``."""
     source = open_existing(src, read_only=True)
     study = source.the_study(study)
-    space_text, direction = source.study_info(study)
-    space = space_from_json(json.loads(space_text))
+    space, space_text, direction = source.study_space(study, space_from_json)
     original = source.open_study(study, space_text, direction, space)
     _, rows = original.changes(0)
     queued = original.queued()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -305,8 +304,7 @@ class Optimizer:
 
         store = open_existing(storage, read_only=read_only)
         study = store.the_study(study)
-        space_text, direction_text = store.study_info(study)
-        space = space_from_json(json.loads(space_text))
+        space, _, direction_text = store.study_space(study, space_from_json)
         direction, cons = parse_direction_text(direction_text)
         return cls(
             space,

@@ -121,9 +121,8 @@ class StudyView:
     def __init__(
         self, storage: SQLiteStorage | PostgresStorage, name: str, lock: threading.RLock
     ) -> None:
-        space_text, direction_text = storage.study_info(name)
+        self.space, space_text, direction_text = storage.study_space(name, space_from_json)
         self.name = name
-        self.space = space_from_json(json.loads(space_text))
         direction, self.constrained = parse_direction_text(direction_text)
         self.directions = [direction] if isinstance(direction, str) else list(direction)
         self.store: Store = storage.open_study(name, space_text, direction_text, self.space)

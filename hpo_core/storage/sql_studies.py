@@ -1,17 +1,20 @@
 """The studies of a SQL database (SQLite or PostgreSQL): opened (created when new), created
-inside a caller's transaction (a copy), described and listed, written once for both databases."""
+inside a caller's transaction (a copy), described (their space read back) and listed, written
+once for both databases."""
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from hpo_core.storage.base import ParamCodec
+from hpo_core.storage.base import ParamCodec, StorageError
 from hpo_core.storage.sql_study import CHANGES, SQLStudy
 
 __all__ = ["SQLStudies"]
 
+T = TypeVar("T")
 _SELECT = "SELECT id, space, direction, workers FROM studies WHERE name=?"
 
 
@@ -83,6 +86,19 @@ class SQLStudies:
         if row is None:
             raise ValueError(f"no study {name!r} in {self.name!r}; it holds {self.study_names()!r}")
         return row[0], row[1]
+
+    def study_space(self, name: str, read: Callable[[Any], T]) -> tuple[T, str, str]:
+        """Study ``name``'s space as ``read`` makes it of the stored JSON, beside its space text
+        and direction; StorageError naming the study and the database when the stored space
+        cannot be read (a damaged or hand-edited database)."""
+        text, direction = self.study_info(name)
+        try:
+            return read(json.loads(text)), text, direction
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+            raise StorageError(
+                f"the space of study {name!r} in {self.name!r} is damaged "
+                f"({type(err).__name__}: {err}); it was not written by hpo_core as it is"
+            ) from None
 
     def the_study(self, name: str | None) -> str:
         """``name``, or when None the name of the only study here (ValueError naming them)."""

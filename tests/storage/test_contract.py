@@ -316,6 +316,18 @@ def test_a_damaged_row_is_a_storage_error_naming_the_trial(store_url, column, ba
         Optimizer.load(store_url, read_only=True)
 
 
+@pytest.mark.parametrize("bad", ["cut", "[1]", '{"x": 1}', '{"x": {"type": "pie"}}'])
+def test_a_damaged_space_is_a_storage_error_naming_the_study(store_url, bad):
+    run_study(store_url, n=1)
+    space = raw(store_url, "SELECT space FROM studies")[0][0]
+    raw(store_url, "UPDATE studies SET space=?", (space[:20] if bad == "cut" else bad,))
+    where = store_url.removeprefix("sqlite:///") if "sqlite" in store_url else "postgresql://"
+    message = f"the space of study 's' in '{where}.* is damaged"
+    for read_only in (False, True):
+        with pytest.raises(StorageError, match=message):
+            Optimizer.load(store_url, read_only=read_only)
+
+
 def test_a_database_of_another_schema_version_is_refused(store_url):
     run_study(store_url, n=1)
     meta = "hpo_core_meta" if store_url.startswith("sqlite") else "meta"
