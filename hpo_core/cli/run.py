@@ -35,6 +35,7 @@ from typing import Any
 from hpo_core.space import Dimension
 from hpo_core.space.serialize import dimension_from_json
 from hpo_core.storage.postgres import is_postgres_url
+from hpo_core.storage.sqlite import scheme_error
 
 __all__ = ["ConfigError", "load_config", "run"]
 
@@ -135,6 +136,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if "heartbeat_timeout" in cfg and cfg.get("storage", "memory") == "memory":
         msg = "needs a storage shared by runs (storage = 'sqlite:///study.db')"
         raise _fail(path, text, "heartbeat_timeout", msg)
+    why = scheme_error(cfg.get("storage", ""))
+    if why is not None:
+        forms = "'sqlite:///study.db', a file path, 'postgresql://user:pw@host:5432/db' or 'memory'"
+        raise _fail(path, text, "storage", f"{cfg['storage']!r} {why}; give {forms}")
     if cfg.get("storage") == "memory" or is_postgres_url(cfg.get("storage")):
         pass  # kept in memory (no file named memory), or on a database server: no file path
     elif "storage" in cfg and not cfg["storage"].removeprefix("sqlite:///").strip():
@@ -206,6 +211,13 @@ def run(config: str | Path, progress: bool = True) -> int:
 
     cfg = load_config(config)
     objective = _objective(cfg)
+    if cfg.get("n_jobs", 1) > 1 and loop.takes_trial(objective):
+        msg = (
+            f"{cfg['objective']!r} takes a trial (to report and prune), so it runs in this "
+            "process only: set n_jobs = 1, and to run trials side by side start this command "
+            "once per worker with a shared storage"
+        )
+        raise _fail(cfg["_path"], cfg["_text"], "n_jobs", msg)
     strategy = _strategy(cfg)
     try:
         opt = Optimizer(

@@ -26,7 +26,7 @@ from hpo_core.storage.base import StorageError
 from hpo_core.storage.sql_studies import SQLStudies
 from hpo_core.storage.sql_study import ADDED_COLUMNS, SQLStudy, changes_sql
 
-__all__ = ["SQLiteStorage", "SQLiteStudy", "parse_url"]
+__all__ = ["SQLiteStorage", "SQLiteStudy", "parse_url", "scheme_error"]
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -69,16 +69,30 @@ CREATE TABLE IF NOT EXISTS queue (
 
 
 def parse_url(url: str | os.PathLike[str]) -> str:
-    """The file path of ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or a plain path."""
+    """The file path of ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or a plain path;
+    ValueError naming the supported storages for a URL of another scheme."""
     text = os.fspath(url)
     if text.startswith("sqlite:///"):
         return text[len("sqlite:///") :]
-    if "://" in text:
+    why = scheme_error(text)
+    if why is not None:
         raise ValueError(
-            "storage must be None, 'memory', 'sqlite:///path/to/file.db', a file path or "
-            f"'postgresql://user:password@host:5432/database', got {text!r}"
+            f"storage {text!r} {why}; storage must be None, 'memory', "
+            "'sqlite:///path/to/file.db', a file path or "
+            "'postgresql://user:password@host:5432/database' (or postgres://)"
         )
     return text
+
+
+def scheme_error(text: str) -> str | None:
+    """What is wrong with a storage URL that neither SQLite nor PostgreSQL storage reads (a
+    scheme other than ``sqlite:///`` and ``postgresql://``), None for those and plain paths."""
+    if "://" not in text or text.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        return None
+    scheme = text.partition("://")[0]
+    if scheme == "sqlite":
+        return "is no SQLite URL: give three slashes (sqlite:///relative.db) or four (absolute)"
+    return f"has an unknown scheme {scheme + '://'!r}"
 
 
 class SQLiteStudy(SQLStudy):

@@ -18,7 +18,10 @@ def folder(tmp_path, monkeypatch):
     """A config folder with an objective module; sys.path and sys.modules restored after."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    (tmp_path / "run_objectives.py").write_text("def square(p):\n    return p['x'] ** 2\n")
+    (tmp_path / "run_objectives.py").write_text(
+        "def square(p):\n    return p['x'] ** 2\n\n"
+        "def reporting(trial):\n    return trial.params['x'] ** 2\n"
+    )
     (tmp_path / "broken_objectives.py").write_text("def square(p):\n    return p['x'] **\n")
     yield tmp_path
     for name in ("run_objectives", "broken_objectives"):
@@ -71,6 +74,20 @@ def run(folder, text, capsys):
         (
             HEAD + 'n_trials = 2\n[space]\nact = { type = "categorical", choices = "relu" }\n',
             "c.toml:4: space.act: parameter 'act': choices must be a list, got 'relu'",
+        ),
+        (
+            HEAD + 'n_trials = 2\nstorage = "mysql://host/db"\n' + SPACE,
+            "c.toml:3: storage: 'mysql://host/db' has an unknown scheme 'mysql://'; give "
+            "'sqlite:///study.db', a file path, 'postgresql://user:pw@host:5432/db' or 'memory'",
+        ),
+        (
+            HEAD + 'n_trials = 2\nstorage = "sqlite://study.db"\n' + SPACE,
+            "c.toml:3: storage: 'sqlite://study.db' is no SQLite URL: give three slashes",
+        ),
+        (
+            'objective = "run_objectives:reporting"\nn_trials = 2\nn_jobs = 2\n' + SPACE,
+            "c.toml:3: n_jobs: 'run_objectives:reporting' takes a trial (to report and prune), "
+            "so it runs in this process only: set n_jobs = 1",
         ),
     ],
 )

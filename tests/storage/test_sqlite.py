@@ -87,8 +87,11 @@ def test_foreign_and_unreadable_files(tmp_path):
     junk.write_bytes(b"not a database at all, just text" * 100)
     with pytest.raises(StorageError, match="not a usable SQLite database"):
         Optimizer(SPACE, storage=f"sqlite:///{junk}")
-    with pytest.raises(ValueError, match="storage must be.*postgresql://"):
+    unknown = "'mysql://host/db' has an unknown scheme 'mysql://'; storage must be.*postgresql://"
+    with pytest.raises(ValueError, match=unknown):
         Optimizer(SPACE, storage="mysql://host/db")
+    with pytest.raises(ValueError, match="'sqlite://s.db' is no SQLite URL: give three slashes"):
+        Optimizer(SPACE, storage="sqlite://s.db")
     with pytest.raises(ValueError, match="heartbeat_timeout needs a storage"):
         Optimizer(SPACE, heartbeat_timeout=5)
 
