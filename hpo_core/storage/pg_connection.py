@@ -95,6 +95,14 @@ class PgConnection:
             if self._conn is not None:
                 self._conn.close()
 
+    def __del__(self) -> None:  # a storage dropped without close: no connection left open
+        conn = getattr(self, "_conn", None)
+        if conn is not None and not conn.closed:
+            try:
+                conn.close()
+            except Exception:  # noqa: S110 - the interpreter may be shutting down
+                pass
+
     def _connect(self) -> Any:
         options = f"-c search_path=hpo_core -c lock_timeout={int(self.timeout * 1000)}"
         if self.read_only:
