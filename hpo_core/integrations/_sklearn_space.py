@@ -159,4 +159,4 @@ def _size(space: Space) -> int | None:
     more than 100,000 combinations)."""
     if not space.discrete or math.prod(int(v) for v in space.levels) > 100_000:
         return None
-    return sum(1 for _ in space.iter_grid(2))
+    return sum(1 for _ in space.iter_grid(max(2, int(max(space.levels)))))  # every value
