@@ -78,7 +78,10 @@ def _convert(
         elif isinstance(value, (Real, Integer, Categorical)):
             dims[name] = value
         elif _is_distribution(value):
-            if value.dist.name in ("uniform", "loguniform", "reciprocal", "randint"):
+            one = value.dist.name == "randint" and value.support()[0] == value.support()[1]
+            if one:  # a single value, as randint(3, 4)
+                dims[name] = [int(value.support()[0])]
+            elif value.dist.name in ("uniform", "loguniform", "reciprocal", "randint"):
                 dims[name] = value
             elif hasattr(value, "ppf"):
                 quantiles[name] = value

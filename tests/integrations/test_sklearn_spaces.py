@@ -230,3 +230,14 @@ def test_n_iter_beyond_a_finite_space_is_cut_to_its_size_with_a_warning(space, s
         s.fit(X_R, Y_R)
     params = [tuple(sorted(p.items())) for p in s.cv_results_["params"]]
     assert len(params) == len(set(params)) == size
+
+
+def test_a_randint_of_one_value_is_that_value():
+    s = SearchCV(
+        Bowl(),
+        param_distributions={"a": stats.randint(3, 4), "b": stats.uniform(0, 1)},
+        strategy="random",
+        n_iter=3,
+        cv=2,
+    ).fit(X_R, Y_R)
+    assert [p["a"] for p in s.cv_results_["params"]] == [3, 3, 3]
