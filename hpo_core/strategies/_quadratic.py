@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["n_terms", "fit", "predict", "minimum", "kendall_tau"]
+__all__ = ["n_terms", "fit", "predict", "minimum", "kendall_tau", "proposal"]
 
 
 def n_terms(d: int) -> int:
@@ -52,3 +52,22 @@ def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
         return 0.0
     s = np.sign(a[:, None] - a[None, :]) * np.sign(b[:, None] - b[None, :])
     return float(s.sum() / (n * (n - 1)))
+
+
+def proposal(Z: np.ndarray, y: np.ndarray, newest: int, tau: float = 0.8) -> np.ndarray | None:
+    """The minimum of a full quadratic fitted to the rows of (Z, y), if the one fitted to all
+    but the ``newest`` last rows ranks those well (Kendall's tau at least ``tau``); at most
+    ``3 sqrt(d)`` from the origin. None with too few older rows (``n_terms(d)`` or fewer),
+    values that are not finite, a poor ranking, or a model without a minimum."""
+    d = Z.shape[1]
+    if len(y) - newest <= n_terms(d) or newest < 2 or not np.all(np.isfinite(y)):
+        return None
+    old = fit(Z[:-newest], y[:-newest])
+    if old is None or kendall_tau(predict(old, Z[-newest:]), y[-newest:]) < tau:
+        return None
+    coef = fit(Z, y)
+    z = None if coef is None else minimum(coef, d)
+    if z is None:
+        return None
+    cap = 3.0 * np.sqrt(d)  # no further than three times the samples' typical distance
+    return z * min(1.0, cap / max(float(np.linalg.norm(z)), 1e-300))

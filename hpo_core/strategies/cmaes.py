@@ -284,28 +284,17 @@ class CMAES(Generational):
         """The minimum of a quadratic model of the newest large generations (in the
         coordinates of the current distribution), if the model fitted to the ones before
         ranks the newest well (Kendall's tau >= 0.8): a point for the next generation."""
-        d = self.space.d
-        p = quadratic.n_terms(d)
-        if p > 500 or not np.all(np.isfinite(y)):
+        p = quadratic.n_terms(self.space.d)
+        if p > 500:
             return None
         self._recent.append((G, y))
         while sum(len(v) for _, v in self._recent[1:]) >= max(2 * p, 2 * len(y)):
             self._recent.pop(0)
-        if sum(len(v) for _, v in self._recent) - len(y) <= p:
-            return None
         m, s, B, D = self._mean, self._sigma, self._B, self._D
         Z = ((np.concatenate([g for g, _ in self._recent]) - m) / s) @ B / D
         ys = np.concatenate([v for _, v in self._recent])
-        old = quadratic.fit(Z[: -len(y)], ys[: -len(y)])
-        if old is None or quadratic.kendall_tau(quadratic.predict(old, Z[-len(y) :]), y) < 0.8:
-            return None
-        coef = quadratic.fit(Z, ys)
-        z = None if coef is None else quadratic.minimum(coef, d)
-        if z is None:
-            return None
-        cap = 3.0 * math.sqrt(d)  # no further than three times the samples' typical distance
-        z *= min(1.0, cap / max(float(np.linalg.norm(z)), 1e-300))
-        return m + s * (B @ (D * z))
+        z = quadratic.proposal(Z, ys, len(y))
+        return None if z is None else m + s * (B @ (D * z))
 
     def _stagnant(self, y: np.ndarray) -> bool:
         """Hansen's termination criteria for IPOP (tolfun, tolx, stagnation, condition)."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from hpo_core.arrays.evo import DE_SCHEMES, de_mutation
+from hpo_core.strategies import _quadratic as quadratic
 from hpo_core.strategies._generational import Generational
 
 if TYPE_CHECKING:
@@ -34,8 +35,12 @@ class DifferentialEvolution(Generational):
     told) that loses to its slot takes the worst slot instead, if it beats it: the slots' extra
     children are not wasted on a slot that a sibling already improved (in batches of 32 and 64,
     ``benchmarks/evolution.py`` did better on every problem but the 5-d Rosenbrock in batches of
-    32; smaller batches and single asks are unchanged). A point told from elsewhere fills an
-    empty slot or replaces the worst one if it is better. No told child is dropped.
+    32; smaller batches and single asks are unchanged). In such a batch, on real parameters,
+    the first child is the minimum of a full quadratic model of the children told lately (in
+    the coordinates of the population's mean and spread), when the model fitted to those told
+    before the newest ranks the newest well, as CMA-ES does in large batches (see ``CMAES``).
+    A point told from elsewhere fills an empty slot or replaces the worst one if it is better.
+    No told child is dropped.
 
     Parameters
     ----------
@@ -101,6 +106,11 @@ class DifferentialEvolution(Generational):
         self.lam = n if n is not None else int(np.clip(2 * space.d, 10, 40))
         self._P = np.zeros((self.lam, space.d))
         self._f = np.full(self.lam, np.nan)
+        self._recent: list[tuple[np.ndarray, float]] = []  # told children, newest last
+        self._new = 0  # of them since the last look at the quadratic model
+        p = quadratic.n_terms(space.d)
+        self._model = p <= 500 and bool(np.all(np.asarray(space.kinds) == 0))  # reals only
+        self._window = 3 * p + 2 * self.lam
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray]:
         lam, d, rng = self.lam, self.space.d, self.rng
@@ -121,7 +131,25 @@ class DifferentialEvolution(Generational):
         children[have] = de_mutation(
             self._P, slots[have], r[have], best, F, self.CR, cu[have], jrand[have], self.scheme
         )
+        if self._model and self._grown() and self._new >= lam:
+            x = self._model_point(filled)
+            if x is not None:  # one child at the minimum of the model
+                children[0] = x
         return children, self._tagged(slots)
+
+    def _model_point(self, filled: np.ndarray) -> np.ndarray | None:
+        """The minimum of a quadratic model of the children told lately, if the model fitted
+        to those before the ones told since the last look ranks these well (as CMA-ES in
+        large batches), in the population's coordinates, on the unit cube."""
+        newest, self._new = self._new, 0
+        # keep the next look's newest children and twice the model's terms before them
+        self._window = max(self._window, 2 * quadratic.n_terms(self.space.d) + 2 * newest)
+        G = np.array([g for g, _ in self._recent])
+        y = np.array([v for _, v in self._recent])
+        P = self._P[filled]
+        centre, scale = P.mean(axis=0), np.maximum(P.std(axis=0), 1e-12)
+        z = quadratic.proposal((G - centre) / scale, y, min(newest, len(y)))
+        return None if z is None else np.clip(centre + scale * z, 0.0, 1.0)
 
     def _tagged(self, slots: np.ndarray) -> np.ndarray:
         """The children's tags: their slots, plus ``lam`` for a batch larger than what
@@ -135,6 +163,11 @@ class DifferentialEvolution(Generational):
             self._late(g, slot, v)
 
     def _late(self, g: np.ndarray, tag: int, y: float) -> None:
+        if self._model:  # the data of the quadratic model of large batches
+            self._recent.append((g, y))
+            self._new += 1
+            if len(self._recent) > self._window:
+                del self._recent[: len(self._recent) - self._window]
         slot = tag % self.lam
         if not y > self._f[slot]:  # also when the slot is empty (NaN)
             self._P[slot], self._f[slot] = g, y

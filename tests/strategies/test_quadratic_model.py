@@ -1,5 +1,5 @@
-"""CMA-ES in batches larger than its population: one sample at the minimum of a quadratic model
-of the newest evaluations, when that model ranks the newest generation well."""
+"""CMA-ES and DE in batches larger than a generation: one sample at the minimum of a quadratic
+model of the newest evaluations, when that model ranks the newest ones well."""
 
 from __future__ import annotations
 
@@ -39,13 +39,17 @@ def test_kendall_tau_agrees_with_scipy():
         assert quadratic.kendall_tau(a, b) == pytest.approx(stats.kendalltau(a, b)[0])
 
 
-def _rounds(f, d, batch, rounds, seed=0):
+def _rounds_of(strategy, f, d, batch, rounds, seed=0):
     space = {f"x{i}": hpo_core.Real(-5.0, 5.0) for i in range(d)}
-    opt = hpo_core.Optimizer(space, strategy="cmaes", seed=seed)
+    opt = hpo_core.Optimizer(space, strategy=strategy, seed=seed)
     for _ in range(rounds):
         for t in opt.ask(batch):
             opt.tell(t, f(np.array(list(t.params.values()))))
     return opt
+
+
+def _rounds(f, d, batch, rounds, seed=0):
+    return _rounds_of("cmaes", f, d, batch, rounds, seed)
 
 
 def _ellipsoid(d, seed=0):
@@ -82,3 +86,24 @@ def test_no_model_point_where_the_model_ranks_badly(monkeypatch):
     # single asks never use the model
     opt = _rounds(_ellipsoid(3), 3, 1, 200)
     assert opt.strategy._recent == []
+
+
+def test_de_in_large_batches_reaches_the_minimum_of_a_quadratic(monkeypatch):
+    f = _ellipsoid(5)
+    assert _rounds_of("de", f, 5, 64, 6).best.value < 1e-8
+    monkeypatch.setattr(
+        hpo_core.strategies.de.DifferentialEvolution, "_model_point", lambda *a: None
+    )
+    assert _rounds_of("de", f, 5, 64, 6).best.value > 1e-3
+
+
+def test_de_asked_one_at_a_time_never_uses_the_model(monkeypatch):
+    looks = []
+    monkeypatch.setattr(
+        hpo_core.strategies.de.DifferentialEvolution, "_model_point", lambda *a: looks.append(1)
+    )
+    _rounds_of("de", _ellipsoid(3), 3, 1, 200)
+    _rounds_of("de", _ellipsoid(3), 3, 5, 40)  # batches within a generation
+    assert looks == []
+    _rounds_of("de", _ellipsoid(3), 3, 32, 3)
+    assert looks
