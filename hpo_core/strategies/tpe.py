@@ -172,7 +172,7 @@ class TPE(Strategy):
         out = np.empty((n, self.space.d))
         for i in range(n):
             x = self._propose_one(X_below, X_above)
-            x = self._distinct(x, taken)
+            x = self.space.distinct(x[None, :], taken, self.rng)[0]
             out[i] = x
             if i + 1 < n:
                 # constant liar: the new point is pending, hence bad, for the rest of the batch
@@ -243,11 +243,3 @@ class TPE(Strategy):
             )
             x[cols] = cand[np.argmax(score)]
         return self.space.snap(x[None, :])[0] if self._snap_out else x
-
-    def _distinct(self, x: np.ndarray, taken: np.ndarray) -> np.ndarray:
-        """x, or a random point when x repeats a pending one (small discrete spaces)."""
-        for _ in range(100):
-            if not len(taken) or not np.any(np.all(taken == x, axis=1)):
-                return x
-            x = self.space.sample(1, self.rng)[0]
-        return x
