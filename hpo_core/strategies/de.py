@@ -106,7 +106,7 @@ class DifferentialEvolution(Generational):
         self.lam = n if n is not None else int(np.clip(2 * space.d, 10, 40))
         self._P = np.zeros((self.lam, space.d))
         self._f = np.full(self.lam, np.nan)
-        self._recent: list[tuple[np.ndarray, float]] = []  # told children, newest last
+        self._recent: list[tuple[np.ndarray, float]] = []  # large batches' children, newest last
         self._new = 0  # of them since the last look at the quadratic model
         p = quadratic.n_terms(space.d)
         self._model = p <= 500 and bool(np.all(np.asarray(space.kinds) == 0))  # reals only
@@ -163,7 +163,7 @@ class DifferentialEvolution(Generational):
             self._late(g, slot, v)
 
     def _late(self, g: np.ndarray, tag: int, y: float) -> None:
-        if self._model:  # the data of the quadratic model of large batches
+        if self._model and tag >= self.lam:  # a large batch's child: the model's data
             self._recent.append((g, y))
             self._new += 1
             if len(self._recent) > self._window:
