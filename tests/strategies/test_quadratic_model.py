@@ -1,5 +1,5 @@
-"""CMA-ES and DE in batches larger than a generation: one sample at the minimum of a quadratic
-model of the newest evaluations, when that model ranks the newest ones well."""
+"""CMA-ES in batches larger than a generation, and DE in any batch: one sample at the minimum
+of a quadratic model of the newest evaluations, when that model ranks the newest ones well."""
 
 from __future__ import annotations
 
@@ -97,13 +97,21 @@ def test_de_in_large_batches_reaches_the_minimum_of_a_quadratic(monkeypatch):
     assert _rounds_of("de", f, 5, 64, 6).best.value > 1e-3
 
 
+def test_de_in_batches_within_a_generation_reaches_the_minimum_of_a_quadratic(monkeypatch):
+    f = _ellipsoid(5)  # batches of 8, within DE's generation of 10
+    assert _rounds_of("de", f, 5, 8, 40).best.value < 1e-8
+    monkeypatch.setattr(
+        hpo_core.strategies.de.DifferentialEvolution, "_model_point", lambda *a: None
+    )
+    assert _rounds_of("de", f, 5, 8, 40).best.value > 1e-3
+
+
 def test_de_asked_one_at_a_time_never_uses_the_model(monkeypatch):
     looks = []
     monkeypatch.setattr(
         hpo_core.strategies.de.DifferentialEvolution, "_model_point", lambda *a: looks.append(1)
     )
     _rounds_of("de", _ellipsoid(3), 3, 1, 200)
-    _rounds_of("de", _ellipsoid(3), 3, 5, 40)  # batches within a generation
     assert looks == []
-    _rounds_of("de", _ellipsoid(3), 3, 32, 3)
+    _rounds_of("de", _ellipsoid(3), 3, 2, 100)  # batches of two look at it
     assert looks
