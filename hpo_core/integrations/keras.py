@@ -81,8 +81,9 @@ class Oracle(keras_tuner.Oracle):
     max_retries_per_trial, max_consecutive_failed_trials
         As for KerasTuner's oracles (``max_trials`` defaults to 10).
     seed : int or None
-        Seeds the strategy (the optimizer built after ``k`` finished trials draws from
-        ``SeedSequence([seed, k])``, so a rebuilt optimizer does not replay the first asks).
+        Seeds the strategy (the optimizer built once ``k`` trials have started, a trial waiting
+        for a retry included, draws from ``SeedSequence([seed, k])``, so a rebuilt optimizer
+        does not replay the first asks).
     storage : str, path or None
         An hpo_core storage (``"sqlite:///file.db"`` or a path) that mirrors the trials.
     study : str, default "keras"
@@ -173,8 +174,8 @@ class Oracle(keras_tuner.Oracle):
         self._params, self._key = params, key
         finished = self._finished()
         seed = self.hpo_seed
-        if seed is not None and finished:
-            seed = int(np.random.SeedSequence([seed, len(finished)]).generate_state(1)[0])
+        if seed is not None and self.trials:  # every trial started, a retried one included
+            seed = int(np.random.SeedSequence([seed, len(self.trials)]).generate_state(1)[0])
         cls = type(make_strategy(self.strategy))
         space = ks.space_of(params) or {"<none>": Categorical((0,))}
         pruner = None if self.pruner is None else copy.deepcopy(self.pruner)
@@ -280,6 +281,15 @@ class Oracle(keras_tuner.Oracle):
                 state = "pruned" if earlier.trial_id in self._pruned else "complete"
                 opt.tell(ours, float(earlier.score), state=state)
         return {"status": _STOPPED, "values": None}
+
+    def create_trial(self, tuner_id: str) -> Any:
+        trial = super().create_trial(tuner_id)
+        if trial.status == _RUNNING:
+            self._sync_space()
+            if trial.trial_id not in self._ours:  # retried after a resume: pending again
+                assert self._opt is not None
+                self._ours[trial.trial_id] = self._replay(self._opt, trial)
+        return trial
 
     def end_trial(self, trial: Any) -> None:
         super().end_trial(trial)

@@ -170,3 +170,41 @@ def test_update_trial_feeds_the_pruner(tmp_path):
     assert [t.state for t in ours] == ["complete", "pruned", "pruned"]
     assert sorted(ours[0].intermediate) == [1, 2, 3, 4]
     assert [sorted(t.intermediate) for t in ours[1:]] == [[1, 2], [1, 2]]
+
+
+class Interrupted(Reporting):
+    """Stops the whole search (as Ctrl-C would) after the first epoch of trial ``stop_in``."""
+
+    stop_in: str | None = None
+
+    def run_trial(self, trial, *args, **kwargs):
+        if trial.trial_id == self.stop_in:
+            trial.hyperparameters.Float("x", 0.0, 1.0)
+            self.oracle.update_trial(trial.trial_id, {"val_loss": 1.0}, step=0)
+            raise KeyboardInterrupt
+        return super().run_trial(trial, *args, **kwargs)
+
+
+def test_a_trial_retried_after_a_resume_is_pruned_and_not_asked_again(tmp_path):
+    def run(stop_in):
+        oracle = Oracle("random", "val_loss", 3, seed=0, pruner=PruneFromStep(2))
+        tuner = Interrupted(
+            oracle=oracle, directory=str(tmp_path), project_name="r", overwrite=stop_in is not None
+        )
+        tuner.stop_in = stop_in
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # update_trial in run_trial
+            tuner.search()
+        return oracle
+
+    with pytest.raises(KeyboardInterrupt):
+        run("1")
+    oracle = run(None)  # resumed: trial 1 runs again, then trial 2
+    theirs = kt_trials(oracle)
+    assert [t.status for t in theirs] == ["COMPLETED"] * 3
+    ours = oracle.optimizer.trials
+    assert [t.state for t in ours] == ["complete", "pruned", "pruned"]
+    assert [sorted(t.intermediate) for t in ours[1:]] == [[1, 2], [1, 2]]
+    assert [len(t.metrics.get_history("val_loss")) for t in theirs] == [4, 2, 2]
+    xs = [t.params["x"] for t in ours]
+    assert len(set(xs)) == 3  # the resumed optimizer does not ask trial 1's point again
