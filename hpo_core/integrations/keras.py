@@ -277,9 +277,8 @@ class Oracle(keras_tuner.Oracle):
             )
             if earlier is None:
                 opt.tell(ours, state="failed")
-            else:
-                state = "pruned" if earlier.trial_id in self._pruned else "complete"
-                opt.tell(ours, float(earlier.score), state=state)
+            else:  # as the earlier trial was told: a pruned one with its last report
+                self._tell(opt, ours, earlier)
         return {"status": _STOPPED, "values": None}
 
     def create_trial(self, tuner_id: str) -> Any:

@@ -208,3 +208,33 @@ def test_a_trial_retried_after_a_resume_is_pruned_and_not_asked_again(tmp_path):
     assert [len(t.metrics.get_history("val_loss")) for t in theirs] == [4, 2, 2]
     xs = [t.params["x"] for t in ours]
     assert len(set(xs)) == 3  # the resumed optimizer does not ask trial 1's point again
+
+
+class Rising(keras_tuner.Tuner):
+    """No training: a curve that rises, so a trial's best epoch is its first, not its last."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        x = trial.hyperparameters.Choice("x", [0, 1])
+        value = 0.0
+        for epoch in range(EPOCHS):
+            value = x + epoch
+            self.oracle.update_trial(trial.trial_id, {"val_loss": value}, step=epoch)
+            if self.oracle.should_prune(trial.trial_id):
+                break
+        return value
+
+
+def test_a_configuration_asked_again_keeps_the_pruned_trial_s_last_report(tmp_path):
+    oracle = Oracle("random", "val_loss", 4, seed=0, pruner=PruneFromStep(2))
+    tuner = Rising(oracle=oracle, directory=str(tmp_path), project_name="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # update_trial in run_trial
+        tuner.search(verbose=0)
+    ours = oracle.optimizer.trials
+    pruned = [t for t in ours if t.intermediate and t.state == "pruned"]
+    assert len(pruned) == 1 and pruned[0].value == pruned[0].intermediate[2]
+    again = [t for t in ours if not t.intermediate]  # the two points, asked again
+    assert again and all(t.state in ("complete", "pruned") for t in again)
+    for t in again:
+        first = next(u for u in ours if u.intermediate and u.params == t.params)
+        assert (t.state, t.value) == (first.state, first.value)
