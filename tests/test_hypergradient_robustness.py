@@ -86,6 +86,8 @@ def test_bounds_clip_the_rate():
         (lambda: HypergradientSGD(lr=1.0, lr_max=0.5), r"lr must lie in \[lr_min, lr_max\]"),
         (lambda: HypergradientSGD(groups="ab"), "groups must be a sequence"),
         (lambda: HypergradientSGD(groups=[]), "groups must hold"),
+        (lambda: HypergradientSGD(groups=[[0], [1]]), "groups must hold hashable labels"),
+        (lambda: HypergradientSGD(groups=np.zeros((2, 2))), "groups must hold hashable labels"),
         (lambda: HypergradientSGD(lr=[0.1, 0.2], groups=[0, 0]), "lr has 2 values but"),
         (lambda: HypergradientAdam(betas=(1.0, 0.9)), r"betas\[0\] must be in \[0, 1\)"),
         (lambda: HypergradientAdam(betas=0.9), "betas must be a pair"),

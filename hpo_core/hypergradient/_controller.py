@@ -121,6 +121,10 @@ class HypergradientController:
             index: dict[Hashable, int] = {}
             for g in groups:
                 key = g.item() if isinstance(g, np.generic) else g
+                try:
+                    hash(key)
+                except TypeError:  # a list or an array row
+                    raise ValueError(f"groups must hold hashable labels, got {g!r}") from None
                 if key not in index:
                     index[key] = len(labels)
                     labels.append(key)
