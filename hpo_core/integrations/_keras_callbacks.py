@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["OraclePruningCallback", "PruningCallback"]
 
 
+def _unvalidated(name: str, logs: Mapping[str, Any]) -> bool:
+    """Whether ``logs`` are those of an epoch that ran no validation (``validation_freq`` > 1
+    in ``model.fit``) and ``name`` is a validation metric: no ``val_*`` key at all."""
+    return name.startswith("val_") and not any(str(k).startswith("val_") for k in logs)
+
+
 class PruningCallback(keras.callbacks.Callback):
     """Report ``logs[monitor]`` to an hpo_core trial after each epoch; prune on request.
 
@@ -41,7 +47,9 @@ class PruningCallback(keras.callbacks.Callback):
         The pending trial being trained.
     monitor : str, default "val_loss"
         The key of Keras's epoch logs to report (a validation metric: ``model.fit`` needs
-        ``validation_data`` or ``validation_split`` for ``val_*`` keys).
+        ``validation_data`` or ``validation_split`` for ``val_*`` keys). An epoch that runs
+        no validation (``validation_freq`` > 1) reports nothing; a ``fit`` in which no epoch
+        had the key raises ``KeyError`` at its end.
     """
 
     def __init__(self, optimizer: Optimizer, trial: Trial, monitor: str = "val_loss") -> None:
@@ -57,15 +65,25 @@ class PruningCallback(keras.callbacks.Callback):
         self.monitor = monitor
         #: the epoch count at which the trial was pruned, or None
         self.pruned_at: int | None = None
+        self._missing: str | None = None  # why no epoch so far had the monitor
+
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._missing = None
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.monitor not in logs:
-            raise KeyError(
+            missing = (
                 f"PruningCallback: monitor {self.monitor!r} is not in the logs of epoch "
                 f"{epoch + 1}; they have {sorted(logs)!r} (val_* keys need validation_data "
                 "or validation_split in model.fit)"
             )
+            if not _unvalidated(self.monitor, logs):
+                raise KeyError(missing)
+            if self._missing != "":  # an epoch without validation, and none had it so far
+                self._missing = missing
+            return
+        self._missing = ""
         value = float(logs[self.monitor])
         if not math.isfinite(value):
             self.model.stop_training = True
@@ -80,6 +98,10 @@ class PruningCallback(keras.callbacks.Callback):
             raise TrialPruned(
                 f"trial {self.trial.id} pruned after epoch {epoch + 1} ({self.monitor}={value:g})"
             )
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        if self._missing:  # not one epoch had it: no validation ran
+            raise KeyError(self._missing)
 
 
 class OraclePruningCallback(keras.callbacks.Callback):

@@ -81,6 +81,32 @@ def test_a_missing_monitor_names_the_keys_the_logs_have(digits):
         mlp(8, 0.01).fit(Xtr, ytr, validation_data=(Xva, yva), epochs=1, verbose=0, callbacks=[cb])
 
 
+def test_epochs_without_validation_report_nothing(digits):
+    Xtr, ytr, Xva, yva = digits
+    opt = Optimizer({"lr": Real(1e-3, 1e-1, log=True)}, seed=0)
+    trial = opt.ask()
+    hist = mlp(8, 0.01).fit(
+        Xtr,
+        ytr,
+        validation_data=(Xva, yva),
+        validation_freq=2,  # validates after epoch 2 only, not after 1 nor the last, 3
+        epochs=3,
+        verbose=0,
+        callbacks=[PruningCallback(opt, trial)],
+    )
+    assert trial.intermediate == pytest.approx({2: hist.history["val_loss"][0]})
+
+
+def test_a_fit_without_any_validation_says_so_at_its_end(digits):
+    Xtr, ytr, _, _ = digits
+    opt = Optimizer({"lr": Real(1e-3, 1e-1, log=True)}, seed=0)
+    trial = opt.ask()
+    cb = PruningCallback(opt, trial)
+    with pytest.raises(KeyError, match=r"'val_loss' is not in the logs of epoch 2.*\['loss'\]"):
+        mlp(8, 0.01).fit(Xtr, ytr, epochs=2, verbose=0, callbacks=[cb])
+    assert trial.intermediate == {}
+
+
 def test_callback_checks_its_arguments():
     opt = Optimizer({"lr": Real(1e-3, 1e-1, log=True)}, seed=0)
     with pytest.raises(TypeError, match="optimizer must be an hpo_core Optimizer"):
