@@ -123,6 +123,11 @@ def translate(hps: Iterable[Any]) -> list[Param]:
                 if parent.hp.value in values:
                     continue  # always holds
                 parent = None
+            if parent is not None and isinstance(parent.dim, Categorical) and parent.grid is None:
+                # the parent's choices that KerasTuner's test (==) accepts: [1] holds for 1.0
+                values = [c for c in parent.dim.choices if c in values]
+                if not values:
+                    parent = None  # no choice of the parent meets it
             if parent is None or parent.dim is None:
                 # a parent that is never active, or a condition that cannot hold
                 param.dim, param.grid, param.never = None, None, True

@@ -143,3 +143,31 @@ def test_the_same_name_under_other_conditions_gets_its_own_key():
     assert set(p) == {"model", "units", "units#2"}
     assert ks.to_keras(params, {"model": "b", "units#2": 2}) == {"model": "b", "units": 30}
     assert ks.to_hpo(params, {"model": "b", "units": 30}) == {"model": "b", "units#2": 2}
+
+
+def test_a_condition_holds_for_the_values_kerastuner_finds_equal():
+    def build(hp):
+        hp.Choice("scale", [0.5, 1.0, 2.0])
+        with hp.conditional_scope("scale", [1, 2]):  # ints, as KerasTuner accepts for 1.0, 2.0
+            hp.Int("extra", 1, 3)
+        hp.Boolean("bn")
+        with hp.conditional_scope("bn", [1]):
+            hp.Float("momentum", 0.5, 0.99)
+        with hp.conditional_scope("scale", [3]):  # no choice of scale is 3
+            hp.Int("never", 1, 3)
+
+    hp, params = declare(build)
+    p = by_key(params)
+    assert p["extra"].dim.when == (("scale", (1.0, 2.0)),)
+    assert p["momentum"].dim.when == (("bn", (True,)),)
+    assert p["never"].dim is None and p["never"].never
+    opt = Optimizer(ks.space_of(params), strategy="random", seed=0)
+    for _ in range(12):
+        ours = opt.ask().params
+        values = ks.to_keras(params, ours)
+        active = hp.copy()
+        active.values = values
+        # a value is sent exactly when KerasTuner holds it active
+        assert ("extra" in values) == active.is_active("extra") == (ours["scale"] >= 1)
+        assert ("momentum" in values) == active.is_active("momentum") == ours["bn"]
+        assert ks.to_hpo(params, values) == ours
