@@ -291,12 +291,18 @@ class Oracle(keras_tuner.Oracle):
         return trial
 
     def end_trial(self, trial: Any) -> None:
-        super().end_trial(trial)
-        t = self.trials[trial.trial_id]
+        try:
+            super().end_trial(trial)
+        finally:  # also when it stops the search (too many consecutive failures)
+            self._ended(trial.trial_id)
+
+    def _ended(self, trial_id: str) -> None:
+        """Tell the optimizer and the storage how KerasTuner ended trial ``trial_id``."""
+        t = self.trials[trial_id]
         if t.status not in (_COMPLETED, _FAILED):
             self._pruned.discard(t.trial_id)  # sent for a retry: still pending, trained again
             return
-        opt, ours = self._opt, self._ours.pop(trial.trial_id, None)
+        opt, ours = self._opt, self._ours.pop(trial_id, None)
         if opt is not None and (ours is None or ours.state == "pending"):
             self._tell(opt, ours, t)
         if self._record is not None:

@@ -226,3 +226,32 @@ def test_the_space_grows_and_the_optimizer_learns_every_trial(tmp_path):
     stored = Optimizer.load(db, study=last, read_only=True)
     assert set(stored.space.params) == names
     assert [t.value for t in stored.trials] == pytest.approx([t.score for t in trials])
+
+
+class Failing(keras_tuner.Tuner):
+    """No training: every trial raises."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        trial.hyperparameters.Float("x", 0.0, 1.0)
+        raise RuntimeError("the objective fails")
+
+
+def test_the_failure_that_stops_the_search_is_recorded(tmp_path):
+    db = tmp_path / "fail.db"
+    hps = keras_tuner.HyperParameters()
+    hps.Float("x", 0.0, 1.0)
+    oracle = Oracle(
+        "random",
+        max_trials=5,
+        seed=0,
+        storage=db,
+        hyperparameters=hps,
+        max_consecutive_failed_trials=2,
+    )
+    tuner = Failing(oracle=oracle, directory=str(tmp_path), project_name="p")
+    with pytest.raises(RuntimeError, match="consecutive failures exceeded the limit of 2"):
+        tuner.search(verbose=0)
+    assert [t.status for t in oracle.trials.values()] == ["FAILED", "FAILED"]
+    assert [t.state for t in oracle.optimizer.trials] == ["failed", "failed"]
+    stored = Optimizer.load(db, study="keras", read_only=True)
+    assert [t.state for t in stored.trials] == ["failed", "failed"]
