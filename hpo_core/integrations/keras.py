@@ -63,7 +63,8 @@ class Oracle(keras_tuner.Oracle):
     oracle's saved trials and continues their numbering. With ``storage`` (an hpo_core SQLite
     file) the finished trials are also written to study ``study`` there, for ``hpo-core show``
     and ``Optimizer.load``; if the space grows after trials were stored, they are written again
-    to ``<study>-2`` (then ``-3``, ...), a study whose space holds the new parameters.
+    to ``<study>-2`` (then ``-3``, ...), a study whose space holds the new parameters; so are
+    they when the study holds another search's trials (one run with ``overwrite=True``).
 
     With a ``pruner`` (e.g. ``SuccessiveHalvingPruner``), ``tuner.search(...,
     callbacks=[oracle.pruning_callback()])`` reports the objective after every epoch and stops
@@ -227,18 +228,22 @@ class Oracle(keras_tuner.Oracle):
             opt.tell(target, state="failed")
 
     def _open_record(self, space: Mapping[str, Any], finished: list[Any]) -> None:
-        """Open the stored study of this space and write the finished trials it lacks."""
+        """Open the stored study of this space whose trials are the first finished ones (another
+        search's, e.g. before ``overwrite=True``, are left as they are) and write the rest."""
         name, k = self.study, 2
         while True:
             try:
                 record = Optimizer(
                     space, direction=self.direction, storage=self.storage, study=name
                 )
-                break
+                stored = [t.params for t in record.trials]
+                ours = [self._hpo_params(t.hyperparameters.values) for t in finished]
+                if stored == ours[: len(stored)]:
+                    break
             except ValueError as err:
                 if "space" not in str(err) and "direction" not in str(err):
                     raise
-                name, k = f"{self.study}-{k}", k + 1
+            name, k = f"{self.study}-{k}", k + 1
         for t in finished[len(record.trials) :]:
             self._tell(record, None, t)
         self._record = record

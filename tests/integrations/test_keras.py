@@ -255,3 +255,28 @@ def test_the_failure_that_stops_the_search_is_recorded(tmp_path):
     assert [t.state for t in oracle.optimizer.trials] == ["failed", "failed"]
     stored = Optimizer.load(db, study="keras", read_only=True)
     assert [t.state for t in stored.trials] == ["failed", "failed"]
+
+
+class Quadratic(keras_tuner.Tuner):
+    """No training: a value from one hyperparameter."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        return (trial.hyperparameters.Float("x", -2.0, 2.0) - 0.5) ** 2
+
+
+def test_a_search_run_again_from_scratch_is_stored_apart_and_whole(tmp_path):
+    from hpo_core.storage import open_existing
+
+    db = tmp_path / "again.db"
+    runs = []
+    for seed, n in [(0, 4), (1, 3)]:  # the same project and storage, overwrite=True
+        oracle = Oracle("random", max_trials=n, seed=seed, storage=db)
+        tuner = Quadratic(oracle=oracle, directory=str(tmp_path), project_name="p", overwrite=True)
+        tuner.search(verbose=0)
+        runs.append([oracle.trials[i].hyperparameters.values["x"] for i in sorted(oracle.trials)])
+    stored = {}
+    for name in open_existing(db, read_only=True).study_names():
+        trials = Optimizer.load(db, study=name, read_only=True).trials
+        stored[name] = [t.params["x"] for t in trials if "x" in t.params]
+    # each search's trials, all of them, in a study of their own
+    assert sorted(stored.values(), key=len)[-2:] == [runs[1], runs[0]]
