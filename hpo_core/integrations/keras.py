@@ -286,6 +286,7 @@ class Oracle(keras_tuner.Oracle):
                 self._tell(opt, ours, earlier)
         return {"status": _STOPPED, "values": None}
 
+    @keras_tuner.synchronized  # the lock KerasTuner's own create_trial holds
     def create_trial(self, tuner_id: str) -> Any:
         trial = super().create_trial(tuner_id)
         if trial.status == _RUNNING:
