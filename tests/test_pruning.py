@@ -290,6 +290,28 @@ def test_parallel_minimize_records_trial_pruned_and_refuses_trial_objectives():
         Optimizer({"x": Real(0.0, 1.0)}).minimize(objective, n_trials=2, n_jobs=2)
 
 
+def test_a_failed_optimizer_leaves_its_pruner_free():
+    pruner = MedianPruner()
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        Optimizer({"x": Real(0.0, 1.0)}, strategy="nope", pruner=pruner)
+    with pytest.raises(ValueError, match="retry_stale"):
+        Optimizer({"x": Real(0.0, 1.0)}, retry_stale="yes", pruner=pruner)
+    assert Optimizer({"x": Real(0.0, 1.0)}, pruner=pruner).pruner is pruner
+
+
+def test_workers_on_one_storage_prune_on_each_other_s_reports(tmp_path):
+    url = str(tmp_path / "s.db")
+    a, b = (
+        Optimizer({"x": Real(0.0, 1.0)}, seed=s, storage=url, study="s", pruner=p)
+        for s, p in ((0, SuccessiveHalvingPruner(1, 2)), (1, SuccessiveHalvingPruner(1, 2)))
+    )
+    ta, tb = a.ask(), b.ask()
+    ta.report(1, 0.1)
+    assert not a.should_prune(ta)
+    tb.report(1, 5.0)  # worse than the other worker's trial at the same rung
+    assert b.should_prune(tb)
+
+
 def test_pruning_with_many_workers():
     # batches of pending trials reporting in turn: ASHA decides as reports arrive
     opt = Optimizer({"x": Real(0.0, 1.0)}, seed=1, pruner=SuccessiveHalvingPruner(1, 2))

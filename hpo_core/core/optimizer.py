@@ -104,8 +104,8 @@ class Optimizer:
             raise TypeError(f"pruner must be None or a Pruner, got {pruner!r}")
         if pruner is not None and objectives.m > 1:
             raise ValueError("a pruner needs a single objective; this study has several")
-        if pruner is not None:
-            pruner.setup()
+        if pruner is not None and getattr(pruner, "_bound", False):
+            pruner.setup()  # refuses an instance that serves another optimizer
         self.pruner = pruner
         self.strategy = make_strategy(strategy)
         if objectives.m > 1 and not self.strategy.multi_objective:
@@ -116,14 +116,15 @@ class Optimizer:
             )
         rank_feasible = constraints and not self.strategy.handles_constraints
         books = Books(self.space, objectives, rank_feasible)
-        store = open_store(self.space, objectives, storage, study, heartbeat_timeout)
         if not isinstance(retry_stale, bool):
             raise ValueError(f"retry_stale must be True or False, got {retry_stale!r}")
+        store = open_store(self.space, objectives, storage, study, heartbeat_timeout)
         self._study = Study(books, self.strategy, store, heartbeat_timeout, retry_stale)
         self._books = books
-        worker = store.worker
-        rng_seed = seed if worker == 0 or seed is None else [seed, worker]  # its own stream
-        self.strategy.setup(self.space, np.random.default_rng(rng_seed))
+        rng_seed = seed if store.worker == 0 or seed is None else [seed, store.worker]
+        self.strategy.setup(self.space, np.random.default_rng(rng_seed))  # a worker's own stream
+        if pruner is not None:  # bound once nothing else can fail
+            pruner.setup()
 
     # ------------------------------------------------------------------ history
     @property
@@ -327,6 +328,7 @@ class Optimizer:
         Call it after each ``trial.report(step, value)``; when True, stop and tell the trial
         with ``state="pruned"`` (or raise ``TrialPruned`` inside ``minimize``).
         """
+        self._study.sync()  # the other workers' reports, with a shared storage
         t = self._books.resolve(trial)  # a pending trial of this optimizer
         if self.pruner is None or not t.intermediate:
             return False
