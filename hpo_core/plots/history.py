@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo_core.plots._common import TargetArg, figure, resolve_target
+from hpo_core.plots._common import TargetArg, feasible, figure, resolve_target
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -20,6 +20,7 @@ __all__ = ["best_so_far", "convergence"]
 
 def best_so_far(opt: Optimizer, target: TargetArg = None) -> np.ndarray:
     """Best complete value after each trial, shape (t,): NaN before the first complete one.
+    In a constrained study only feasible trials count, as for ``Optimizer.best``.
 
     ``target`` picks what "value" means: None, the only objective (a study with several
     objectives must say); an objective index, best in that objective's direction; or a
@@ -30,7 +31,7 @@ def best_so_far(opt: Optimizer, target: TargetArg = None) -> np.ndarray:
     trials = opt.trials
     v = np.full(len(trials), np.inf)
     for i, t in enumerate(trials):
-        if t.state == "complete":
+        if t.state == "complete" and feasible(t):
             v[i] = sign * goal.of(t)
     out = np.minimum.accumulate(v) if len(v) else v
     out = np.where(np.isinf(out), np.nan, sign * out)

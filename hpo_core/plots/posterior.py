@@ -10,6 +10,7 @@ import numpy as np
 from hpo_core.plots._common import (
     TargetArg,
     complete_trials,
+    feasible,
     figure,
     param_columns,
     resolve_target,
@@ -53,9 +54,9 @@ def contour(
     """The posterior mean of a GP fitted to the study, over parameters ``x`` and ``y``.
 
     The GP (``hpo_core.gp.fit``) is fitted to every complete trial on the unit-cube encoding;
-    the other parameters are held at the best trial's values. The trials are drawn as points
-    (the best as a star). Both parameters must be numeric (Real or Integer); log parameters get
-    log axes.
+    the other parameters are held at the best trial's values (the best feasible one, in a
+    constrained study that has one). The trials are drawn as points (the best as a star). Both
+    parameters must be numeric (Real or Integer); log parameters get log axes.
 
     ``target``: the value modelled. None, the only objective (a study with several objectives
     must say); an objective index (its direction picks the best trial); or a function of a
@@ -85,7 +86,8 @@ def contour(
     jx, jy = cols[x][0], cols[y][0]
     u = np.linspace(0.0, 1.0, resolution)
     U, V = np.meshgrid(u, u)
-    best = int(np.argmin(sign * values))
+    ok = np.array([feasible(t) for t in trials])  # with none feasible, the best of all
+    best = int(np.argmin(np.where(ok | ~ok.any(), sign * values, np.inf)))
     Q = np.repeat(X[best][None, :], U.size, axis=0)
     Q[:, jx], Q[:, jy] = U.ravel(), V.ravel()
     pred = model.predict(Q)

@@ -237,3 +237,32 @@ def test_learning_curves_mark_the_pruned_trials():
 def test_learning_curves_need_reports(study):
     with pytest.raises(ValueError, match="no trial of the study reported"):
         plots.learning_curves(study)
+
+
+def _constrained_study():
+    """x + y minimised, feasible only where x >= 0.5: the infeasible trials hold the smallest
+    values."""
+    opt = Optimizer({"x": Real(0.0, 1.0), "y": Real(0.0, 1.0)}, constraints=True, seed=0)
+    for _ in range(12):
+        t = opt.ask()
+        opt.tell(t, t.params["x"] + t.params["y"], constraints=[0.5 - t.params["x"]])
+    assert min(t.value for t in opt.trials) < opt.best.value  # an infeasible trial is lower
+    return opt
+
+
+def test_best_so_far_of_a_constrained_study_counts_feasible_trials_only():
+    opt = _constrained_study()
+    curve = plots.best_so_far(opt)
+    expected, best = [], np.inf
+    for t in opt.trials:
+        if all(c <= 0 for c in t.constraints):
+            best = min(best, t.value)
+        expected.append(np.nan if np.isinf(best) else best)
+    assert np.array_equal(curve, expected, equal_nan=True)
+    assert curve[-1] == opt.best.value
+
+
+def test_contour_of_a_constrained_study_stars_the_best_feasible_trial():
+    opt = _constrained_study()
+    best = plots.contour(opt, "x", "y", resolution=10).axes[0].collections[-1]
+    assert np.allclose(best.get_offsets()[0], [opt.best.params["x"], opt.best.params["y"]])
