@@ -31,7 +31,15 @@ from hpo_core.core import Optimizer, Trial
 from hpo_core.space import Categorical, Dimension, Integer, Real
 from hpo_core.strategies import make_strategy
 
-__all__ = ["Conditions", "StudyBooks", "Track", "infer_conditions", "to_optuna", "track_seed"]
+__all__ = [
+    "Conditions",
+    "StudyBooks",
+    "Track",
+    "infer_conditions",
+    "to_optuna",
+    "track_seed",
+    "trial_constraints",
+]
 
 #: dynamic parameter -> (its categorical parent in the joint space, the parent's values that
 #: make it appear)
@@ -82,6 +90,17 @@ def track_seed(seed: int | None, name: str) -> int | None:
     if seed is None:
         return None
     return int(np.random.SeedSequence([seed, zlib.crc32(name.encode())]).generate_state(1)[0])
+
+
+def trial_constraints(t: FrozenTrial) -> list[float] | None:
+    """The trial's constraint values (None when it has none), read as Optuna's own samplers
+    read them: those of ``constraints_func`` (a list under one key), then those of
+    ``trial.set_constraint(key, value)`` (one key each, taken in the order of their names)."""
+    attrs = t.system_attrs
+    out = [float(c) for c in attrs.get(_CONSTRAINTS_KEY) or ()]
+    prefix = _CONSTRAINTS_KEY + ":"
+    out += [float(attrs[k]) for k in sorted(k for k in attrs if k.startswith(prefix))]
+    return out or None
 
 
 def _clip(values: Sequence[float], lo: list[float], hi: list[float]) -> list[float]:
@@ -198,7 +217,7 @@ class Track:
 
     def _tell(self, t: FrozenTrial, ours: Trial | dict, trials: Sequence[FrozenTrial]) -> None:
         opt = self.opt
-        cons = t.system_attrs.get(_CONSTRAINTS_KEY) if opt.constraints else None
+        cons = trial_constraints(t) if opt.constraints else None
         if cons is not None:
             cons = np.nan_to_num(np.asarray(cons, dtype=float), posinf=1e300, neginf=-1e300)
         if t.state == TrialState.COMPLETE:

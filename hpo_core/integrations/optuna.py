@@ -24,10 +24,12 @@ Several objectives (``directions=[...]``) work with the strategies that accept t
 (``nsga2``, ``bayes``, ``random``, ``sobol``, ``grid``); the others raise ValueError, as
 Optuna's single-objective samplers do. ``constraints_func`` is Optuna's: its values are stored
 in the trial's system attributes after each trial and told to the strategy (satisfied when
-``<= 0``). Optuna keeps a trial of value ±inf COMPLETE; the strategy is told it clipped to
-the finite range of the study's complete values, as Optuna's GPSampler does (0.0 before any
-finite value). A finite strategy (the grid) that has handed out every point stops the study
-as Optuna's GridSampler does.
+``<= 0``), and so are the values a trial sets with ``trial.set_constraint`` (Optuna 5; in the
+order of their names), with or without ``constraints_func``, as Optuna's own samplers take
+them. Optuna keeps a trial of value ±inf COMPLETE; the strategy is told it clipped to the
+finite range of the study's complete values, as Optuna's GPSampler does (0.0 before any finite
+value). A finite strategy (the grid) that has handed out every point stops the study as
+Optuna's GridSampler does.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from hpo_core.integrations._optuna_books import (
     infer_conditions,
     to_optuna,
     track_seed,
+    trial_constraints,
 )
 from hpo_core.strategies import STRATEGIES, SearchSpaceExhausted, make_strategy
 
@@ -128,6 +131,7 @@ class Sampler(optuna.samplers.BaseSampler):
         study: optuna.Study,
         space: dict[str, BaseDistribution],
         name: str,
+        constrained: bool,
         conditions: Conditions | None = None,
     ) -> Track:
         return Track(
@@ -135,9 +139,16 @@ class Sampler(optuna.samplers.BaseSampler):
             self.strategy,
             self.strategy_options,
             [d.name.lower() for d in study.directions],
-            self.constraints_func is not None,
+            constrained,
             track_seed(self._seed, name) if name else self._seed,
             conditions,
+        )
+
+    def _constrained(self, trials: Sequence[FrozenTrial]) -> bool:
+        """Whether the study's trials are told with constraints: ``constraints_func`` is
+        given, or a finished trial has constraint values (``trial.set_constraint``)."""
+        return self.constraints_func is not None or any(
+            t.state in _DONE and trial_constraints(t) is not None for t in trials
         )
 
     def _check_objectives(self, study: optuna.Study) -> None:
@@ -185,9 +196,16 @@ class Sampler(optuna.samplers.BaseSampler):
             if any(n not in search_space for n in conditions):
                 conditions = {}  # a space of the caller's, not the one inferred for this trial
             track = books.joint
-            if track is None or track.space != search_space or track.conditions != conditions:
-                track = books.joint = self._track(study, search_space, "", conditions)
-            track.sync(study.get_trials(deepcopy=False), trial.number)
+            trials = study.get_trials(deepcopy=False)
+            constrained = self._constrained(trials)
+            if (
+                track is None
+                or track.space != search_space
+                or track.conditions != conditions
+                or track.opt.constraints != constrained
+            ):
+                track = books.joint = self._track(study, search_space, "", constrained, conditions)
+            track.sync(trials, trial.number)
             if not track.exhausted:
                 try:
                     ours = track.ask(trial)
@@ -233,10 +251,12 @@ class Sampler(optuna.samplers.BaseSampler):
         key = (param_name, repr(param_distribution))
         with books.lock:
             track = books.single.get(key)
-            if track is None:
+            trials = study.get_trials(deepcopy=False)
+            constrained = self._constrained(trials)
+            if track is None or track.opt.constraints != constrained:
                 space = {param_name: param_distribution}
-                track = books.single[key] = self._track(study, space, param_name)
-            track.sync(study.get_trials(deepcopy=False), trial.number)
+                track = books.single[key] = self._track(study, space, param_name, constrained)
+            track.sync(trials, trial.number)
             ours = track.ask(trial)
         return to_optuna(param_distribution, ours.params[param_name])
 

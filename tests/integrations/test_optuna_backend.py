@@ -95,6 +95,35 @@ def test_constraints_func_values_are_stored_and_told(strategy):
         assert opt.best.value == min(t.value for t in feasible)
 
 
+@pytest.mark.parametrize("strategy", ["nsga2", "bayes"])
+def test_constraints_set_by_the_trial_are_told_without_constraints_func(strategy):
+    # Optuna 5's way (constraints_func is deprecated there): trial.set_constraint
+    if not hasattr(optuna.trial.Trial, "set_constraint"):
+        pytest.skip("trial.set_constraint is Optuna 5's")
+
+    def obj(trial):
+        x, y = trial.suggest_float("x", 0, 1), trial.suggest_float("y", 0, 1)
+        trial.set_constraint("b", y - 0.9)
+        trial.set_constraint("a", x - 0.5)  # feasible where x <= 0.5 and y <= 0.9
+        return (x**2 + y, (1 - x) ** 2 + y) if strategy == "nsga2" else -x - y
+
+    directions = ["minimize"] * (2 if strategy == "nsga2" else 1)
+    sampler = Sampler(strategy, seed=0)
+    study = optuna.create_study(directions=directions, sampler=sampler)
+    study.optimize(obj, n_trials=12)
+    sync(study)
+    opt = joint(sampler, study)
+    assert opt.constraints
+    told = [t for t in opt.trials if t.state == "complete"]
+    done = study.get_trials(states=(COMPLETE,))
+    assert [t.constraints for t in told] == [
+        [t.params["x"] - 0.5, t.params["y"] - 0.9] for t in done
+    ]  # in the order of the constraints' names
+    if strategy != "nsga2":
+        feasible = [t for t in done if t.params["x"] <= 0.5 and t.params["y"] <= 0.9]
+        assert opt.best.value == min(t.value for t in feasible)
+
+
 # ---------------------------------------------------------------------- 2. threads
 @pytest.mark.parametrize("strategy", ["nsga2", "cmaes", "bayes", "tpe", "de"])
 def test_threaded_studies_have_no_failed_trial_nor_fallback(strategy):
