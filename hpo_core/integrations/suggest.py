@@ -113,7 +113,11 @@ def suggest(
     P = np.empty((0, d))
     if pending is not None:
         P = np.asarray(pending, dtype=float)
-        P = P.reshape(-1, d) if P.size else np.empty((0, d))
+        P = P.reshape(1, d) if P.ndim == 1 and P.size == d else P if P.size else np.empty((0, d))
+        if P.ndim != 2 or P.shape[1] != d:
+            raise ValueError(f"pending must have shape (k, {d}) to match bounds, got {P.shape}")
+        if np.isnan(P).any():
+            raise ValueError("pending must not hold NaN")
     if seed is not None and len(P):
         # a call with a batch in flight draws from a stream of its own: the same seed would
         # otherwise give back the very points of the call that made the batch
