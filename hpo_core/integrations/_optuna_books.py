@@ -198,7 +198,10 @@ class Track:
             ours = self.ours.get(t.number)
             if t.state == TrialState.RUNNING:
                 if ours is None and params is not None:  # another worker's trial
-                    self.opt.enqueue(params)
+                    try:
+                        self.opt.enqueue(params)
+                    except ValueError:  # an enqueued value outside the distribution
+                        continue  # not in our space: not pending in it either
                     self.ours[t.number] = self.opt.ask()  # the queued params, no number drawn
                 continue
             self.done.add(t.number)

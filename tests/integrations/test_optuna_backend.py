@@ -209,6 +209,27 @@ def test_a_partly_enqueued_trial_is_recorded_with_the_studys_params(strategy):
     assert [t.params for t in ours] == [t.params for t in study.trials[:-1]]
 
 
+def test_a_running_trial_enqueued_outside_the_distribution_does_not_stop_the_others():
+    # Optuna runs an enqueued value outside the distribution (it only warns); while such a
+    # trial runs, the other trials are still sampled, and it is never told to the strategy
+    sampler = Sampler("bayes", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(two_d, n_trials=3)
+    study.enqueue_trial({"x": 10.0, "y": 0.0})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Fixed parameter x", UserWarning)
+        outside = study.ask()
+        assert outside.suggest_float("x", -2, 2) == 10.0  # running
+        assert outside.suggest_float("y", -2, 2) == 0.0
+    other = study.ask()
+    assert -2 <= other.suggest_float("x", -2, 2) <= 2
+    study.tell(other, 1.0)
+    study.tell(outside, 0.0)
+    sync(study)
+    told = [t.params["x"] for t in joint(sampler, study).trials if t.state != "pending"]
+    assert 10.0 not in told and len(told) == 4
+
+
 # ---------------------------------------------------------------------- 5. failed early
 def test_trials_that_fail_before_suggesting_every_parameter_are_not_left_pending():
     sampler = Sampler("bayes", seed=0)
