@@ -162,11 +162,14 @@ def parallel_coordinates(
     ynorm = (y - y.min()) / span
     cmap = plt.get_cmap("viridis_r" if goal.direction == "minimize" else "viridis")
     n_axes = len(params) + 1
-    for i, t in enumerate(trials):
+    # each axis is the encoding of its parameter's first column: a trial where that column is
+    # inactive (the parameter is absent, or defined otherwise by its sub-space) leaves it out
+    active = opt.space.active(X) if len(X) else np.ones(X.shape, dtype=bool)
+    for i in range(len(trials)):
         pts = []
         for p in params:
-            j = next((j for j in cols[p] if p in t.params), None)
-            pts.append(np.nan if j is None else X[i, j])
+            j = cols[p][0]
+            pts.append(X[i, j] if active[i, j] else np.nan)
         pts.append(ynorm[i])
         ax.plot(range(n_axes), pts, color=cmap(ynorm[i]), alpha=0.7, lw=1)
     for k, p in enumerate(params):
@@ -209,6 +212,28 @@ def parallel_coordinates(
     return fig
 
 
+def _all_choices(opt: Optimizer, columns: list[int]) -> Categorical:
+    """The choices of the categorical definitions of the parameter of ``columns`` (several in
+    a list of sub-spaces that define it differently), each once, in order; the first column
+    is categorical."""
+    axis = opt.space.dimensions[opt.space.names[columns[0]]]
+    assert isinstance(axis, Categorical)
+    for j in columns[1:]:
+        dim = opt.space.dimensions[opt.space.names[j]]
+        if isinstance(dim, Categorical):
+            new = tuple(c for c in dim.choices if np.isnan(_position(axis, c)))
+            axis = Categorical(axis.choices + new)
+    return axis
+
+
+def _position(axis: Categorical, value: Any) -> float:
+    """The index of ``value`` among the choices of ``axis``; NaN when it is not one."""
+    try:
+        return float(axis.index(value))
+    except ValueError:
+        return np.nan
+
+
 def slice_plot(
     opt: Optimizer,
     params: Sequence[str] | None = None,
@@ -237,9 +262,10 @@ def slice_plot(
         idx = [i for i, t in enumerate(trials) if p in t.params]
         vals = [trials[i].params[p] for i in idx]
         if isinstance(dim, Categorical):
-            pos = [dim.index(v) for v in vals]
+            axis = _all_choices(opt, cols[p])  # of every sub-space that defines p
+            pos = [_position(axis, v) for v in vals]
             ax.scatter(pos, y[idx], s=12, alpha=0.7)
-            ax.set_xticks(range(len(dim.choices)), [str(c) for c in dim.choices])
+            ax.set_xticks(range(len(axis.choices)), [str(c) for c in axis.choices])
         else:
             ax.scatter(vals, y[idx], s=12, alpha=0.7)
             if dim.log:

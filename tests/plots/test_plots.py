@@ -83,6 +83,41 @@ def test_slice_plot(study):
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["relu", "tanh"]
 
 
+@pytest.fixture
+def sub_spaces():
+    """A list of sub-spaces that define "kind" and "x" differently: each has two columns."""
+    space = [
+        {"kind": ["a", "c"], "x": Real(0.0, 1.0)},
+        {"kind": ["b", "c"], "x": Real(10.0, 20.0)},
+    ]
+    opt = Optimizer(space, strategy="random", seed=0)
+    opt.optimize(lambda p: p["x"], n_trials=20)
+    kinds = {t.params["kind"] for t in opt.trials}
+    assert "a" in kinds and "b" in kinds
+    return opt
+
+
+def test_slice_plot_of_sub_spaces_shows_the_choices_of_each(sub_spaces):
+    fig = plots.slice_plot(sub_spaces, params=["kind"])
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["a", "c", "b"]
+    xs = ax.collections[0].get_offsets()[:, 0]
+    assert [labels[int(x)] for x in xs] == [t.params["kind"] for t in sub_spaces.trials]
+
+
+def test_parallel_coordinates_of_sub_spaces_draw_each_trial_where_its_value_lies(sub_spaces):
+    ax = plots.parallel_coordinates(sub_spaces, params=["kind", "x"]).axes[0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 3]
+    for line, t in zip(lines, sub_spaces.trials, strict=True):
+        kind, x, _ = line.get_ydata()
+        if t.params["x"] > 1.0:  # the second sub-space's: not on the axes of the first's
+            assert np.isnan(kind) and np.isnan(x)
+        else:
+            assert ["a", "c"][int(kind * 2)] == t.params["kind"]  # the cell of its choice
+            assert x == pytest.approx(t.params["x"])
+
+
 def test_draws_on_given_axes(study):
     import matplotlib.pyplot as plt
 
