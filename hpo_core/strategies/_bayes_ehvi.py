@@ -101,7 +101,8 @@ def propose_ehvi(
     if len(on_front):
         on_front = on_front[non_dominated(Z[on_front])]
     else:
-        on_front = np.argsort(np.sum([gp.z for gp, _ in models], axis=0))[:5]
+        # the least violating trials (the models hold the points in flight after them)
+        on_front = np.argsort(np.sum([gp.z[:n] for gp, _ in models], axis=0))[:5]
     pick = s.rng.permutation(on_front)[:5]
     incumbents = history.X[np.sort(pick)]
     out: list[np.ndarray] = []

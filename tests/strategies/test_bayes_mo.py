@@ -92,6 +92,31 @@ def test_batch_with_two_objectives_and_constraints():
     assert all(t.constraints[0] <= 0 for t in opt.pareto_front)
 
 
+@pytest.mark.parametrize("m", [2, 3])
+def test_a_batch_before_any_feasible_point_is_the_models(m):
+    # every trial infeasible, and points in flight: the incumbents are the least violating
+    # complete trials, not rows of the points in flight (IndexError, then random points)
+    opt = Optimizer(
+        {"x": (0.0, 1.0), "y": (0.0, 1.0)},
+        strategy=BayesianOptimization(n_initial=3),
+        direction=["minimize"] * m,
+        constraints=True,
+        seed=0,
+    )
+
+    def tell(t):
+        x, y = t.params["x"], t.params["y"]
+        opt.tell(t, [x, 1 - x + y, x * y][:m], constraints=[1.5 - x])
+
+    for t in opt.ask(3):  # the initial design
+        tell(t)
+    for _ in range(2):
+        first = opt.ask()
+        tell(opt.ask())  # asked with the first in flight: a fallback fails the test
+        tell(first)
+    assert opt.pareto_front == []  # none feasible
+
+
 def _zdt1(p):
     x = np.array(list(p.values()))
     g = 1 + 9 * x[1:].mean()
