@@ -113,6 +113,19 @@ class Sampler(optuna.samplers.BaseSampler):
             Any, dict[tuple[str, int], tuple[StudyBooks, IntersectionSearchSpace]]
         ] = weakref.WeakKeyDictionary()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable, as Optuna's samplers are (to save one and resume a study with it):
+        without its books and their lock; a restored sampler rebuilds each study's optimizers
+        from the study's trials at its next step, as after ``reseed_rng``."""
+        state = self.__dict__.copy()
+        del state["_lock"], state["_studies"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._studies = weakref.WeakKeyDictionary()
+
     # ------------------------------------------------------------------ per study
     def _entry(self, study: optuna.Study) -> tuple[StudyBooks, IntersectionSearchSpace]:
         key = (study.study_name, study._study_id)

@@ -5,8 +5,10 @@ dynamic parameters)."""
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
+import pickle
 import threading
 import time
 import warnings
@@ -246,6 +248,26 @@ def test_trials_that_fail_before_suggesting_every_parameter_are_not_left_pending
     states = [t.state for t in joint(sampler, study).trials]
     assert states.count("pending") == 1  # the trial just asked, and no other
     assert states.count("failed") == 9 and states.count("complete") == 11
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_pickled_sampler_resumes_its_study(how, tmp_path):
+    # Optuna's way to save and resume a study: the sampler pickled, the study on a storage
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    sampler = Sampler("bayes", seed=0)
+    study = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
+    study.optimize(two_d, n_trials=6)
+    if how == "pickle":
+        restored = pickle.loads(pickle.dumps(sampler))
+    else:
+        restored = copy.deepcopy(sampler)
+    assert (restored.strategy, restored.seed) == ("bayes", 0)
+    again = optuna.load_study(study_name="s", storage=storage, sampler=restored)
+    again.optimize(two_d, n_trials=3)
+    assert [t.state for t in again.trials] == [COMPLETE] * 9
+    sync(again)
+    told = [t for t in joint(restored, again).trials if t.state == "complete"]
+    assert len(told) == 9  # every trial of the study, those before the pickle too
 
 
 # ---------------------------------------------------------------------- 6. one state per study
