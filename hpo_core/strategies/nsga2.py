@@ -179,4 +179,5 @@ class NSGA2(GeneticAlgorithm):
         crowd = crowding_distance(F, ranks)
         self._P, self._F, self._V = P, F, V
         # one number per parent for the tournament: lower front first, then more isolated
-        self._f = ranks + 1.0 / (1.0 + crowd)
+        # (in [rank, rank + 1/2]: a crowding of 0 never ties with the next front's ends)
+        self._f = ranks + 0.5 / (1.0 + crowd)

@@ -197,6 +197,30 @@ def test_every_parent_enters_the_same_number_of_tournaments():
     assert not np.array_equal(C, s._contestants(25))  # drawn afresh
 
 
+def test_a_better_front_wins_every_tournament_whatever_the_crowding():
+    from types import SimpleNamespace
+
+    from hpo_core.arrays.evo.pareto import crowding_distance
+    from hpo_core.strategies.nsga2 import NSGA2
+
+    # front 0: three points equal in objective space (the middle one has crowding 0); front 1:
+    # one point (crowding infinite)
+    F = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [1.0, 2.0]])
+    s = NSGA2(population_size=4)
+    s.setup(hpo_core.Optimizer(ZDT_SPACE).space, np.random.default_rng(0))
+    s._history = SimpleNamespace(Y_all=F, C_all=np.empty((4, 0)))
+    s._merge(np.random.default_rng(1).random((4, 10)), np.arange(4))
+    ranks = nondominated_ranks(s._F, s._V)
+    crowd = crowding_distance(s._F, ranks)
+    assert sorted(ranks.tolist()) == [0, 0, 0, 1] and 0.0 in crowd
+    for a in range(4):
+        for b in range(4):
+            if ranks[a] < ranks[b]:
+                assert s._f[a] < s._f[b]
+            elif ranks[a] == ranks[b] and crowd[a] > crowd[b]:
+                assert s._f[a] < s._f[b]
+
+
 def test_children_repeating_a_parent_or_each_other_are_bred_again():
     # without crossover and with rare mutation, about a third of the children would copy a parent
     P, C = _children(crossover_rate=0.0, mutation_rate=0.1)
