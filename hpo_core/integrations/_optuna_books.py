@@ -47,8 +47,9 @@ Conditions = dict[str, tuple[str, tuple[Any, ...]]]
 
 
 def _dimension(dist: BaseDistribution) -> Dimension:
-    if isinstance(dist, CategoricalDistribution):
-        return Categorical(tuple(dist.choices))
+    if isinstance(dist, CategoricalDistribution):  # each choice once, as Optuna stores them
+        c = dist.choices
+        return Categorical(tuple(v for i, v in enumerate(c) if not _listed(v, c[:i])))
     if isinstance(dist, IntDistribution):
         if dist.step != 1:
             return Integer(0, (dist.high - dist.low) // dist.step)
@@ -66,6 +67,12 @@ def _dimension(dist: BaseDistribution) -> Dimension:
             else Categorical((dist.low,))
         )
     raise ValueError(f"unsupported Optuna distribution {dist!r}")
+
+
+def _listed(value: Any, choices: Sequence[Any]) -> bool:
+    """Whether a choice equal to ``value`` and of its type is among ``choices`` (a choice
+    listed twice; hpo_core keeps 1, 1.0 and True apart)."""
+    return any(type(value) is type(c) and value == c for c in choices)
 
 
 def _to_ours(dist: BaseDistribution, value: Any) -> Any:

@@ -153,3 +153,12 @@ def test_an_exhausted_grid_stops_the_study_cleanly_as_optunas_grid_sampler():
     trial = study.ask()
     study.tell(trial, _grid_objective(trial))
     assert study.trials[-1].state == optuna.trial.TrialState.COMPLETE
+
+
+@pytest.mark.parametrize("strategy", ["random", "tpe"])
+def test_a_choice_listed_twice_is_one_choice_as_in_optuna(strategy):
+    # Optuna takes ["adam", "sgd", "adam"] (it stores a choice by its first index)
+    study = optuna.create_study(sampler=Sampler(strategy, seed=0))
+    study.optimize(lambda t: len(t.suggest_categorical("opt", ["adam", "sgd", "adam"])), 12)
+    assert {t.state for t in study.trials} == {optuna.trial.TrialState.COMPLETE}
+    assert {t.params["opt"] for t in study.trials} == {"adam", "sgd"}
