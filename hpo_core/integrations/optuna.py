@@ -206,8 +206,12 @@ class Sampler(optuna.samplers.BaseSampler):
         books = self._study_books(study)
         with books.lock:
             conditions = books.conditions.pop(trial.number, {})
-            if any(n not in search_space for n in conditions):
-                conditions = {}  # a space of the caller's, not the one inferred for this trial
+            if any(
+                n not in search_space or c not in search_space for n, (c, _) in conditions.items()
+            ):
+                # a space of the caller's, not the one inferred for this trial (as Optuna's
+                # PartialFixedSampler gives, without the parameters it fixes)
+                conditions = {}
             track = books.joint
             trials = study.get_trials(deepcopy=False)
             constrained = self._constrained(trials)

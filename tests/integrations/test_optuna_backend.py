@@ -395,6 +395,22 @@ def test_a_parameter_that_follows_a_categorical_is_a_conditional_dimension(strat
     assert relu and all(asked[t.params["x"]] == t.params for t in relu)
 
 
+def test_a_conditional_parameter_whose_parent_is_fixed_by_partial_fixed_sampler():
+    # PartialFixedSampler asks for the relative search space without the parameters it fixes:
+    # a parameter that follows a fixed categorical is sampled, not made conditional on it
+    sampler = Sampler("bayes", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(with_relu_slope, n_trials=12)
+    assert books(sampler, study).joint.conditions == {"slope": ("act", ("relu",))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.sampler = optuna.samplers.PartialFixedSampler({"act": "relu"}, sampler)
+    study.optimize(with_relu_slope, n_trials=4)
+    fixed = study.trials[-4:]
+    assert [t.state for t in fixed] == [COMPLETE] * 4
+    assert all(t.params["act"] == "relu" and "slope" in t.params for t in fixed)
+
+
 def test_inferred_conditions_need_the_exact_pattern_and_one_distribution():
     from hpo_core.integrations._optuna_books import infer_conditions
 
