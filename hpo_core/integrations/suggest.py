@@ -75,7 +75,9 @@ def suggest(
     Returns
     -------
     ndarray of shape (n, d)
-        Float array; integer coordinates hold whole numbers.
+        Float array; integer coordinates hold whole numbers. A grid (``method="grid"``) with
+        fewer than n points left returns those; with none left it raises
+        ``hpo_core.strategies.SearchSpaceExhausted``.
 
     Examples
     --------

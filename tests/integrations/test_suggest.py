@@ -80,6 +80,16 @@ def test_pending_are_avoided_on_a_grid():
     assert sorted(out[:, 0].tolist()) == [2.0, 3.0]
 
 
+def test_a_grid_near_its_end_returns_the_points_it_has_left():
+    from hpo_core.strategies import SearchSpaceExhausted
+
+    args = {"bounds": [[0.0, 2.0]], "n": 5, "method": "grid", "integer": [True]}
+    out = suggest([[0.0]], [1.0], pending=[[1.0]], **args)
+    assert out.tolist() == [[2.0]]  # one point left of the 5 asked
+    with pytest.raises(SearchSpaceExhausted):
+        suggest([[0.0], [1.0], [2.0]], [1.0, 2.0, 3.0], **args)
+
+
 @pytest.mark.parametrize(
     "method",
     [
