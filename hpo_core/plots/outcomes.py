@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +32,19 @@ def pareto_front(
     if m < 2:
         raise ValueError("pareto_front needs a study with several objectives; this one has 1")
     picked = list(objectives) if objectives is not None else list(range(min(m, 3)))
-    if len(picked) not in (2, 3) or any(
-        not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < m for i in picked
+    if (
+        len(picked) not in (2, 3)
+        or any(
+            not isinstance(i, numbers.Integral) or isinstance(i, bool) or not 0 <= i < m
+            for i in picked
+        )
+        or len(set(picked)) < len(picked)
     ):
-        raise ValueError(f"objectives must be 2 or 3 indices in 0..{m - 1}, got {list(picked)!r}")
+        raise ValueError(
+            f"objectives must be 2 or 3 indices in 0..{m - 1}, got {list(picked)!r} "
+            "(each index once)"
+        )
+    picked = [int(i) for i in picked]
     trials = [t for t in opt.trials if t.state == "complete" and t.values is not None]
     if not trials:
         raise ValueError("the study has no complete trial to plot")

@@ -239,6 +239,13 @@ def test_pareto_front_refuses_what_it_cannot_draw(study, two_objectives):
         plots.pareto_front(study)
     with pytest.raises(ValueError, match=r"2 or 3 indices in 0..1, got \[0, 2\]"):
         plots.pareto_front(two_objectives, objectives=(0, 2))
+    with pytest.raises(ValueError, match=r"got \[1, 1\] \(each index once\)"):
+        plots.pareto_front(two_objectives, objectives=[1, 1])
+
+
+def test_pareto_front_takes_numpy_indices(two_objectives):
+    fig = plots.pareto_front(two_objectives, objectives=np.array([1, 0]))
+    assert fig.axes[0].get_xlabel().startswith("objective 1")
 
 
 def test_learning_curves_mark_the_pruned_trials():
