@@ -28,9 +28,7 @@ def _points(opt: Optimizer) -> tuple[np.ndarray, np.ndarray]:
     of the complete trials (and feasible ones, in a constrained study)."""
     m = len(opt.directions)
     if m < 2:
-        raise ValueError(
-            "hypervolume_history needs a study with several objectives; this one has 1"
-        )
+        raise ValueError("the hypervolume needs a study with several objectives; this one has 1")
     signs = _signs(opt)
     at, rows = [], []
     for i, t in enumerate(opt.trials):

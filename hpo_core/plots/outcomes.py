@@ -95,9 +95,13 @@ def learning_curves(
     they stopped."""
     reported = [t for t in opt.trials if t.intermediate]
     if max_trials is not None:
-        if isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1:
+        if (
+            isinstance(max_trials, bool)
+            or not isinstance(max_trials, numbers.Integral)
+            or max_trials < 1
+        ):
             raise ValueError(f"max_trials must be an integer >= 1, got {max_trials!r}")
-        reported = reported[-max_trials:]
+        reported = reported[-int(max_trials) :]
     if not reported:
         raise ValueError("no trial of the study reported intermediate values (trial.report)")
     fig, ax = figure(ax, figsize=(6, 4))

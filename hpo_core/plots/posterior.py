@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,8 +66,13 @@ def contour(
     """
     from hpo_core.gp import fit
 
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 5:
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, numbers.Integral)
+        or resolution < 5
+    ):
         raise ValueError(f"resolution must be an integer >= 5, got {resolution!r}")
+    resolution = int(resolution)
     cols = param_columns(opt)
     for p in (x, y):
         if p not in cols:

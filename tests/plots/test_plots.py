@@ -308,3 +308,19 @@ def test_contour_of_a_constrained_study_stars_the_best_feasible_trial():
     opt = _constrained_study()
     best = plots.contour(opt, "x", "y", resolution=10).axes[0].collections[-1]
     assert np.allclose(best.get_offsets()[0], [opt.best.params["x"], opt.best.params["y"]])
+
+
+def test_numpy_integers_are_taken_where_integers_are(two_objectives):
+    opt = Optimizer({"x": Real(0.0, 1.0), "y": Real(0.0, 1.0)}, seed=0)
+    for _ in range(4):
+        t = opt.ask()
+        t.report(0, 1.0)
+        opt.tell(t, t.params["x"])
+    ax = plots.learning_curves(opt, max_trials=np.int64(3)).axes[0]
+    assert ax.get_title() == "Learning curves, 3 trials"
+    fig = plots.contour(opt, "x", "y", resolution=np.int64(6))
+    assert fig.axes[0].collections  # drawn
+    with pytest.raises(ValueError, match=r"max_trials must be an integer >= 1, got np.int64\(0\)"):
+        plots.learning_curves(opt, max_trials=np.int64(0))
+    with pytest.raises(ValueError, match="^the hypervolume needs a study with several"):
+        plots.hypervolume_so_far(opt)
