@@ -291,6 +291,9 @@ class StudyBooks:
         self.single: dict[tuple[str, str], Track] = {}
         #: the conditions inferred with each trial's relative search space, by trial number
         self.conditions: dict[int, Conditions] = {}
+        #: whether a finished trial has constraint values, and the finished trials looked at
+        self.constrained = False
+        self.checked: set[int] = set()
 
     def clear(self) -> None:
         """Forget every track: the next steps rebuild them from the study."""

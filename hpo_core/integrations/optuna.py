@@ -157,12 +157,19 @@ class Sampler(optuna.samplers.BaseSampler):
             conditions,
         )
 
-    def _constrained(self, trials: Sequence[FrozenTrial]) -> bool:
+    def _constrained(self, books: StudyBooks, trials: Sequence[FrozenTrial]) -> bool:
         """Whether the study's trials are told with constraints: ``constraints_func`` is
-        given, or a finished trial has constraint values (``trial.set_constraint``)."""
-        return self.constraints_func is not None or any(
-            t.state in _DONE and trial_constraints(t) is not None for t in trials
-        )
+        given, or a finished trial has constraint values (``trial.set_constraint``); each
+        finished trial is looked at once."""
+        if self.constraints_func is not None or books.constrained:
+            return True
+        for t in trials:
+            if t.state in _DONE and t.number not in books.checked:
+                books.checked.add(t.number)
+                if trial_constraints(t) is not None:
+                    books.constrained = True
+                    return True
+        return False
 
     def _check_objectives(self, study: optuna.Study) -> None:
         if len(study.directions) > 1 and not self._multi:
@@ -214,7 +221,7 @@ class Sampler(optuna.samplers.BaseSampler):
                 conditions = {}
             track = books.joint
             trials = study.get_trials(deepcopy=False)
-            constrained = self._constrained(trials)
+            constrained = self._constrained(books, trials)
             if (
                 track is None
                 or track.space != search_space
@@ -269,7 +276,7 @@ class Sampler(optuna.samplers.BaseSampler):
         with books.lock:
             track = books.single.get(key)
             trials = study.get_trials(deepcopy=False)
-            constrained = self._constrained(trials)
+            constrained = self._constrained(books, trials)
             if track is None or track.opt.constraints != constrained:
                 space = {param_name: param_distribution}
                 track = books.single[key] = self._track(study, space, param_name, constrained)
