@@ -106,6 +106,8 @@ def suggest(
     is_int, is_log = _mask("integer", integer, d), _mask("log", log, d)
     dims: dict[str, Any] = {}
     for j, (lo, hi) in enumerate(B):
+        if is_log[j] and lo <= 0:
+            raise ValueError(f"bounds of log coordinate {j} must be > 0, got low = {lo:g}")
         if is_int[j]:
             if lo != round(lo) or hi != round(hi):
                 raise ValueError(f"bounds of integer coordinate {j} must be whole numbers")

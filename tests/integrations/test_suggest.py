@@ -131,6 +131,8 @@ def test_a_batch_in_flight_is_not_suggested_again(method):
         ({"seed": 1.0}, "seed must be None or an integer >= 0"),
         ({"seed": np.int64(-1), "pending": [[0.2]]}, "seed must be None or an integer >= 0"),
         ({"integer": [1]}, "integer must be None or a bool array"),
+        ({"bounds": [[0.0, 1.0]], "log": [True]}, r"log coordinate 0 must be > 0, got low = 0"),
+        ({"bounds": [[-1, 8]], "log": [True], "integer": [True]}, "log coordinate 0 must be > 0"),
         ({"method": "magic"}, "strategy must be one of"),
     ],
 )
