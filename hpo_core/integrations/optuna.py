@@ -94,6 +94,10 @@ class Sampler(optuna.samplers.BaseSampler):
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+        ):  # Optuna takes True, and every trial would then fail in the strategy
+            raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
         if constraints_func is not None and not callable(constraints_func):
             raise TypeError(f"constraints_func must be None or callable, got {constraints_func!r}")
         probe = make_strategy(strategy)  # fail now, not at the first trial, if it cannot be built

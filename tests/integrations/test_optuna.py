@@ -89,6 +89,9 @@ def test_bad_strategy():
         Sampler("nsga2", constraints_func=[0.0])
     with pytest.raises(ValueError, match="grid_points"):  # options are checked up front too
         Sampler("grid", strategy_options={"grid_points": 1})
+    for seed in (True, 1.5, -1):  # up front, not in every trial
+        with pytest.raises(ValueError, match=rf"seed must be None or an integer >= 0, got {seed}"):
+            Sampler("bayes", seed=seed)
 
 
 def static_objective(trial):
