@@ -78,10 +78,14 @@ def importance_scores(
 ) -> tuple[list[str], np.ndarray, str]:
     """The parameters, their importance (>= 0, summing to 1 unless all are 0) and the method's
     description, as ``importance`` draws them for ``target``; the forest's size and repeats,
-    and with ``max_rows`` the last complete trials only, set its cost. ValueError with fewer
-    than 2 complete trials."""
+    and with ``max_rows`` (>= 2) the last complete trials only, set its cost. ValueError with
+    fewer than 2 complete trials."""
     if method not in _IMPORTANCE_METHODS:
         raise ValueError(f"method must be one of {list(_IMPORTANCE_METHODS)}, got {method!r}")
+    if max_rows is not None and (
+        isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 2
+    ):  # the forest needs 2 trials, as the study does
+        raise ValueError(f"max_rows must be None or an integer >= 2, got {max_rows!r}")
     goal = resolve_target(opt, target)
     X, y, _ = complete_trials(opt, goal)
     if method == "gp":

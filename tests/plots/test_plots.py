@@ -324,3 +324,11 @@ def test_numpy_integers_are_taken_where_integers_are(two_objectives):
         plots.learning_curves(opt, max_trials=np.int64(0))
     with pytest.raises(ValueError, match="^the hypervolume needs a study with several"):
         plots.hypervolume_so_far(opt)
+
+
+def test_importance_scores_on_the_last_rows_checks_their_number(study):
+    names, scores, _ = plots.importance_scores(study, n_estimators=10, n_repeats=2, max_rows=20)
+    assert names == list(SPACE) and np.isclose(scores.sum(), 1.0)
+    for bad in (0, 1, -5, 2.5, True):  # 0 and -5 took all rows or dropped the first ones
+        with pytest.raises(ValueError, match="max_rows must be None or an integer >= 2"):
+            plots.importance_scores(study, max_rows=bad)
