@@ -164,7 +164,8 @@ def parallel_coordinates(
     plt = pyplot()
     span = np.ptp(y) or 1.0
     ynorm = (y - y.min()) / span
-    cmap = plt.get_cmap("viridis_r" if goal.direction == "minimize" else "viridis")
+    # viridis runs from dark to light: the best value (the least, when minimised) darkest
+    cmap = plt.get_cmap("viridis" if goal.direction == "minimize" else "viridis_r")
     n_axes = len(params) + 1
     # each axis is the encoding of its parameter's first column: a trial where that column is
     # inactive (the parameter is absent, or defined otherwise by its sub-space) leaves it out

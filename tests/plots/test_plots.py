@@ -332,3 +332,19 @@ def test_importance_scores_on_the_last_rows_checks_their_number(study):
     for bad in (0, 1, -5, 2.5, True):  # 0 and -5 took all rows or dropped the first ones
         with pytest.raises(ValueError, match="max_rows must be None or an integer >= 2"):
             plots.importance_scores(study, max_rows=bad)
+
+
+@pytest.mark.parametrize("target", [0, 1])  # minimised, maximised
+def test_parallel_coordinates_draws_the_best_trial_darkest(two_objectives, target):
+    ax = plots.parallel_coordinates(two_objectives, target=target).axes[0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 3]
+    done = [t for t in two_objectives.trials if t.state == "complete"]
+    sign = 1 if two_objectives.directions[target] == "minimize" else -1
+    order = np.argsort([sign * t.values[target] for t in done])
+
+    def lightness(line):
+        r, g, b, _ = matplotlib.colors.to_rgba(line.get_color())
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    best, worst = lines[order[0]], lines[order[-1]]
+    assert lightness(best) < lightness(worst)
