@@ -98,6 +98,11 @@ class Sampler(optuna.samplers.BaseSampler):
             isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
         ):  # Optuna takes True, and every trial would then fail in the strategy
             raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
+        if strategy_options is not None and not isinstance(strategy_options, Mapping):
+            raise TypeError(
+                f"strategy_options must be None or a dict of the strategy's options, got "
+                f"{strategy_options!r}"
+            )
         if constraints_func is not None and not callable(constraints_func):
             raise TypeError(f"constraints_func must be None or callable, got {constraints_func!r}")
         probe = make_strategy(strategy)  # fail now, not at the first trial, if it cannot be built

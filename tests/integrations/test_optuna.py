@@ -87,6 +87,8 @@ def test_bad_strategy():
         Sampler("magic")
     with pytest.raises(TypeError, match="constraints_func must be None or callable"):
         Sampler("nsga2", constraints_func=[0.0])
+    with pytest.raises(TypeError, match="strategy_options must be None or a dict"):
+        Sampler("nsga2", strategy_options="population_size=10")
     with pytest.raises(ValueError, match="grid_points"):  # options are checked up front too
         Sampler("grid", strategy_options={"grid_points": 1})
     for seed in (True, 1.5, -1):  # up front, not in every trial
