@@ -76,10 +76,19 @@ def _listed(value: Any, choices: Sequence[Any]) -> bool:
 
 
 def _to_ours(dist: BaseDistribution, value: Any) -> Any:
+    """A value of Optuna's distribution in hpo_core's terms: the index of a stepped value on
+    its grid. ValueError for a value off the grid (an enqueued one: Optuna runs it), which
+    no index stands for (Optuna's own tolerance for floats)."""
     if isinstance(dist, IntDistribution) and dist.step != 1:
-        return (value - dist.low) // dist.step
+        k, off = divmod(value - dist.low, dist.step)
+        if off:
+            raise ValueError(f"{value!r} is not on the grid of {dist}")
+        return k
     if isinstance(dist, FloatDistribution) and dist.step is not None:
-        return round((value - dist.low) / dist.step)
+        k = (value - dist.low) / dist.step
+        if abs(k - round(k)) > 1e-8:
+            raise ValueError(f"{value!r} is not on the grid of {dist}")
+        return round(k)
     return value
 
 
@@ -193,7 +202,10 @@ class Track:
                 continue
             if n not in t.params or t.distributions[n] != d:
                 return None
-            out[n] = _to_ours(d, t.params[n])
+            try:
+                out[n] = _to_ours(d, t.params[n])
+            except ValueError:  # an enqueued value off a stepped grid: not of this space
+                return None
         return out
 
     def sync(self, trials: Sequence[FrozenTrial], current: int) -> None:
@@ -251,15 +263,15 @@ class Track:
         ours = self.ours.get(trial.number)
         if ours is None:
             fixed = trial.system_attrs.get("fixed_params") or {}
-            fixed = {n: _to_ours(d, fixed[n]) for n, d in self.space.items() if n in fixed}
             try:
+                fixed = {n: _to_ours(d, fixed[n]) for n, d in self.space.items() if n in fixed}
                 if len(fixed) == len(self.space):  # nothing left to the strategy
                     self.opt.enqueue(fixed)
                     ours = self.opt.ask()
                 else:
                     ours = self.opt.ask(fixed=fixed)
-            except ValueError:  # an enqueued value outside the distribution: not ours to keep
-                ours = self.opt.ask()
+            except ValueError:  # an enqueued value outside the distribution or off its grid:
+                ours = self.opt.ask()  # not ours to keep
             self.ours[trial.number] = ours
         return ours
 

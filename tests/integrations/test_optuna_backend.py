@@ -232,6 +232,27 @@ def test_a_running_trial_enqueued_outside_the_distribution_does_not_stop_the_oth
     assert 10.0 not in told and len(told) == 4
 
 
+def test_a_trial_enqueued_off_a_stepped_grid_is_not_told_as_a_point_of_the_grid():
+    # Optuna runs k = 3 and q = 0.3 (it only warns); no index of the grids stands for them
+    sampler = Sampler("random", seed=0)
+    study = optuna.create_study(sampler=sampler)
+
+    def obj(t):
+        return t.suggest_int("k", 0, 20, step=4) + t.suggest_float("q", 0, 1, step=0.25)
+
+    study.optimize(obj, n_trials=3)
+    study.enqueue_trial({"k": 3, "q": 0.3})
+    study.enqueue_trial({"k": 8, "q": 0.5})  # on the grids: told as index 2 and 2
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Fixed parameter", UserWarning)
+        study.optimize(obj, n_trials=2)
+    assert [t.params for t in study.trials[3:]] == [{"k": 3, "q": 0.3}, {"k": 8, "q": 0.5}]
+    sync(study)
+    told = [(t.params, t.value) for t in joint(sampler, study).trials if t.state != "pending"]
+    assert len(told) == 4 and told[-1] == ({"k": 2, "q": 2}, 8.5)
+    assert 3.3 not in [v for _, v in told]
+
+
 # ---------------------------------------------------------------------- 5. failed early
 def test_trials_that_fail_before_suggesting_every_parameter_are_not_left_pending():
     sampler = Sampler("bayes", seed=0)
