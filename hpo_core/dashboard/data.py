@@ -23,7 +23,7 @@ from hpo_core.core import Optimizer
 from hpo_core.core.outcomes import parse_direction_text
 from hpo_core.plots.hypervolume import hypervolume_so_far
 from hpo_core.plots.parameters import importance_scores
-from hpo_core.space import CATEGORICAL, Space
+from hpo_core.space import CATEGORICAL, Categorical, Space
 from hpo_core.space.serialize import space_from_json
 from hpo_core.storage import (
     PostgresStorage,
@@ -90,19 +90,37 @@ def trial_json(row: StoredTrial) -> dict[str, Any]:
 
 
 def params_json(space: Space) -> list[dict[str, Any]]:
-    """Each parameter's name, kind, log scale, bounds or choices."""
+    """Each parameter's name, kind, log scale, bounds or choices: of its first definition, but
+    the choices (or bounds) of every sub-space that defines it alike, as the page places a
+    trial by its value among them."""
     out = []
     for name in space.params:
-        j = space.columns.index(name)
-        dim: Any = space.dimensions[space.names[j]]
+        dims: list[Any] = [
+            space.dimensions[space.names[j]] for j, c in enumerate(space.columns) if c == name
+        ]
+        dim = dims[0]
         log = bool(getattr(dim, "log", False))
         info: dict[str, Any] = {"name": name, "kind": str(dim.kind), "log": log}
         if dim.kind == CATEGORICAL:
-            info["choices"] = [_plain(c) for c in dim.choices]
+            choices = dim
+            for other in dims[1:]:
+                if other.kind == CATEGORICAL:
+                    new = tuple(c for c in other.choices if not _among(c, choices))
+                    choices = Categorical(choices.choices + new)
+            info["choices"] = [_plain(c) for c in choices.choices]
         else:
-            info["low"], info["high"] = dim.low, dim.high
+            alike = [d for d in dims if d.kind != CATEGORICAL]
+            info["low"], info["high"] = min(d.low for d in alike), max(d.high for d in alike)
         out.append(info)
     return out
+
+
+def _among(value: Any, dim: Categorical) -> bool:
+    try:
+        dim.index(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _location(storage: SQLiteStorage | PostgresStorage) -> str:

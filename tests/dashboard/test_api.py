@@ -72,6 +72,26 @@ def test_a_study_describes_its_parameters(app):
     assert by_name["kind"]["choices"] == ["a", "b", "c"]
 
 
+def test_a_parameter_of_sub_spaces_has_the_choices_and_bounds_of_each(tmp_path):
+    from hpo_core import Real
+
+    path = tmp_path / "sub.db"
+    space = [
+        {"kind": ["a", "c"], "x": Real(0.0, 1.0)},
+        {"kind": ["b", "c"], "x": Real(10.0, 20.0)},
+    ]
+    opt = Optimizer(space, storage=f"sqlite:///{path}", study="sub", seed=0)
+    opt.optimize(lambda p: p["x"], n_trials=6)
+    dash = Dashboard(str(path))
+    try:
+        meta = get_json(make_app(dash), "/api/study", "study=sub")
+    finally:
+        dash.close()
+    by_name = {p["name"]: p for p in meta["params"]}
+    assert by_name["kind"]["choices"] == ["a", "c", "b"]  # where the page places "b" too
+    assert (by_name["x"]["low"], by_name["x"]["high"]) == (0.0, 20.0)
+
+
 def test_trials_carry_values_params_curves_attrs_and_durations(app):
     body = get_json(app, "/api/trials", "study=single&since=0")
     rows = body["trials"]
