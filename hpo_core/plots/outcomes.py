@@ -65,6 +65,11 @@ def pareto_front(
         if ax is None:
             fig = pyplot().figure(figsize=(6, 5))
             ax = fig.add_subplot(projection="3d")
+        elif getattr(ax, "name", None) != "3d":
+            raise ValueError(
+                "three objectives are drawn on 3-D axes: give ax=...add_subplot(projection="
+                "'3d'), or two indices as objectives="
+            )
         else:
             fig = ax.figure
         ax3: Any = ax

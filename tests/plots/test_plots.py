@@ -241,6 +241,13 @@ def test_pareto_front_refuses_what_it_cannot_draw(study, two_objectives):
         plots.pareto_front(two_objectives, objectives=(0, 2))
     with pytest.raises(ValueError, match=r"got \[1, 1\] \(each index once\)"):
         plots.pareto_front(two_objectives, objectives=[1, 1])
+    import matplotlib.pyplot as plt
+
+    three = Optimizer({"x": Real(0.0, 1.0)}, direction=["minimize"] * 3, seed=0)
+    three.optimize(lambda p: [p["x"], 1 - p["x"], p["x"] ** 2], n_trials=4)
+    with pytest.raises(ValueError, match="three objectives are drawn on 3-D axes"):
+        plots.pareto_front(three, ax=plt.subplots()[1])  # not TypeError from Axes.scatter
+    assert plots.pareto_front(three, objectives=(0, 2), ax=plt.subplots()[1])
 
 
 def test_pareto_front_takes_numpy_indices(two_objectives):
