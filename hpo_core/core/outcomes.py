@@ -129,6 +129,8 @@ class Objectives:
             self.directions = [direction]
         else:
             self.directions = parse_directions(direction)
+        #: a list of directions, even of one, takes values as lists (as Optuna's directions)
+        self._listed = not isinstance(direction, str)
         self.m = len(self.directions)
         self.signs = [1.0 if d == "minimize" else -1.0 for d in self.directions]
         self.constrained = constraints
@@ -151,7 +153,7 @@ class Objectives:
         told, reason = told_state(state, exception)
         values: tuple[float, ...] | None = None
         if value is not None:
-            if self.m == 1:
+            if self.m == 1 and not (self._listed and isinstance(value, (list, tuple, np.ndarray))):
                 if type(value) is not float and (
                     isinstance(value, bool) or not isinstance(value, numbers.Real)
                 ):

@@ -326,3 +326,15 @@ def test_pruned_and_failed_trials_with_several_objectives_round_trip():
     assert opt.pareto_front == [opt.trials[2]]
     df = opt.to_dataframe()
     assert list(df["values"].iloc[[0, 2]]) == [[1.0, 2.0], [0.5, 1.0]]
+
+
+def test_a_list_of_one_direction_takes_values_as_lists():
+    opt = Optimizer(SPACE, direction=["maximize"], seed=0)
+    a, b, c = opt.ask(3)
+    opt.tell(a, [0.5])
+    opt.tell(b, np.array([2.0]))
+    opt.tell(c, 1.0)  # a plain number too
+    assert opt.direction == "maximize" and opt.best.value == 2.0
+    with pytest.raises(ValueError, match="must hold 1 numbers, got 2"):
+        opt.tell(opt.ask(), [1.0, 2.0])
+    assert opt.minimize(lambda p: [p["x"]], n_trials=2).value >= 2.0
