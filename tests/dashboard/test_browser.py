@@ -236,7 +236,9 @@ def test_thinning_keeps_what_it_must_and_the_same_sample_as_trials_arrive(served
         " big: numbers(thin(rows(10000), 1000, [9999, 3, 7])),"
         " later: numbers(thin(rows(10100), 1000, [9999, 3, 7])),"
         " records: numbers(records(values, 0, true)),"
-        " recordsMax: numbers(records(values, 0, false))};"
+        " recordsMax: numbers(records(values, 0, false)),"
+        " feasible: numbers(records(values.map((r, i) =>"
+        "   ({...r, constraints: i === 2 || i === 7 ? [0.5, -1] : [0, -1]})), 0, true))};"
     )
     assert thinned["small"] == list(range(50))
     big = thinned["big"]
@@ -246,6 +248,7 @@ def test_thinning_keeps_what_it_must_and_the_same_sample_as_trials_arrive(served
     # a hundred more trials change about a hundredth of the sample, not all of it
     assert len(set(big) & set(thinned["later"])) > 950
     assert thinned["records"] == [0, 2, 5, 7] and thinned["recordsMax"] == [0, 1]
+    assert thinned["feasible"] == [0, 3, 5]  # trials 2 and 7 break a constraint
 
 
 @pytest.fixture(scope="module")

@@ -41,11 +41,13 @@ function thin(rows, most, always) {
   return rows.filter((r) => keep.has(r.number));
 }
 
-// the trials that set a new best (the only points where the best-so-far line changes)
+// the trials that set a new best (the only points where the best-so-far line changes); in a
+// constrained study only feasible trials (every constraint <= 0) count, as for the best trial
 function records(done, k, minimize) {
   const out = [];
   let best = null;
   for (const r of done) {
+    if ((r.constraints || []).some((c) => c > 0)) continue;
     const v = r.values[k];
     if (best === null || (minimize ? v < best : v > best)) {
       best = v;
