@@ -3,6 +3,7 @@
     python -m benchmarks.evolution batches [--dims 10] [--seeds 5] [--budget 1500]
     python -m benchmarks.evolution targets [--dims 5,10] [--seeds 5]
     python -m benchmarks.evolution overhead [--dims 10]
+    python -m benchmarks.evolution oracle [--cells schaffer:5:64,rastrigin:10:64] [--seeds 5]
 
 Problems on the box ``[-5, 5]^d`` with the optimum (value 0) at a random point of
 ``[-4, 4]^d`` per seed: ``sphere`` (separable), ``ellipsoid`` (rotated, condition 1e6),
@@ -22,11 +23,18 @@ population, as hpo_core's cmaes) and random search.
 
 ``overhead``: milliseconds per evaluation spent in the optimizer (wall time minus the time in
 the objective), hpo_core's cmaes and pycma in the same run.
+
+``oracle``: hpo_core's cmaes in batches of b whose step size is chosen each round by looking
+ahead: the run is copied once per factor ``2^k`` (k in ``ORACLE_STEPS``), each copy's step size
+multiplied by it, asked its batch and told it, and the copy whose batch holds the best value
+goes on (the other copies' evaluations are not counted). The median regret at the budget, for
+the cells ``--cells problem:d:b,...``: how far a better step-size rule could go.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -38,6 +46,7 @@ import hpo_core
 BOX = 5.0
 TARGETS = 10.0 ** np.linspace(2, -8, 51)
 PROBLEMS = ["sphere", "ellipsoid", "rosenbrock", "rastrigin", "schaffer"]
+ORACLE_STEPS = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
 
 
 def _rotation(d: int, rng: np.random.Generator) -> np.ndarray:
@@ -235,14 +244,50 @@ def overhead(dims: list[int], seeds: int) -> None:
         print(f"| {d} | {budget} | {a:.3f} | {b:.3f} | {a / b:.2f} |", flush=True)
 
 
+def run_oracle(
+    f: Callable[[np.ndarray], float], d: int, budget: int, batch: int, seed: int
+) -> float:
+    """The best value of a cmaes run whose step size is chosen by looking ahead each round."""
+    space = {f"x{i}": hpo_core.Real(-BOX, BOX) for i in range(d)}
+    opt = hpo_core.Optimizer(space, strategy="cmaes", seed=seed)
+    n, best = 0, np.inf
+    while n < budget:
+        m = min(batch, budget - n)
+        ahead = []
+        for k in ORACLE_STEPS:
+            o = copy.deepcopy(opt)
+            if o.strategy._mean is not None:  # type: ignore[attr-defined]
+                o.strategy._sigma *= 2.0**k  # type: ignore[attr-defined]
+            trials = o.ask(m)
+            values = [f(np.array([t.params[x] for x in space])) for t in trials]
+            for t, v in zip(trials, values, strict=True):
+                o.tell(t, v)
+            ahead.append((min(values), o))
+        value, opt = min(ahead, key=lambda a: a[0])
+        best, n = min(best, value), n + m
+    return best
+
+
+def oracle(cells: list[str], seeds: int, budget_per_d: int) -> None:
+    print("\n| cell | oracle median regret |\n|---|---|")
+    for cell in cells:
+        name, d, b = cell.split(":")
+        vals = [
+            run_oracle(problem(name, int(d), s), int(d), budget_per_d * int(d), int(b), s)
+            for s in range(seeds)
+        ]
+        print(f"| {d}-d {name}, b = {b} | {_median(vals):.3g} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=("batches", "targets", "overhead"))
+    p.add_argument("mode", choices=("batches", "targets", "overhead", "oracle"))
     p.add_argument("--dims", default="5,10")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--budget", type=int, default=150, help="evaluations per dimension")
     p.add_argument("--problems", default=",".join(PROBLEMS))
     p.add_argument("--libs", default="cmaes,de,ga,pycma", help="for batches")
+    p.add_argument("--cells", default="schaffer:5:64", help="for oracle: problem:d:b,...")
     a = p.parse_args(argv)
     PROBLEMS[:] = a.problems.split(",")
     dims = [int(v) for v in a.dims.split(",")]
@@ -251,6 +296,8 @@ def main(argv: list[str] | None = None) -> None:
         batches(dims, a.seeds, a.budget, a.libs.split(","))
     elif a.mode == "targets":
         targets(dims, a.seeds)
+    elif a.mode == "oracle":
+        oracle(a.cells.split(","), a.seeds, a.budget)
     else:
         overhead(dims, a.seeds)
 
