@@ -146,11 +146,13 @@ def test_a_missing_objective_names_the_keys_the_logs_have(tmp_path, digits):
 class Reporting(keras_tuner.Tuner):
     """No training: reports a falling curve through ``update_trial`` and asks to prune."""
 
+    def curve(self, hp, epoch):
+        return hp.Float("x", 0.0, 1.0) + 1.0 / (epoch + 1)
+
     def run_trial(self, trial, *args, **kwargs):
-        x = trial.hyperparameters.Float("x", 0.0, 1.0)
         value = 0.0
         for epoch in range(EPOCHS):
-            value = x + 1.0 / (epoch + 1)
+            value = self.curve(trial.hyperparameters, epoch)
             self.oracle.update_trial(trial.trial_id, {"val_loss": value}, step=epoch)
             if self.oracle.should_prune(trial.trial_id):
                 break
@@ -210,18 +212,11 @@ def test_a_trial_retried_after_a_resume_is_pruned_and_not_asked_again(tmp_path):
     assert len(set(xs)) == 3  # the resumed optimizer does not ask trial 1's point again
 
 
-class Rising(keras_tuner.Tuner):
+class Rising(Reporting):
     """No training: a curve that rises, so a trial's best epoch is its first, not its last."""
 
-    def run_trial(self, trial, *args, **kwargs):
-        x = trial.hyperparameters.Choice("x", [0, 1])
-        value = 0.0
-        for epoch in range(EPOCHS):
-            value = x + epoch
-            self.oracle.update_trial(trial.trial_id, {"val_loss": value}, step=epoch)
-            if self.oracle.should_prune(trial.trial_id):
-                break
-        return value
+    def curve(self, hp, epoch):
+        return hp.Choice("x", [0, 1]) + epoch
 
 
 def test_a_configuration_asked_again_keeps_the_pruned_trial_s_last_report(tmp_path):
