@@ -138,12 +138,22 @@ def from_list(subs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Dimension], 
     out: dict[str, str] = {}
     keys: list[dict[str, str]] = [{} for _ in range(m)]  # per sub-space: name -> internal key
     taken = {n for sub in parsed for n in sub}  # an internal key never takes a parameter's name
-    for name in dict.fromkeys(n for sub in parsed for n in sub):
-        where = [i for i in range(m) if name in parsed[i]]
-        first = _unconditioned(parsed[where[0]][name])
-        if all(_unconditioned(parsed[i][name]) == first for i in where) and all(
-            parsed[i][name].when == parsed[where[0]][name].when for i in where
-        ):
+    names = list(dict.fromkeys(n for sub in parsed for n in sub))
+    wheres = {name: [i for i in range(m) if name in parsed[i]] for name in names}
+    split = {name for name in names if not _alike([parsed[i][name] for i in wheres[name]])}
+    # a condition on a parent split by sub-space names one column per sub-space: split it too
+    grew = True
+    while grew:
+        grew = False
+        for name in names:
+            where = wheres[name]
+            if name not in split and len(where) > 1:
+                if any(p in split for p, _ in parsed[where[0]][name].when or ()):
+                    split.add(name)
+                    grew = True
+    for name in names:
+        where = wheres[name]
+        if name not in split:
             for i in where:
                 keys[i][name] = name
             out[name] = name
@@ -178,6 +188,11 @@ def check_name(name: Any) -> None:
 
 def _unconditioned(dim: Dimension) -> Dimension:
     return dataclasses.replace(dim, when=None)
+
+
+def _alike(dims: Sequence[Dimension]) -> bool:
+    first = _unconditioned(dims[0])
+    return all(_unconditioned(d) == first and d.when == dims[0].when for d in dims)
 
 
 def check_fixed(

@@ -168,3 +168,23 @@ def test_portable_values_of_a_proposal_are_those_of_its_params(row):
     params = space.decode(x)
     assert space.to_portable(params, x) == space.to_portable(params)
     assert space.from_portable(space.to_portable(params, x)) == params
+
+
+def test_list_of_dicts_shared_child_of_a_parent_defined_differently():
+    # gamma is written alike in both dicts, but its parent kernel has other choices in each:
+    # gamma must be active for kernel="rbf" in either dict
+    space = Space(
+        [
+            {"kernel": ["rbf", "poly"], "gamma": Real(0.1, 1.0, when={"kernel": "rbf"})},
+            {
+                "kernel": ["rbf", "linear"],
+                "gamma": Real(0.1, 1.0, when={"kernel": "rbf"}),
+                "C": (1, 5),
+            },
+        ]
+    )
+    p = {"kernel": "rbf", "gamma": 0.5, "C": 3}
+    assert space.decode(space.encode(p)) == p
+    for row in space.sample(200, np.random.default_rng(0)):
+        q = space.decode(row)
+        assert ("gamma" in q) == (q["kernel"] == "rbf")
