@@ -260,3 +260,21 @@ def test_argsort_is_numpys_stable_argsort(n):
     rng = np.random.default_rng(n)
     for v in (rng.random(n), rng.integers(0, 4, n).astype(float)):  # with and without ties
         np.testing.assert_array_equal(mixture._argsort(v), np.argsort(v, kind="stable"))
+
+
+@pytest.mark.parametrize("k, offset", [(2**53, 0.0), (2**62, 0.0), (2**62, 0.5)])
+def test_integers_of_very_many_values_have_the_density_of_a_real(k, offset):
+    # bins far narrower than the kernels: the density tends to the real column's (on the
+    # same scale), where a difference of two normal CDFs of the bin's ends is all rounding
+    rng = np.random.default_rng(8)
+    X, T = rng.random((5, 1)), rng.random((50, 1))
+    real = ParzenEstimator(X, np.ones(5), Columns.make([0], [0]))
+    est = ParzenEstimator(X, np.ones(5), Columns.make([1], [k], [offset]))
+    want = real.log_pdf(T)
+    if offset:  # a log scale: where bins are wide, the density is the bin's mean
+        T, want = T[T[:, 0] > 0.5], want[T[:, 0] > 0.5]
+    np.testing.assert_allclose(est.log_pdf(T), want, rtol=0, atol=1e-6)
+    _, score = propose(
+        X, np.ones(5), rng.random((9, 1)), np.ones(9), rng.random((24, 2)), est.columns
+    )
+    assert np.all(np.isfinite(score))
