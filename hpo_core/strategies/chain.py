@@ -172,12 +172,23 @@ class CoarseToFine(Strategy):
         return np.vstack([lo, hi])
 
     def _widened(self, box: np.ndarray, best: np.ndarray) -> np.ndarray | None:
+        assert self._local is not None  # a box is set
         lo, hi = box
         width = hi - lo
         tol = self.edge * width + 1e-12
         act = self._active(best[None, :])[0] & self._shrink
-        low_edge = act & (lo > 0.0) & (best - lo <= tol)
-        high_edge = act & (hi < 1.0) & (hi - best <= tol)
+        # the sides as the box offers them: an integer's outermost values (the centres of their
+        # cells lie inside the box), and whether the dimension has values beyond them
+        first, last, room_lo, room_hi = lo.copy(), hi.copy(), lo > 0.0, hi < 1.0
+        for j, (dim, ldim) in enumerate(
+            zip(self._dims, self._local.dimensions.values(), strict=True)
+        ):
+            if isinstance(dim, Integer):
+                v0, v1 = ldim.decode(0.0), ldim.decode(1.0)
+                first[j], last[j] = dim.encode(v0), dim.encode(v1)
+                room_lo[j], room_hi[j] = v0 > dim.low, v1 < dim.high
+        low_edge = act & room_lo & (best - first <= tol)
+        high_edge = act & room_hi & (last - best <= tol)
         if not (low_edge.any() or high_edge.any()):
             return None
         lo = np.where(low_edge, np.maximum(0.0, lo - self.widen * width), lo)

@@ -101,6 +101,22 @@ def test_widens_when_the_best_point_is_on_an_edge():
     np.testing.assert_allclose(strategy.box, [lo2, hi2])
 
 
+@pytest.mark.parametrize("log", [False, True])
+def test_widens_when_the_best_integer_is_the_box_s_outermost_value(log):
+    # an integer's cells are padded into the box, so its outermost values sit inside it: the
+    # box must still widen when the best is one of them
+    strategy = CoarseToFine(n_coarse=3, inner="random")
+    opt = Optimizer({"n": Integer(1, 40, log=log)}, strategy=strategy, seed=0)
+    for v in (20, 21, 22):
+        opt.tell({"n": v}, v)
+    opt.ask()
+    first = strategy._local["n"].low
+    assert first > 1
+    opt.tell({"n": first}, 0.0)
+    opt.ask()
+    assert strategy._local["n"].low < first
+
+
 def test_sides_of_the_cube_never_widen():
     space = {"x": Real(0.0, 1.0)}
     strategy = CoarseToFine(n_coarse=3, inner="random", padding=0.0, min_top=2)
