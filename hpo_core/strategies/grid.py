@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,32 @@ if TYPE_CHECKING:
     from hpo_core.space import Space
 
 __all__ = ["GridSearch"]
+
+
+#: the largest grid whose shuffled order is held as an array (8 bytes a point)
+HELD = 2**22
+
+
+def _shuffled(index: int, size: int, keys: list[int]) -> int:
+    """The index's place in a random order of range(size): a Feistel network of the keys'
+    rounds on the smallest even number of bits that holds size (a bijection), walked again
+    from its output until that falls below size (which keeps it a bijection of range(size))."""
+    half = max(1, ((size - 1).bit_length() + 1) // 2)
+    mask = (1 << half) - 1
+    nbytes = (half + 7) // 8
+    x = index
+    while True:
+        left, right = x >> half, x & mask
+        for key in keys:
+            digest = hashlib.blake2b(
+                right.to_bytes(nbytes, "little"),
+                digest_size=nbytes + 8,
+                key=key.to_bytes(8, "little"),
+            ).digest()
+            left, right = right, left ^ (int.from_bytes(digest, "little") & mask)
+        x = (left << half) | right
+        if x < size:
+            return x
 
 
 class GridSearch(Strategy):
@@ -50,7 +77,12 @@ class GridSearch(Strategy):
         # conditional spaces: only valid combinations, listed; plain ones: a lazy product
         self._rows = list(space.iter_grid(self.grid_points)) if space.conditional else None
         self.size = len(self._rows) if self._rows is not None else math.prod(self._sizes)
-        self._order = rng.permutation(self.size) if self.shuffle else None
+        # a shuffled order: a permutation held in memory, or for a grid too large for that, a
+        # keyed bijection of the indices computed one index at a time
+        self._order = rng.permutation(self.size) if self.shuffle and self.size <= HELD else None
+        self._keys = (
+            rng.integers(0, 2**63, 4).tolist() if self.shuffle and self._order is None else []
+        )
         self._cursor = 0
         self._seen: set[tuple[float, ...]] = set()
         self._seen_upto = 0
@@ -58,6 +90,8 @@ class GridSearch(Strategy):
     def _point(self, index: int) -> np.ndarray:
         if self._order is not None:
             index = int(self._order[index])
+        elif self._keys:
+            index = _shuffled(index, self.size, self._keys)
         if self._rows is not None:
             return self._rows[index]
         row = np.empty(len(self._axes))

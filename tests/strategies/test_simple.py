@@ -52,6 +52,27 @@ def test_grid_shuffle_is_seeded_permutation():
     assert sorted(runs[0]) == sorted(map(_key, ParameterGrid(grid)))
 
 
+def test_grid_shuffle_of_a_grid_too_large_to_hold(monkeypatch):
+    # 5**30 points: no permutation of them fits in memory, yet the order is seeded and distinct
+    space = {f"x{i}": Real(0.0, 1.0) for i in range(30)}
+    runs = [
+        [
+            _key(t.params)
+            for t in Optimizer(space, strategy=GridSearch(shuffle=True), seed=s).ask(50)
+        ]
+        for s in (0, 0, 1)
+    ]
+    assert runs[0] == runs[1] != runs[2]
+    assert len(set(runs[0])) == 50
+    # computed one index at a time, the order is still a permutation of the whole grid
+    monkeypatch.setattr("hpo_core.strategies.grid.HELD", 10)
+    grid = {"a": list(range(10)), "b": ["x", "y", "z"]}
+    opt = Optimizer(grid, strategy=GridSearch(shuffle=True), seed=0)
+    seen = [_key(t.params) for t in opt.ask(40)]
+    assert sorted(seen) == sorted(map(_key, ParameterGrid(grid)))
+    assert seen != [_key(p) for p in ParameterGrid({"b": grid["b"], "a": grid["a"]})]
+
+
 @pytest.mark.parametrize(
     "make, match",
     [
