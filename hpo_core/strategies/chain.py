@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 
 import numpy as np
 
@@ -37,6 +38,11 @@ def _inner_default() -> str:
     from hpo_core.strategies import STRATEGIES
 
     return "bayes" if "bayes" in STRATEGIES else "random"
+
+
+def _is(kind: type, value: object) -> bool:
+    """Whether value is a number of that kind (numpy's too), bools excluded."""
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 class CoarseToFine(Strategy):
@@ -85,31 +91,31 @@ class CoarseToFine(Strategy):
         widen: float = 1.0,
     ) -> None:
         for name, k in (("n_coarse", n_coarse), ("budget", budget)):
-            if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            if k is not None and (not _is(numbers.Integral, k) or k < 1):
                 raise ValueError(f"{name} must be None or an integer >= 1, got {k!r}")
-        if isinstance(min_top, bool) or not isinstance(min_top, int) or min_top < 1:
+        if not _is(numbers.Integral, min_top) or min_top < 1:
             raise ValueError(f"min_top must be an integer >= 1, got {min_top!r}")
         checks = (
-            ("coarse_fraction", coarse_fraction, 0.0 < coarse_fraction < 1.0, "in (0, 1)"),
-            ("top_fraction", top_fraction, 0.0 < top_fraction <= 1.0, "in (0, 1]"),
-            ("padding", padding, padding >= 0.0, ">= 0"),
-            ("min_width", min_width, 0.0 < min_width <= 1.0, "in (0, 1]"),
-            ("edge", edge, 0.0 <= edge < 0.5, "in [0, 0.5)"),
-            ("widen", widen, widen > 0.0, "> 0"),
+            ("coarse_fraction", coarse_fraction, lambda v: 0.0 < v < 1.0, "in (0, 1)"),
+            ("top_fraction", top_fraction, lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
+            ("padding", padding, lambda v: 0.0 <= v < math.inf, ">= 0 (finite)"),
+            ("min_width", min_width, lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
+            ("edge", edge, lambda v: 0.0 <= v < 0.5, "in [0, 0.5)"),
+            ("widen", widen, lambda v: 0.0 < v < math.inf, "> 0 (finite)"),
         )
         for name, number, ok, allowed in checks:
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or not ok:
+            if not _is(numbers.Real, number) or not ok(number):
                 raise ValueError(f"{name} must be a number {allowed}, got {number!r}")
         for name, spec in (("coarse", coarse), ("inner", inner)):
             if not (spec is None and name == "inner") and not isinstance(spec, (str, Strategy)):
                 raise ValueError(f"{name} must be a strategy name or a Strategy, got {spec!r}")
         self.coarse = coarse
         self.inner = inner
-        self.n_coarse = n_coarse
-        self.budget = budget
+        self.n_coarse = None if n_coarse is None else int(n_coarse)
+        self.budget = None if budget is None else int(budget)
         self.coarse_fraction = float(coarse_fraction)
         self.top_fraction = float(top_fraction)
-        self.min_top = min_top
+        self.min_top = int(min_top)
         self.padding = float(padding)
         self.min_width = float(min_width)
         self.edge = float(edge)

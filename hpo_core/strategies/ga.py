@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,14 @@ __all__ = ["GeneticAlgorithm"]
 
 CROSSOVERS = ("sbx", "uniform")
 MUTATIONS = ("polynomial", "reset")
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class GeneticAlgorithm(Generational):
@@ -90,27 +99,27 @@ class GeneticAlgorithm(Generational):
         mutation: str = "polynomial",
     ) -> None:
         super().__init__(max_age)
-        if not isinstance(population_size, int) or population_size < 4:
+        if not _integer(population_size) or population_size < 4:
             raise ValueError(f"population_size must be an integer >= 4, got {population_size!r}")
-        if not 0.0 <= crossover_rate <= 1.0:
+        if not _number(crossover_rate) or not 0.0 <= crossover_rate <= 1.0:
             raise ValueError(f"crossover_rate must be in [0, 1], got {crossover_rate!r}")
-        if mutation_rate is not None and not 0.0 <= mutation_rate <= 1.0:
+        if mutation_rate is not None and not (_number(mutation_rate) and 0 <= mutation_rate <= 1):
             raise ValueError(f"mutation_rate must be None or in [0, 1], got {mutation_rate!r}")
         for name, eta in (("eta_crossover", eta_crossover), ("eta_mutation", eta_mutation)):
-            if not 0.0 <= eta < np.inf:
+            if not _number(eta) or not 0.0 <= eta < np.inf:
                 raise ValueError(f"{name} must be a finite number >= 0, got {eta!r}")
-        if not isinstance(tournament_size, int) or tournament_size < 1:
+        if not _integer(tournament_size) or tournament_size < 1:
             raise ValueError(f"tournament_size must be an integer >= 1, got {tournament_size!r}")
         if crossover not in CROSSOVERS:
             raise ValueError(f"crossover must be one of {CROSSOVERS}, got {crossover!r}")
         if mutation not in MUTATIONS:
             raise ValueError(f"mutation must be one of {MUTATIONS}, got {mutation!r}")
-        self.population_size = population_size
+        self.population_size = int(population_size)
         self.crossover_rate = float(crossover_rate)
-        self.mutation_rate = mutation_rate
+        self.mutation_rate = None if mutation_rate is None else float(mutation_rate)
         self.eta_crossover = float(eta_crossover)
         self.eta_mutation = float(eta_mutation)
-        self.tournament_size = tournament_size
+        self.tournament_size = int(tournament_size)
         self.crossover = crossover
         self.mutation = mutation
 

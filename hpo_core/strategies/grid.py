@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from hpo_core.space import Space
 
 __all__ = ["GridSearch"]
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 #: the largest grid whose shuffled order is held as an array (8 bytes a point)
@@ -63,11 +68,11 @@ class GridSearch(Strategy):
     multi_objective = True  # ignores the values
 
     def __init__(self, grid_points: int = 5, shuffle: bool = False) -> None:
-        if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 2:
+        if not _integer(grid_points) or grid_points < 2:
             raise ValueError(f"grid_points must be an integer >= 2, got {grid_points!r}")
         if not isinstance(shuffle, bool):
             raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
-        self.grid_points = grid_points
+        self.grid_points = int(grid_points)
         self.shuffle = shuffle
 
     def setup(self, space: Space, rng: np.random.Generator) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from hpo_core.strategies.base import History, Strategy
 
 __all__ = ["RandomSearch"]
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 class RandomSearch(Strategy):
@@ -24,9 +30,9 @@ class RandomSearch(Strategy):
     reads_history = False  # nor the points
 
     def __init__(self, block: int = 256) -> None:
-        if not isinstance(block, int) or block < 1:
+        if not _integer(block) or block < 1:
             raise ValueError(f"block must be an integer >= 1, got {block!r}")
-        self.block = block
+        self.block = int(block)
         self._buffer = np.empty((0, 0))
         self._next = 0
 

@@ -182,6 +182,10 @@ def test_mapping_round_trip():
         ("min_width", 0.0),
         ("edge", 0.5),
         ("widen", 0.0),
+        ("widen", float("inf")),
+        ("padding", float("inf")),
+        ("padding", "0.5"),
+        ("min_top", True),
         ("coarse", 3),
     ],
 )
@@ -221,3 +225,9 @@ def test_a_batch_across_the_end_of_the_coarse_phase_has_all_its_trials():
             opt.tell(t, objective(t.params))
     assert sizes == [3] * 5
     assert opt.strategy.box is not None  # the fine phase began
+
+
+def test_numpy_numbers_are_options_like_python_ones():
+    s = CoarseToFine(n_coarse=np.int64(3), min_top=np.int32(2), padding=np.float64(0.1))
+    assert (s.n_coarse, s.min_top, s.padding) == (3, 2, 0.1)
+    assert type(s.n_coarse) is int and type(s.min_top) is int

@@ -41,6 +41,25 @@ def test_options_validated():
         GeneticAlgorithm(crossover="blend")
     with pytest.raises(ValueError, match=r"mutation must be one of \('polynomial', 'reset'\)"):
         GeneticAlgorithm(mutation="gauss")
+    for kwargs in (
+        {"crossover_rate": "0.5"},
+        {"crossover_rate": None},
+        {"mutation_rate": True},
+        {"eta_crossover": "x"},
+        {"tournament_size": True},
+    ):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            GeneticAlgorithm(**kwargs)
+
+
+def test_numpy_numbers_are_options_like_python_ones():
+    from hpo_core.strategies.ga import GeneticAlgorithm
+
+    ga = GeneticAlgorithm(
+        population_size=np.int64(8), tournament_size=np.int32(3), crossover_rate=np.float32(0.5)
+    )
+    assert (ga.population_size, ga.tournament_size) == (8, 3)
+    assert type(ga.population_size) is int and type(ga.tournament_size) is int
 
 
 def test_trials_pending_too_long_are_forgotten():

@@ -79,12 +79,20 @@ def test_grid_shuffle_of_a_grid_too_large_to_hold(monkeypatch):
         (lambda: GridSearch(grid_points=1), "grid_points"),
         (lambda: GridSearch(shuffle="yes"), "shuffle"),
         (lambda: RandomSearch(block=0), "block"),
+        (lambda: RandomSearch(block=True), "block"),
         (lambda: SobolSearch(scramble=1), "scramble"),
     ],
 )
 def test_bad_options(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_numpy_integers_are_options_like_python_ones():
+    assert GridSearch(grid_points=np.int64(3)).grid_points == 3
+    assert RandomSearch(block=np.int64(4)).block == 4
+    opt = Optimizer({"a": (0.0, 1.0)}, strategy=GridSearch(grid_points=np.int64(3)))
+    assert [t.params["a"] for t in opt.ask(5)] == [0.0, 0.5, 1.0]
 
 
 def test_random_is_uniform_on_each_scale():

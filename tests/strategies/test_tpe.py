@@ -29,6 +29,7 @@ SPHERE = {f"x{i}": Real(-5.0, 5.0) for i in range(4)}
         ({"prior_weight": 0.0}, "prior_weight"),
         ({"prior_weight": float("inf")}, "prior_weight"),
         ({"prior_weight": True}, "prior_weight"),
+        ({"prior_weight": np.float32(-1.0)}, "prior_weight"),
         ({"multivariate": "yes"}, "multivariate"),
         ({"gamma": 0.0}, "gamma"),
         ({"gamma": 1.5}, "gamma"),
@@ -42,6 +43,10 @@ SPHERE = {f"x{i}": Real(-5.0, 5.0) for i in range(4)}
 def test_bad_options_are_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TPE(**kwargs)
+
+
+def test_numpy_numbers_are_options_like_python_ones():
+    assert TPE(prior_weight=np.float32(2.0)).prior_weight == 2.0
 
 
 def test_registered_by_name():

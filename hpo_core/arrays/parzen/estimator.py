@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,7 +145,11 @@ class ParzenEstimator:
 
 
 def check_options(prior_weight: float, bandwidth: str) -> None:
-    if not isinstance(prior_weight, (int, float)) or not 0 < prior_weight < np.inf:
+    if (
+        isinstance(prior_weight, bool)
+        or not isinstance(prior_weight, numbers.Real)
+        or not 0 < prior_weight < np.inf
+    ):
         raise ValueError(f"prior_weight must be a finite number > 0, got {prior_weight!r}")
     if bandwidth not in BANDWIDTHS:
         raise ValueError(f"bandwidth must be one of {BANDWIDTHS}, got {bandwidth!r}")
