@@ -133,6 +133,13 @@ def from_list(subs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Dimension], 
         for name, spec in sub.items():
             check_name(name)
             parsed[i][name] = to_dimension(name, spec)
+        for name, dim in parsed[i].items():
+            for parent, _ in dim.when or ():
+                if parent not in parsed[i]:  # inactive whenever this dict is: so never active
+                    raise ValueError(
+                        f"sub-space {i}: parameter {name!r}: its condition names {parent!r}, "
+                        f"which is not a parameter of that dict {list(parsed[i])!r}"
+                    )
     m = len(parsed)
     dims: dict[str, Dimension] = {SUBSPACE: Categorical(tuple(range(m)))}
     out: dict[str, str] = {}

@@ -188,3 +188,10 @@ def test_list_of_dicts_shared_child_of_a_parent_defined_differently():
     for row in space.sample(200, np.random.default_rng(0)):
         q = space.decode(row)
         assert ("gamma" in q) == (q["kernel"] == "rbf")
+
+
+def test_list_of_dicts_condition_on_a_parent_of_another_dict_is_refused():
+    # k exists only when the first dict is picked: g of the second could never be active
+    subs = [{"k": ["a", "b"]}, {"g": Real(0.0, 1.0, when={"k": "a"}), "c": [1, 2]}]
+    with pytest.raises(ValueError, match="sub-space 1: parameter 'g': its condition names 'k'"):
+        Space(subs)
