@@ -11,6 +11,10 @@ from hpo_core.strategies.base import History, Strategy
 __all__ = ["RandomSearch"]
 
 
+#: draws of a point in a discrete space before one that repeats the history is kept
+TRIES = 100
+
+
 def _integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -20,8 +24,8 @@ class RandomSearch(Strategy):
 
     Draws are made in blocks of ``block`` points (one call of the generator each), so the
     sequence of points for a seed does not depend on how the asks are batched. In a space of
-    integers and categories only, a draw that repeats a point of the history is drawn again
-    (up to 100 times), so points are not repeated while others are left, as
+    integers and categories only, a draw that repeats a point of the history is passed over for
+    the next (up to 100 in a row), so points are not repeated while others are left, as
     RandomizedSearchCV samples lists of values without replacement.
     """
 
@@ -37,6 +41,26 @@ class RandomSearch(Strategy):
         self._next = 0
 
     def propose(self, history: History, n: int) -> np.ndarray:
+        if not self.space.discrete:
+            return self._take(n)
+        # a draw that repeats a point is passed over for the stream's next one (after 100 in a
+        # row, the last is kept): what is asked follows the stream whatever the batches
+        seen = {row.tobytes() for row in self.space.snap(history.X_all)}
+        out: list[np.ndarray] = []
+        skipped = 0
+        while len(out) < n:
+            X = self._take(n - len(out))
+            for x, key in zip(X, map(np.ndarray.tobytes, self.space.snap(X)), strict=True):
+                if key in seen and skipped < TRIES - 1:
+                    skipped += 1
+                    continue
+                seen.add(key)
+                out.append(x)
+                skipped = 0
+        return np.array(out)
+
+    def _take(self, n: int) -> np.ndarray:
+        """The stream's next n draws (blocks of ``block`` rows, each one call of the generator)."""
         out = []
         while n > 0:
             if self._next >= len(self._buffer):
@@ -46,5 +70,4 @@ class RandomSearch(Strategy):
             out.append(self._buffer[self._next : self._next + take])
             self._next += take
             n -= take
-        X = out[0] if len(out) == 1 else np.concatenate(out)
-        return self.space.distinct(X, history.X_all, self.rng) if self.space.discrete else X
+        return out[0] if len(out) == 1 else np.concatenate(out)

@@ -112,6 +112,21 @@ def test_random_blocks_do_not_change_the_sequence():
     assert one == many
 
 
+@pytest.mark.parametrize("block", [1, 4, 16])
+def test_random_batches_do_not_change_the_sequence_of_a_discrete_space(block):
+    # repeats are passed over: past the first block too, batching must not change what is asked
+    space = {"a": [1, 2, 3, 4], "b": [1, 2, 3], "c": (0, 2)}
+    runs = []
+    for batch in (1, 3, 7, 30):
+        opt = Optimizer(space, strategy=RandomSearch(block=block), seed=1)
+        asked = []
+        while len(asked) < 30:
+            asked += [_key(t.params) for t in opt.ask(min(batch, 30 - len(asked)))]
+        runs.append(asked)
+    assert all(run == runs[0] for run in runs)
+    assert len(set(runs[0])) == 30  # 30 of the 36 points, none twice
+
+
 def test_sobol_is_more_even_than_random():
     from scipy.stats import qmc
 
