@@ -1,8 +1,10 @@
 """Spaces as JSON-ready dicts and back (study files, storages, the CLI's config).
 
 JSON has no tuples: a tuple (a choice, or inside one) is written ``{"__tuple__": [...]}`` so
-that it reads back as the tuple listed (a dict that would read as such a marker is wrapped in
-``{"__dict__": {...}}``). Files written before, with tuples as plain lists, read as they did.
+that it reads back as the tuple listed; nor keys other than strings: a dict with one (such as
+scikit-learn's ``class_weight={0: 1, 1: 5}``) is written ``{"__items__": [[key, value], ...]}``
+(a dict that would read as such a marker is wrapped in ``{"__dict__": {...}}``). Files written
+before, with tuples as plain lists, read as they did.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ __all__ = [
     "value_to_json",
 ]
 
-_TUPLE, _DICT = "__tuple__", "__dict__"
+_TUPLE, _DICT, _ITEMS = "__tuple__", "__dict__", "__items__"
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -38,8 +40,11 @@ def value_to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [value_to_json(v) for v in value]
     if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return {_ITEMS: [[value_to_json(k), value_to_json(v)] for k, v in value.items()]}
         out = {k: value_to_json(v) for k, v in value.items()}
-        return {_DICT: out} if len(value) == 1 and next(iter(value)) in (_TUPLE, _DICT) else out
+        marker = len(value) == 1 and next(iter(value)) in (_TUPLE, _DICT, _ITEMS)
+        return {_DICT: out} if marker else out
     return value
 
 
@@ -54,8 +59,17 @@ def value_from_json(value: Any) -> Any:
                 return tuple(value_from_json(v) for v in inner)
             if key == _DICT and isinstance(inner, dict):
                 return {k: value_from_json(v) for k, v in inner.items()}
+            if key == _ITEMS and isinstance(inner, list) and all(_pair(kv) for kv in inner):
+                try:
+                    return {value_from_json(k): value_from_json(v) for k, v in inner}
+                except TypeError:  # a key that is no key (a list): a plain dict after all
+                    pass
         return {k: value_from_json(v) for k, v in value.items()}
     return value
+
+
+def _pair(item: Any) -> bool:
+    return isinstance(item, list) and len(item) == 2
 
 
 def _same(value: Any) -> Any:

@@ -56,3 +56,17 @@ def test_a_study_stored_by_an_earlier_version_reopens(tmp_path):
     opt = Optimizer(_space(), seed=0, storage=db)
     opt.tell({"shape": (64, 64), "lr": 0.2}, 1.0)
     assert Optimizer(_space(), seed=0, storage=db).trials[0].params["shape"] == (64, 64)
+
+
+def test_dicts_with_keys_other_than_strings_survive_json_and_storages(tmp_path):
+    # scikit-learn's class_weight: json.dumps would turn the keys 0 and 1 into "0" and "1"
+    weights = [None, "balanced", {0: 1, 1: 5}, {(1, 2): [3], None: 1.5}, {"__items__": [[1, 2]]}]
+    for v in weights:
+        back = value_from_json(json.loads(json.dumps(value_to_json(v))))
+        assert back == v and type(back) is type(v)
+    opt = Optimizer({"class_weight": weights}, seed=0, storage=tmp_path / "s.db")
+    for w in weights:
+        opt.tell({"class_weight": w}, 1.0)
+    for back in (Optimizer.from_json(opt.to_json()), Optimizer.load(tmp_path / "s.db")):
+        assert back.space == opt.space
+        assert [t.params["class_weight"] for t in back.trials] == weights
