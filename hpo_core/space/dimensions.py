@@ -280,7 +280,10 @@ def _check_when(when: Any) -> tuple[tuple[str, tuple], ...] | None:
     for parent, values in when.items():
         if not isinstance(parent, str) or not parent:
             raise ValueError(f"when: parent names must be non-empty strings, got {parent!r}")
-        vals = tuple(values) if isinstance(values, (list, tuple, set, frozenset)) else (values,)
+        many = isinstance(values, (list, tuple, set, frozenset)) or (
+            isinstance(values, np.ndarray) and values.ndim > 0
+        )
+        vals = tuple(values) if many else (values,)
         if not vals:
             raise ValueError(
                 f"when[{parent!r}] lists no value: the parameter could never be active"

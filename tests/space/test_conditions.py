@@ -195,3 +195,11 @@ def test_list_of_dicts_condition_on_a_parent_of_another_dict_is_refused():
     subs = [{"k": ["a", "b"]}, {"g": Real(0.0, 1.0, when={"k": "a"}), "c": [1, 2]}]
     with pytest.raises(ValueError, match="sub-space 1: parameter 'g': its condition names 'k'"):
         Space(subs)
+
+
+def test_when_takes_a_numpy_array_of_values_as_a_list():
+    space = Space(
+        {"k": np.array(["a", "b", "c"]), "g": Real(0.0, 1.0, when={"k": np.array(["a", "b"])})}
+    )
+    assert space["g"].when == (("k", ("a", "b")),)
+    assert space.decode(space.encode({"k": "b", "g": 0.5})) == {"k": "b", "g": 0.5}
