@@ -29,7 +29,7 @@ import numbers
 import numpy as np
 
 from hpo_core.space import CATEGORICAL, INTEGER, Categorical, Dimension, Integer, Real, Space
-from hpo_core.strategies.base import History, Strategy
+from hpo_core.strategies.base import History, SearchSpaceExhausted, Strategy
 
 __all__ = ["CoarseToFine"]
 
@@ -51,7 +51,8 @@ class CoarseToFine(Strategy):
     Parameters
     ----------
     coarse : str or Strategy, default "sobol"
-        The strategy of the first phase (a name in ``STRATEGIES`` or an unused instance).
+        The strategy of the first phase (a name in ``STRATEGIES`` or an unused instance); a
+        finite one (the grid) that runs out of points ends the first phase there.
     inner : str, Strategy or None, default None
         The strategy run inside the box, created through ``make_strategy`` each time the box
         changes (an instance is copied). None: ``"bayes"`` when registered, else ``"random"``.
@@ -273,7 +274,12 @@ class CoarseToFine(Strategy):
         complete = history.complete
         if len(history) < self._n_coarse or len(complete) == 0:
             k = n if len(complete) == 0 else min(n, self._n_coarse - len(history))
-            return self._coarse.propose(history, k)
+            try:
+                return self._coarse.propose(history, k)
+            except SearchSpaceExhausted:
+                if len(complete) == 0:
+                    raise
+                self._n_coarse = len(history)  # a finite first phase ends with its points
         X, y = history.X, history.y
         ok = ~np.isnan(X).any(axis=1) & np.isfinite(y)
         X, y = X[ok], y[ok]

@@ -117,6 +117,14 @@ def test_widens_when_the_best_integer_is_the_box_s_outermost_value(log):
     assert strategy._local["n"].low < first
 
 
+def test_a_grid_first_phase_that_runs_out_hands_over_to_the_fine_phase():
+    strategy = CoarseToFine(coarse="grid", budget=40, inner="random")  # 12 coarse trials asked
+    opt = Optimizer({"x": (0.0, 1.0)}, strategy=strategy, seed=0)  # a grid of 5
+    opt.optimize(lambda p: (p["x"] - 0.3) ** 2, n_trials=40)
+    assert len(opt.trials) == 40
+    assert strategy.box is not None
+
+
 def test_sides_of_the_cube_never_widen():
     space = {"x": Real(0.0, 1.0)}
     strategy = CoarseToFine(n_coarse=3, inner="random", padding=0.0, min_top=2)
