@@ -293,11 +293,14 @@ def _check_when(when: Any) -> tuple[tuple[str, tuple], ...] | None:
 
 
 def _same_choice(a: Any, b: Any) -> bool:
-    """Equal values of the same type (so ``1``, ``1.0`` and ``True`` stay three choices)."""
+    """Equal values of the same type (so ``1``, ``1.0`` and ``True`` stay three choices); NaN
+    is one value (``np.nan``, ``math.nan`` and ``float("nan")`` are three objects)."""
     if a is b:
         return True
     if type(a) is not type(b):
         return False
+    if type(a) is float and math.isnan(a) and math.isnan(b):
+        return True
     try:
         return bool(a == b)
     except Exception:  # objects whose == is not a truth value (arrays): identity only

@@ -42,6 +42,16 @@ def test_categorical_returns_the_listed_objects():
     assert [type(c.decode(c.encode(v))) for v in (1, 1.0, True)] == [int, float, bool]
 
 
+def test_a_nan_choice_is_one_value_whatever_its_object():
+    # scikit-learn's missing_values=[np.nan, -1]: np.nan, math.nan and float("nan") differ
+    d = Categorical([np.nan, -1])
+    assert d.decode(d.encode(math.nan)) is d.choices[0]
+    assert d.decode(d.encode(float("nan"))) is d.choices[0]
+    assert d == Categorical([float("nan"), -1])
+    with pytest.raises(ValueError, match="listed twice"):
+        Categorical([np.nan, float("nan")])
+
+
 @pytest.mark.parametrize(
     "make, match",
     [
