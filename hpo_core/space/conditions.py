@@ -203,13 +203,30 @@ def _alike(dims: Sequence[Dimension]) -> bool:
 
 
 def check_fixed(
-    names: Sequence[str], dims: Sequence[Dimension], conds: Conditions, fixed: Mapping[str, Any]
+    names: Sequence[str],
+    dims: Sequence[Dimension],
+    conds: Conditions,
+    fixed: Mapping[str, Any],
+    columns: Sequence[str | None] = (),
 ) -> None:
     """Raise ValueError, before anything is proposed, when a fixed parameter may be inactive:
     it depends on a parent that is not fixed with it, or the parent is fixed to a value for
-    which it is inactive (unknown names and bad values are left to the encoding's errors)."""
+    which it is inactive (unknown names and bad values are left to the encoding's errors).
+    A parameter that the dicts of a list define differently (a column each, ``columns`` the
+    parameter of each column) is fixed in every dict: each must take the value, unconditioned."""
     index = {n: j for j, n in enumerate(names)}
     for name in fixed:
+        split = [j for j, c in enumerate(columns) if c == name and names[j] != name]
+        if split and not (
+            all(_takes(dims[j], fixed[name]) for j in split)
+            and all(names[p] == SUBSPACE for j in split for p, _ in conds[j])
+            and len(split) == dims[index[SUBSPACE]].levels
+        ):
+            raise ValueError(
+                f"fixed parameter {name!r} is defined differently by the dicts of the list, "
+                f"and not every dict can take it as {fixed[name]!r}, so it cannot be fixed: "
+                "leave it to the strategy"
+            )
         j = index.get(name)
         for p, allowed in conds[j] if j is not None else ():
             parent, pdim = names[p], dims[p]
@@ -232,3 +249,11 @@ def check_fixed(
                     f"fixed parameter {name!r} is not active when {parent!r} is "
                     f"{fixed[parent]!r} (only for {values!r}): leave it out"
                 )
+
+
+def _takes(dim: Dimension, value: Any) -> bool:
+    try:
+        dim.encode(value)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True

@@ -249,7 +249,7 @@ class Space:
         put into: its parent is not fixed with it, or is fixed to a value for which it is
         inactive."""
         if self.conditional:
-            _conditions.check_fixed(self.names, self._dims, self._conds, fixed)
+            _conditions.check_fixed(self.names, self._dims, self._conds, fixed, self.columns)
 
     def fix(
         self, X: np.ndarray, fixed: Mapping[str, Any], rng: np.random.Generator | None = None

@@ -203,3 +203,23 @@ def test_when_takes_a_numpy_array_of_values_as_a_list():
     )
     assert space["g"].when == (("k", ("a", "b")),)
     assert space.decode(space.encode({"k": "b", "g": 0.5})) == {"k": "b", "g": 0.5}
+
+
+def test_fixing_a_parameter_the_dicts_of_a_list_define_differently():
+    grids = [
+        {"kernel": ["linear"], "C": (0.1, 10.0)},
+        {"kernel": ["rbf"], "C": (0.1, 10.0), "gamma": (1e-3, 1.0)},
+    ]
+    opt = Optimizer(grids, seed=0)
+    with pytest.raises(ValueError, match="'kernel' is defined differently by the dicts"):
+        opt.ask(fixed={"kernel": "rbf"})
+    assert opt.trials == []  # refused before anything was asked
+    # a value that every dict takes is fixed in each of them
+    opt = Optimizer([{"k": ["a", "b"]}, {"k": ["a", "c"], "x": (0.0, 1.0)}], seed=0)
+    assert all(t.params["k"] == "a" for t in opt.ask(10, fixed={"k": "a"}))
+    with pytest.raises(ValueError, match="not every dict can take it as 'b'"):
+        opt.ask(fixed={"k": "b"})
+    # a dict without the parameter: it could not be fixed there
+    opt = Optimizer([{"k": [1]}, {"k": [1.0]}, {"x": (0.0, 1.0)}], seed=0)
+    with pytest.raises(ValueError, match="'k' is defined differently"):
+        opt.ask(fixed={"k": 1})
