@@ -260,11 +260,11 @@ class Optimizer:
         earlier experiments): each needs ``params``, and ``value`` (or a ``state``).
 
         Records are validated first: a bad one raises ValueError naming its position and
-        nothing is recorded. Pending records stay pending (tell them later, or as failed).
+        nothing is recorded. Pending records stay pending (tell them later, or as failed). With
+        ``seed`` and records, the strategy draws from ``SeedSequence([seed, len(records)])``:
+        a run restored with the seed it ran with does not ask its first points again.
         """
-        opt = cls(space, strategy=strategy, direction=direction, seed=seed, constraints=constraints)
-        _records.load_records(opt, records)
-        return opt
+        return _records.restore(cls, space, records, strategy, direction, seed, constraints)
 
     def to_json(self, path: str | os.PathLike[str] | None = None, indent: int | None = None) -> str:
         """The space, direction and every trial as JSON; written to ``path`` when given."""

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from hpo_core.core.trial import Trial
 from hpo_core.space import Space
@@ -97,6 +100,27 @@ def check_record(i: int, record: Any) -> Mapping[str, Any]:
 
 def _finite_or_none(x: float | None) -> float | None:
     return x if x is None or math.isfinite(x) else None
+
+
+def restore(
+    cls: type[Optimizer],
+    space: Any,
+    records: Iterable[Mapping[str, Any]],
+    strategy: Any,
+    direction: Any,
+    seed: int | None,
+    constraints: bool,
+) -> Optimizer:
+    """``Optimizer.from_trials``: an optimizer of ``cls`` holding ``records``; with a seed and
+    records, its strategy draws from ``SeedSequence([seed, len(records)])``, not from the
+    stream the recorded run drew its first points from."""
+    records = list(records)
+    own = seed  # a bad seed goes on to the optimizer's own error
+    if records and isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        own = int(np.random.SeedSequence([int(seed), len(records)]).generate_state(1)[0])
+    opt = cls(space, strategy=strategy, direction=direction, seed=own, constraints=constraints)
+    load_records(opt, records)
+    return opt
 
 
 def load_records(opt: Optimizer, records: Iterable[Mapping[str, Any]]) -> None:

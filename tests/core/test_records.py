@@ -120,3 +120,17 @@ def test_records_with_times_or_dicts_of_the_wrong_kind_are_refused():
     ]:
         with pytest.raises(ValueError, match=match):
             Optimizer.from_trials(space, [{"params": {"x": 0.5}, "value": 1.0, **bad}])
+
+
+@pytest.mark.parametrize("strategy", ["random", "tpe", "sobol", "de"])
+def test_a_run_restored_with_its_seed_does_not_ask_its_first_points_again(strategy):
+    space = {"x": Real(0.0, 1.0), "n": Integer(1, 100)}
+    first = Optimizer(space, strategy=strategy, seed=3)
+    for t in first.ask(4):
+        first.tell(t, t.params["x"])
+    text = first.to_json()
+    restored = Optimizer.from_json(text, strategy=strategy, seed=3)
+    asked = [t.params for t in restored.ask(4)]
+    assert not any(p in [t.params for t in first.trials] for p in asked)
+    again = Optimizer.from_json(text, strategy=strategy, seed=3)
+    assert [t.params for t in again.ask(4)] == asked  # still reproducible
