@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpo_core.strategies.base import History, Strategy
+
+if TYPE_CHECKING:
+    from hpo_core.space import Space
 
 __all__ = ["RandomSearch"]
 
@@ -39,6 +43,10 @@ class RandomSearch(Strategy):
         self.block = int(block)
         self._buffer = np.empty((0, 0))
         self._next = 0
+
+    def setup(self, space: Space, rng: np.random.Generator) -> None:
+        super().setup(space, rng)
+        self.reads_history = space.discrete  # it passes over the points of the history there
 
     def propose(self, history: History, n: int) -> np.ndarray:
         if not self.space.discrete:

@@ -200,3 +200,18 @@ def test_a_refused_statement_is_a_storage_error_and_the_storage_goes_on(pg_url):
     with study.transaction():
         storage.execute("UPDATE studies SET seq = seq + 1 WHERE id=?", (study.sid,))
     assert storage.execute("SELECT seq FROM studies").fetchall() == [(2,)]
+
+
+def test_random_workers_on_a_discrete_space_do_not_repeat_each_other(pg_url):
+    # random search reads the history of a discrete space (to pass over points tried), so it
+    # is asked after catching up with the other workers, not on its own
+    space = {"a": [0, 1, 2, 3], "b": ["x", "y"]}
+    workers = [
+        Optimizer(space, strategy="random", seed=0, storage=pg_url, study="d") for _ in range(2)
+    ]
+    for _ in range(4):
+        for w in workers:
+            t = w.ask()
+            w.tell(t, float(t.params["a"]))
+    trials = Optimizer.load(pg_url, study="d", read_only=True).trials
+    assert len({(t.params["a"], t.params["b"]) for t in trials}) == 8
