@@ -236,9 +236,13 @@ def maximize(
     pool_X, pool_a = [C], [a]
     if np.any(cont) and len(top):
         X0 = C[top]
-        # each start is its own problem; the discrete columns are held where they are
-        lo = np.where(cont, 0.0, X0)
-        hi = np.where(cont, 1.0, X0)
+        # each start is its own problem; the discrete columns are held where they are, and so
+        # are the columns snap puts back (inactive conditional ones: moving them changes the
+        # kernel's view of the start but not the point it decodes to)
+        far = np.where(X0 < 0.5, 1.0, 0.0)
+        free = cont & (prob.snap(np.where(cont, far, X0)) != X0)
+        lo = np.where(free, 0.0, X0)
+        hi = np.where(free, 1.0, X0)
 
         def fun(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             val, g = prob.value_grad(X)
