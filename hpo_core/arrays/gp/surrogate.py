@@ -148,7 +148,7 @@ def fit(
         Their values (to minimise), finite.
     bounds : array-like of shape (d, 2), optional
         The search box (low < high). Default: the box of ``X`` itself (a constant column gets
-        a unit-wide box around its value).
+        a unit-wide box around its value, on the log scale for a log-scaled column).
     log : bool array-like of shape (d,), optional
         Columns to model on a log scale (their bounds and values must be > 0).
     seed : int or None
@@ -177,10 +177,17 @@ def fit(
         raise ValueError(
             f"y must be finite; NaN or infinity at rows {np.flatnonzero(~np.isfinite(y))[:5]}"
         )
+    L = np.zeros(d, dtype=bool) if log is None else np.asarray(log, dtype=bool).reshape(-1)
+    if L.shape != (d,):
+        raise ValueError(f"log must have shape ({d},), got {L.shape}")
     if bounds is None:
+        if np.any(X[:, L] <= 0):
+            raise ValueError("X must be > 0 in the log-scaled columns")
         lo, hi = X.min(axis=0), X.max(axis=0)
         flat = hi - lo <= 0
-        lo, hi = np.where(flat, lo - 0.5, lo), np.where(flat, hi + 0.5, hi)
+        # a unit-wide box on the column's own scale: a log column's stays > 0
+        lo = np.where(flat, np.where(L, lo * math.exp(-0.5), lo - 0.5), lo)
+        hi = np.where(flat, np.where(L, hi * math.exp(0.5), hi + 0.5), hi)
         B = np.column_stack([lo, hi])
     else:
         B = np.asarray(bounds, dtype=np.float64)
@@ -188,9 +195,6 @@ def fit(
             raise ValueError(
                 f"bounds must have shape ({d}, 2) with finite low < high in each row, got {B!r}"
             )
-    L = np.zeros(d, dtype=bool) if log is None else np.asarray(log, dtype=bool).reshape(-1)
-    if L.shape != (d,):
-        raise ValueError(f"log must have shape ({d},), got {L.shape}")
     if np.any(B[L, 0] <= 0):
         raise ValueError("log-scaled columns need bounds > 0")
     mean, scale = _standardise(y)

@@ -83,6 +83,20 @@ def test_default_bounds_are_the_box_of_x_and_a_single_point_fits():
     assert model.predict([0.3, 5.0]).shape == (1,)  # a single point as a 1-d row
 
 
+@pytest.mark.parametrize("value", [1e-3, 0.3, 50.0])
+def test_default_bounds_of_a_constant_log_column_stay_positive(value):
+    X = [[value, 0.1], [value, 0.5], [value, 0.9]]
+    model = gp.fit(X, [1.0, 2.0, 3.0], log=[True, False])
+    lo, hi = model.bounds[0]
+    assert 0 < lo < value < hi
+    assert np.isclose(np.log(hi) - np.log(lo), 1.0)  # unit-wide on the column's log scale
+    assert np.isclose(model.predict([[value, 0.5]])[0], 2.0, atol=0.05)
+    single = gp.fit([[value]], [1.5], log=[True])
+    assert np.isclose(single.predict([[value]])[0], 1.5)
+    with pytest.raises(ValueError, match="X must be > 0 in the log-scaled columns"):
+        gp.fit([[-value], [value]], [1.0, 2.0], log=[True])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
