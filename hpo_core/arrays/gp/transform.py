@@ -12,7 +12,7 @@ class OutputTransform:
 
     ``y`` is divided by its largest magnitude (so values spanning 1e-200 to 1e200 neither
     overflow nor lose their order among the large ones), centred on its median and scaled by
-    its interquartile range; the bad tail beyond 2 and the good tail beyond -10 are compressed
+    its interquartile range; the bad tail beyond 2 and the good tail beyond -50 are compressed
     logarithmically (a few huge values do not flatten the rest); finally standardised. Constant
     ``y`` gives ``z = 0``. The map is increasing, so the order of the values is kept.
     """
