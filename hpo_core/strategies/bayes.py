@@ -148,7 +148,7 @@ class BayesianOptimization(Strategy):
         noise_floor: float = 1e-6,
         mo_acquisition: str = "ehvi",
     ) -> None:
-        if acquisition not in ACQUISITIONS:
+        if not isinstance(acquisition, str) or acquisition not in ACQUISITIONS:
             raise ValueError(
                 f"acquisition must be one of {sorted(ACQUISITIONS)}, got {acquisition!r}"
             )

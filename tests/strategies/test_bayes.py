@@ -34,6 +34,7 @@ def _run(strategy, n, f=lambda p: branin(**p), space=SPACE, seed=0):
     ("kwargs", "match"),
     [
         ({"acquisition": "ei"}, "acquisition must be one of"),
+        ({"acquisition": ["logei"]}, "acquisition must be one of"),
         ({"n_initial": 0}, "n_initial must be"),
         ({"n_initial": 2.5}, "n_initial must be"),
         ({"beta": -1.0}, "beta must be"),

@@ -58,7 +58,7 @@ class AcquisitionProblem:
         levels: np.ndarray,
         snap: Callable[[np.ndarray], np.ndarray],
     ) -> None:
-        if kind not in ACQUISITIONS:
+        if not isinstance(kind, str) or kind not in ACQUISITIONS:
             raise ValueError(f"kind must be one of {sorted(ACQUISITIONS)}, got {kind!r}")
         self.gp, self.best, self.code, self.beta = gp, float(best), ACQUISITIONS[kind], beta
         self.levels = np.asarray(levels, dtype=np.int64)

@@ -106,7 +106,7 @@ def acquisition(
     -------
     a, da_dmu, da_dvar : ndarray of shape (m,)
     """
-    if kind not in ACQUISITIONS:
+    if not isinstance(kind, str) or kind not in ACQUISITIONS:
         raise ValueError(f"kind must be one of {sorted(ACQUISITIONS)}, got {kind!r}")
     mu = np.ascontiguousarray(mu, dtype=np.float64).reshape(-1)
     var = np.ascontiguousarray(var, dtype=np.float64).reshape(-1)

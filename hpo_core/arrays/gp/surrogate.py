@@ -120,7 +120,7 @@ class Surrogate:
         the expected improvement over the smallest ``y`` (in ``y``'s units), ``"ucb"`` minus
         the lower confidence bound ``-(mean - beta * std)``, ``"pi"`` the log probability of
         improvement."""
-        if kind not in ACQUISITIONS:
+        if not isinstance(kind, str) or kind not in ACQUISITIONS:
             raise ValueError(f"kind must be one of {sorted(ACQUISITIONS)}, got {kind!r}")
         mu, var = self._latent(Xq)
         a, _, _ = acquisition(mu, var, self._best, kind, beta)

@@ -91,3 +91,5 @@ def test_variance_floor_and_validation():
     assert np.isfinite(a[0]) and gvar[0] == 0.0
     with pytest.raises(ValueError, match="kind must be one of"):
         acq.acquisition(np.zeros(1), np.ones(1), 0.0, "ei")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        acq.acquisition(np.zeros(1), np.ones(1), 0.0, ["pi"])  # unhashable: not a TypeError

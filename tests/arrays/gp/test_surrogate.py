@@ -123,6 +123,8 @@ def test_bad_queries_raise_clear_errors():
         model.predict([[np.inf, 2.0]])
     with pytest.raises(ValueError, match="kind must be one of"):
         model.acquisition([[1.0, 2.0]], kind="ei")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        model.acquisition([[1.0, 2.0]], kind=["pi"])
 
 
 def test_the_strategy_exposes_its_lengthscales_after_a_fit():
