@@ -83,7 +83,8 @@ class BayesianOptimization(Strategy):
         value seen (constant liar, which spreads a batch more). For one objective and ParEGO;
         EHVI always fantasises the posterior mean of each objective.
     n_candidates : int, default 1024
-        Quasi-random candidates scored per maximisation (fewer once the GP is large).
+        Quasi-random candidates scored per maximisation, rounded down to a power of two (fewer
+        once the GP is large).
     n_starts : int, default 5
         Box L-BFGS starts, from the best candidates.
     refit_every : int or None
@@ -309,7 +310,9 @@ class BayesianOptimization(Strategy):
             models = self._fantasise_constraints(models, X_fant, self._levels)
         best = best if models is not None else best_f
         n = len(z)
-        cands = self.n_candidates if n <= 100 else max(128, int(self.n_candidates * 100 / n))
+        cands = self.n_candidates
+        if n > 100:  # fewer as the GP grows, never more than asked for
+            cands = min(cands, max(128, int(cands * 100 / n)))
         cands = 1 << int(math.log2(cands))
         key = z if feasible is None else z + np.where(feasible, 0.0, np.inf)
         incumbents = history.X[np.argsort(key, kind="stable")[: min(5, n)]]

@@ -181,3 +181,26 @@ def test_any_finite_history_gives_a_valid_ask(values, points):
     trials = opt.ask(2)
     assert len(trials) == 2
     assert all(0.0 <= t.params["x"] <= 1.0 and t.params["c"] in "abc" for t in trials)
+
+
+@pytest.mark.parametrize("n_candidates", [16, 100, 1024])
+def test_candidates_never_exceed_the_option_and_shrink_on_a_large_history(n_candidates):
+    s = BayesianOptimization(n_candidates=n_candidates, refit_every=1000)
+    opt = Optimizer(SPACE, strategy=s, seed=0)
+    rng = np.random.default_rng(0)
+    for x, y in rng.random((130, 2)) * [15.0, 15.0] + [-5.0, 0.0]:
+        opt.tell({"x": float(x), "y": float(y)}, branin(x, y))
+    counts = []
+    draw = s._sobol
+
+    def recording(engine, n):
+        if engine is s._cands:
+            counts.append(n)
+        return draw(engine, n)
+
+    s._sobol = recording
+    opt.ask()
+    power = 1 << int(np.log2(n_candidates))
+    assert counts and all(c <= power and c & (c - 1) == 0 for c in counts)
+    if n_candidates > 128:
+        assert max(counts) < power  # 130 observations: fewer than for a small GP
