@@ -21,12 +21,16 @@ def sqdist(A, B, theta, cat):
 
 def matern(r2, s2):
     r = np.sqrt(r2)
-    return s2 * (1 + SQRT5 * r + 5.0 / 3.0 * r2) * np.exp(-SQRT5 * r)
+    e = np.exp(-SQRT5 * r)
+    with np.errstate(invalid="ignore"):
+        return np.where(e > 0, s2 * (1 + SQRT5 * r + 5.0 / 3.0 * r2) * e, 0.0)
 
 
 def dmatern_dr2(r2, s2):
     r = np.sqrt(r2)
-    return -5.0 / 6.0 * s2 * (1 + SQRT5 * r) * np.exp(-SQRT5 * r)
+    e = np.exp(-SQRT5 * r)
+    with np.errstate(invalid="ignore"):
+        return np.where(e > 0, -5.0 / 6.0 * s2 * (1 + SQRT5 * r) * e, 0.0)
 
 
 def cross(A, X, theta, cat):

@@ -56,9 +56,12 @@ def _sqdist(A, a, B, b, w, cat):  # pragma: no cover - compiled
 
 @numba.njit(**JIT)
 def _k_and_dk(r2, s2):  # pragma: no cover - compiled
-    """k(r) and dk/d(r^2) of the Matern-5/2 kernel."""
+    """k(r) and dk/d(r^2) of the Matern-5/2 kernel (both 0 once exp(-sqrt5 r) underflows,
+    an infinite r2 included, where the polynomial times 0 would be NaN)."""
     r = math.sqrt(r2)
     e = math.exp(-SQRT5 * r)
+    if e == 0.0:
+        return 0.0, 0.0
     k = s2 * (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * e
     dk = -(5.0 / 6.0) * s2 * (1.0 + SQRT5 * r) * e
     return k, dk

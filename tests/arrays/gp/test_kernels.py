@@ -71,6 +71,16 @@ def test_cross_grad_agrees_with_reference_and_finite_differences():
     assert np.all(G[:, :, -1] == 0)
 
 
+def test_points_beyond_any_correlation_give_zero_not_nan():
+    F, theta, cat = _data(with_cat=False)
+    A = np.array([[1e3, 0.5, 0.5, 0.5], [1e160, 0.5, 0.5, 0.5], [-1e200, 0.5, 0.5, 0.5]])
+    K, G = kernels.cross_grad(A, F, theta, cat)  # r^2 huge, then infinite (t * t overflows)
+    np.testing.assert_array_equal(K, 0.0)
+    np.testing.assert_array_equal(G, 0.0)
+    with np.errstate(over="ignore"):  # the reference squares the distance in numpy
+        np.testing.assert_array_equal(kernels.cross(A, F, theta, cat), ref.cross(A, F, theta, cat))
+
+
 def test_wrappers_validate_shapes():
     F, theta, cat = _data()
     with pytest.raises(ValueError, match="theta"):

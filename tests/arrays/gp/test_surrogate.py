@@ -115,6 +115,14 @@ def test_bad_inputs_raise_clear_errors(kwargs, message):
         gp.fit(**kwargs)
 
 
+def test_far_queries_get_the_prior_not_nan():
+    model = gp.fit([[0.0], [0.5], [1.0]], [0.0, 1.0, 0.5], seed=0)
+    mean, std = model.predict([[1e3], [1e160], [-1e200]], return_std=True)
+    np.testing.assert_allclose(mean, mean[0], rtol=1e-12)  # the prior mean, however far
+    np.testing.assert_allclose(std, std[0], rtol=1e-12)
+    assert np.all(np.isfinite(model.acquisition([[1e160]])))
+
+
 def test_bad_queries_raise_clear_errors():
     model = gp.fit([[1.0, 1.0], [2.0, 3.0], [0.5, 2.0]], [1.0, 2.0, 0.0])
     with pytest.raises(ValueError, match=r"Xq must be a non-empty 2-d array of shape \(m, 2\)"):
