@@ -45,9 +45,11 @@ def warmup() -> None:
     """
     import numpy as np
 
+    from hpo_core.arrays.evo.pareto import non_dominated
     from hpo_core.arrays.gp.acq_opt import AcquisitionProblem, maximize
+    from hpo_core.arrays.gp.ehvi import EHVIProblem
     from hpo_core.arrays.gp.kernels import features
-    from hpo_core.arrays.gp.likelihood import fit_theta
+    from hpo_core.arrays.gp.likelihood import fit_theta, neg_log_posterior
     from hpo_core.arrays.gp.posterior import GP
     from hpo_core.arrays.gp.prior import Prior
     from hpo_core.arrays.qmc import Sobol
@@ -62,7 +64,9 @@ def warmup() -> None:
     cat = kinds == 2
     prior = Prior(2)
     theta = fit_theta(F, z, cat, prior, [prior.mode()], maxiter=3)
+    neg_log_posterior(theta, F, z, cat, prior)  # the likelihood beyond NLP_COMPILED_MAX rows
     gp = GP(F[:5], z[:5], theta, cat).append(F[5:], z[5:])
+    gp.predict_grad(F[:2])  # the constraints' probability of feasibility, EHVI
 
     def snap(A: np.ndarray) -> np.ndarray:
         A = np.clip(A, 0.0, 1.0)
@@ -71,3 +75,5 @@ def warmup() -> None:
 
     prob = AcquisitionProblem(gp, float(z.min()), "logei", 2.0, levels, snap)
     maximize(prob, rng.random((8, 2)), X[:2], rng, kinds, levels, X, n_starts=2, maxiter=3)
+    Z = np.column_stack([z, -z])  # several objectives: their front and log EHVI
+    EHVIProblem([gp, gp], Z[non_dominated(Z)], Z.max(axis=0) + 1.0, levels, snap).score(X[:2])

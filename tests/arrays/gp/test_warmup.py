@@ -14,17 +14,23 @@ ROOT = Path(__file__).resolve().parents[3]
 CODE = """
 import json
 from hpo_core.arrays import lbfgs, qmc
-from hpo_core.arrays.gp import acq_opt, acquisition, cholesky, kernels, likelihood, warmup
+from hpo_core.arrays.evo import pareto
+from hpo_core.arrays.gp import acq_opt, acquisition, cholesky, ehvi, kernels, likelihood, warmup
 
 kernels_of_an_ask = {
     "qmc._points": qmc._points,
     "kernels._gram": kernels._gram,
     "kernels._cross": kernels._cross,
+    "kernels._cross_grad": kernels._cross_grad,
+    "kernels._gram_dk": kernels._gram_dk,
+    "kernels._gram_grad_kd": kernels._gram_grad_kd,
     "likelihood._nlp": likelihood._nlp,
     "lbfgs._tell": lbfgs._tell,
     "cholesky._append_row": cholesky._append_row,
     "acquisition._acquisition": acquisition._acquisition,
     "acq_opt._value_grad": acq_opt._value_grad,
+    "ehvi._log_ehvi": ehvi._log_ehvi,
+    "pareto._first_front": pareto._first_front,
 }
 before = {name: len(k.signatures) for name, k in kernels_of_an_ask.items()}
 warmup()
