@@ -20,6 +20,7 @@ shortened); a non-finite value at the start ends that problem there.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import numba
@@ -261,10 +262,10 @@ def minimize_box(
     hi = np.ascontiguousarray(np.broadcast_to(np.asarray(hi, dtype=np.float64), (m, d)))
     if np.any(lo > hi):
         raise ValueError("lo must not exceed hi")
-    if not isinstance(maxiter, int) or maxiter < 1:
-        raise ValueError(f"maxiter must be an integer >= 1, got {maxiter!r}")
-    if not isinstance(memory, int) or memory < 1:
-        raise ValueError(f"memory must be an integer >= 1, got {memory!r}")
+    for name, value in (("maxiter", maxiter), ("memory", memory)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    maxiter, memory = int(maxiter), int(memory)
     Xt = np.ascontiguousarray(np.clip(X0, lo, hi))
     X, G, P = np.empty((m, d)), np.empty((m, d)), np.zeros((m, d))
     f = np.full(m, np.inf)

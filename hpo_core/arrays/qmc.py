@@ -76,8 +76,9 @@ class Sobol:
     """
 
     def __init__(self, d: int, rng: np.random.Generator | None) -> None:
-        if not isinstance(d, int) or d < 1:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
             raise ValueError(f"d must be an integer >= 1, got {d!r}")
+        d = int(d)
         self.d = d
         v = _directions(d)
         self._shift = np.zeros(d, dtype=np.int64)

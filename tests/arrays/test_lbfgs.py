@@ -99,12 +99,20 @@ def test_maxiter_limits_the_accepted_steps():
         ({"lo": 1.0, "hi": 0.0}, "lo must not exceed hi"),
         ({"maxiter": 0}, "maxiter must be an integer >= 1"),
         ({"memory": 0}, "memory must be an integer >= 1"),
+        ({"maxiter": True}, "maxiter must be an integer >= 1"),
+        ({"memory": 2.0}, "memory must be an integer >= 1"),
     ],
 )
 def test_bad_input(kwargs, match):
     args = {"lo": 0.0, "hi": 1.0, **kwargs}
     with pytest.raises(ValueError, match=match):
         minimize_box(_rosen_rows, np.zeros((1, 2)), **args)
+
+
+def test_numpy_integers_are_integers():
+    X, f, _ = minimize_box(_rosen_rows, np.zeros((1, 2)), -2.0, 2.0, maxiter=np.int64(200))
+    Xr, fr, _ = minimize_box(_rosen_rows, np.zeros((1, 2)), -2.0, 2.0, maxiter=200)
+    np.testing.assert_array_equal(X, Xr)
 
 
 def test_a_full_memory_keeps_only_pairs_of_positive_curvature():

@@ -34,6 +34,9 @@ def test_scrambled_blocks_are_balanced_and_seeded():
 def test_bad_dimension():
     with pytest.raises(ValueError, match="d must be"):
         Sobol(0, None)
+    with pytest.raises(ValueError, match="d must be"):
+        Sobol(True, None)
+    np.testing.assert_array_equal(Sobol(np.int64(3), None).random(8), Sobol(3, None).random(8))
 
 
 def _reference_points(s, start, n):
