@@ -80,7 +80,8 @@ class BayesianOptimization(Strategy):
         UCB's multiple of the posterior standard deviation.
     pending : {"believer", "liar"}, default "believer"
         Fantasy value of a point in flight: the posterior mean (kriging believer) or the best
-        value seen (constant liar, which spreads a batch more). For one objective and ParEGO;
+        value seen, feasible in a constrained study (constant liar, which spreads a batch
+        more). For one objective and ParEGO;
         EHVI always fantasises the posterior mean of each objective.
     n_candidates : int, default 1024
         Quasi-random candidates scored per maximisation, rounded down to a power of two (fewer
@@ -305,7 +306,7 @@ class BayesianOptimization(Strategy):
             models, feasible = self._cons.fit(history, F, self.rng)
             best = float(np.min(z[feasible])) if feasible.any() else best
         X_fant = np.vstack([history.X_pending, batch])
-        gp, best_f = self._fantasise(gp, X_fant, best, z)
+        gp, best_f = self._fantasise(gp, X_fant, best)
         if models is not None:
             models = self._fantasise_constraints(models, X_fant, self._levels)
         best = best if models is not None else best_f
@@ -353,21 +354,22 @@ class BayesianOptimization(Strategy):
             out.append(x)
             exclude = np.vstack([exclude, x])
             if len(out) < q:
-                gp, best_f = self._fantasise(gp, x[None, :], best, z)
+                gp, best_f = self._fantasise(gp, x[None, :], best)
                 if models is not None:
                     models = self._fantasise_constraints(models, x[None, :], self._levels)
                 best = best if models is not None else best_f
         return np.array(out)
 
-    def _fantasise(self, gp: GP, X: np.ndarray, best: float, z: np.ndarray) -> tuple[GP, float]:
-        """The GP with fantasised observations at X (m, d), and the incumbent updated."""
+    def _fantasise(self, gp: GP, X: np.ndarray, best: float) -> tuple[GP, float]:
+        """The GP with fantasised observations at X (m, d), and the incumbent updated; the
+        constant liar's value is the incumbent ``best`` (feasible, in a constrained study)."""
         if len(X) == 0:
             return gp, best
         F = features(X, self._levels)
         if self.pending == "believer":
             zf, _ = gp.predict(F)
         else:
-            zf = np.full(len(F), float(np.min(z)))
+            zf = np.full(len(F), best)
         return gp.append(F, zf), min(best, float(np.min(zf)))
 
     @staticmethod

@@ -204,3 +204,22 @@ def test_candidates_never_exceed_the_option_and_shrink_on_a_large_history(n_cand
     assert counts and all(c <= power and c & (c - 1) == 0 for c in counts)
     if n_candidates > 128:
         assert max(counts) < power  # 130 observations: fewer than for a small GP
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_constant_liar_spreads_a_batch_along_an_active_constraint(seed):
+    # the objective keeps falling into the infeasible side: the lie must be the best feasible
+    # value, or pending points look like improvements and the batch piles up on one of them
+    opt = Optimizer(
+        {"x": (0.0, 1.0), "y": (0.0, 1.0)},
+        strategy=BayesianOptimization(pending="liar"),
+        seed=seed,
+        constraints=True,
+    )
+    for _ in range(15):
+        t = opt.ask()
+        x, y = t.params["x"], t.params["y"]
+        opt.tell(t, x + y, constraints=[0.5 - x - y])
+    X = np.array([[t.params["x"], t.params["y"]] for t in opt.ask(6)])
+    dist = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)) + np.eye(6) * 9
+    assert dist.min(axis=1).mean() > 0.03  # it was below 1e-3: six copies of one point
