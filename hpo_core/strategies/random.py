@@ -35,7 +35,7 @@ class RandomSearch(Strategy):
 
     name = "random"
     multi_objective = True  # ignores the values
-    reads_history = False  # nor the points
+    reads_history = False  # nor the points, but in a discrete space (see setup)
 
     def __init__(self, block: int = 256) -> None:
         if not _integer(block) or block < 1:
