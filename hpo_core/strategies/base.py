@@ -20,6 +20,7 @@ feasible trial, the smaller total violation ``sum max(c, 0)`` first). Order-base
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from abc import ABC, abstractmethod
 from functools import cached_property
@@ -30,7 +31,25 @@ import numpy as np
 if TYPE_CHECKING:
     from hpo_core.space import Space
 
-__all__ = ["History", "Strategy", "SearchSpaceExhausted", "StrategyFallbackWarning"]
+__all__ = [
+    "History",
+    "Strategy",
+    "SearchSpaceExhausted",
+    "StrategyFallbackWarning",
+    "is_integer",
+    "is_number",
+]
+
+
+def is_integer(value: object) -> bool:
+    """Whether an option's value is an integer (numpy's too), bools excluded."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    """Whether an option's value is a real number (numpy's too), bools excluded."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
 
 PENDING, COMPLETE, FAILED, PRUNED = 0, 1, 2, 3
 

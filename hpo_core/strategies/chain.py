@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 
 import numpy as np
 
 from hpo_core.space import CATEGORICAL, INTEGER, Categorical, Dimension, Integer, Real, Space
-from hpo_core.strategies.base import History, SearchSpaceExhausted, Strategy
+from hpo_core.strategies.base import History, SearchSpaceExhausted, Strategy, is_integer, is_number
 
 __all__ = ["CoarseToFine"]
 
@@ -38,11 +37,6 @@ def _inner_default() -> str:
     from hpo_core.strategies import STRATEGIES
 
     return "bayes" if "bayes" in STRATEGIES else "random"
-
-
-def _is(kind: type, value: object) -> bool:
-    """Whether value is a number of that kind (numpy's too), bools excluded."""
-    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 class CoarseToFine(Strategy):
@@ -92,9 +86,9 @@ class CoarseToFine(Strategy):
         widen: float = 1.0,
     ) -> None:
         for name, k in (("n_coarse", n_coarse), ("budget", budget)):
-            if k is not None and (not _is(numbers.Integral, k) or k < 1):
+            if k is not None and (not is_integer(k) or k < 1):
                 raise ValueError(f"{name} must be None or an integer >= 1, got {k!r}")
-        if not _is(numbers.Integral, min_top) or min_top < 1:
+        if not is_integer(min_top) or min_top < 1:
             raise ValueError(f"min_top must be an integer >= 1, got {min_top!r}")
         checks = (
             ("coarse_fraction", coarse_fraction, lambda v: 0.0 < v < 1.0, "in (0, 1)"),
@@ -105,7 +99,7 @@ class CoarseToFine(Strategy):
             ("widen", widen, lambda v: 0.0 < v < math.inf, "> 0 (finite)"),
         )
         for name, number, ok, allowed in checks:
-            if not _is(numbers.Real, number) or not ok(number):
+            if not is_number(number) or not ok(number):
                 raise ValueError(f"{name} must be a number {allowed}, got {number!r}")
         for name, spec in (("coarse", coarse), ("inner", inner)):
             if not (spec is None and name == "inner") and not isinstance(spec, (str, Strategy)):

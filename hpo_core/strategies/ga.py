@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +14,7 @@ from hpo_core.arrays.evo import (
     uniform_crossover,
 )
 from hpo_core.strategies._generational import Generational
+from hpo_core.strategies.base import is_integer, is_number
 
 if TYPE_CHECKING:
     from hpo_core.space import Space
@@ -23,14 +23,6 @@ __all__ = ["GeneticAlgorithm"]
 
 CROSSOVERS = ("sbx", "uniform")
 MUTATIONS = ("polynomial", "reset")
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class GeneticAlgorithm(Generational):
@@ -99,16 +91,16 @@ class GeneticAlgorithm(Generational):
         mutation: str = "polynomial",
     ) -> None:
         super().__init__(max_age)
-        if not _integer(population_size) or population_size < 4:
+        if not is_integer(population_size) or population_size < 4:
             raise ValueError(f"population_size must be an integer >= 4, got {population_size!r}")
-        if not _number(crossover_rate) or not 0.0 <= crossover_rate <= 1.0:
+        if not is_number(crossover_rate) or not 0.0 <= crossover_rate <= 1.0:
             raise ValueError(f"crossover_rate must be in [0, 1], got {crossover_rate!r}")
-        if mutation_rate is not None and not (_number(mutation_rate) and 0 <= mutation_rate <= 1):
+        if mutation_rate is not None and not (is_number(mutation_rate) and 0 <= mutation_rate <= 1):
             raise ValueError(f"mutation_rate must be None or in [0, 1], got {mutation_rate!r}")
         for name, eta in (("eta_crossover", eta_crossover), ("eta_mutation", eta_mutation)):
-            if not _number(eta) or not 0.0 <= eta < np.inf:
+            if not is_number(eta) or not 0.0 <= eta < np.inf:
                 raise ValueError(f"{name} must be a finite number >= 0, got {eta!r}")
-        if not _integer(tournament_size) or tournament_size < 1:
+        if not is_integer(tournament_size) or tournament_size < 1:
             raise ValueError(f"tournament_size must be an integer >= 1, got {tournament_size!r}")
         if crossover not in CROSSOVERS:
             raise ValueError(f"crossover must be one of {CROSSOVERS}, got {crossover!r}")

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import math
-import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo_core.strategies.base import History, SearchSpaceExhausted, Strategy
+from hpo_core.strategies.base import History, SearchSpaceExhausted, Strategy, is_integer
 
 if TYPE_CHECKING:
     from hpo_core.space import Space
 
 __all__ = ["GridSearch"]
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 #: the largest grid whose shuffled order is held as an array (8 bytes a point)
@@ -68,7 +63,7 @@ class GridSearch(Strategy):
     multi_objective = True  # ignores the values
 
     def __init__(self, grid_points: int = 5, shuffle: bool = False) -> None:
-        if not _integer(grid_points) or grid_points < 2:
+        if not is_integer(grid_points) or grid_points < 2:
             raise ValueError(f"grid_points must be an integer >= 2, got {grid_points!r}")
         if not isinstance(shuffle, bool):
             raise ValueError(f"shuffle must be True or False, got {shuffle!r}")

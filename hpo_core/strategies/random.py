@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo_core.strategies.base import History, Strategy
+from hpo_core.strategies.base import History, Strategy, is_integer
 
 if TYPE_CHECKING:
     from hpo_core.space import Space
@@ -17,10 +16,6 @@ __all__ = ["RandomSearch"]
 
 #: draws of a point in a discrete space before one that repeats the history is kept
 TRIES = 100
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 class RandomSearch(Strategy):
@@ -38,7 +33,7 @@ class RandomSearch(Strategy):
     reads_history = False  # nor the points, but in a discrete space (see setup)
 
     def __init__(self, block: int = 256) -> None:
-        if not _integer(block) or block < 1:
+        if not is_integer(block) or block < 1:
             raise ValueError(f"block must be an integer >= 1, got {block!r}")
         self.block = int(block)
         self._buffer = np.empty((0, 0))
